@@ -1,0 +1,55 @@
+# The two commands: `make run` serves the portal with demo data, `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app wsgi
+CATALOGUES := portal/translations
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install lint translations extract-messages update-messages browser serve-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d $(CATALOGUES)
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $(CATALOGUES)/messages.pot portal cases citizens search templates
+
+update-messages: extract-messages
+	$(BIN)/pybabel update -N --no-location -i $(CATALOGUES)/messages.pot -d $(CATALOGUES)
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	@echo "Serving on http://127.0.0.1:$(PORT)/"
+	PORTAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) \
+		--access-logfile - wsgi:app
+
+# Chromium for the browser tests: Debian's package, installed when missing and we are root.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "Could not install chromium: the browser tests will be skipped."; \
+	else echo "chromium is missing and cannot be installed here: the browser tests will be skipped."; fi
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+test: install browser lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,89 @@
+"""The citizen-relationship portal: application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from portal.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal: configuration, extensions, blueprints, CLI and error pages."""
+    app = Flask(
+        "portal",
+        root_path=str(ROOT / "portal"),
+        instance_path=(config or {}).get("INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, config)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    register_extensions(app)
+    register_blueprints(app)
+
+    from portal.cli import register_commands
+    from portal.errors import register_error_handlers
+    from portal.security import register_security
+    from portal.templating import register_templating
+
+    register_error_handlers(app)
+    register_security(app)
+    register_templating(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from portal.db import render_migration_type
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.i18n import select_locale
+
+    db.init_app(app)
+    # Batch mode lets ALTER TABLE work on SQLite too.
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "portal" / "migrations"),
+        render_as_batch=True,
+        render_item=render_migration_type,
+    )
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(ROOT / "portal" / "translations"),
+    )
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from portal.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from cases import bp as cases_bp
+    from portal import main
+    from portal.admin import bp as admin_bp
+    from portal.auth import bp as auth_bp
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -1,0 +1,7 @@
+"""Sign-in, sign-out, self-registration of clients, and staff accounts."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from portal.auth import views  # noqa: E402,F401  (routes register on import)

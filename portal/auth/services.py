@@ -1,0 +1,169 @@
+"""Account rules: password hashing, sign-in with lockout, registration, staff creation."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from citizens.models import Client, ClientKind
+from portal.db import db, utcnow
+from portal.errors import DomainError
+from portal.models import DEPARTMENT_ROLES, Department, Role, User
+
+log = logging.getLogger(__name__)
+
+# Checked against when the username is unknown, so both paths cost the same time.
+_DUMMY_HASH: dict[str, str] = {}
+
+
+class LoginRefused(DomainError):
+    pass
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def check_password_rules(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise DomainError(
+            _("The password needs at least %(n)d characters.", n=minimum), field="password"
+        )
+
+
+def find_user(username: str) -> User | None:
+    stmt = select(User).where(func.lower(User.username) == username.strip().lower())
+    return db.session.scalar(stmt)
+
+
+def authenticate(username: str, password: str) -> User:
+    """The user these credentials belong to; counts failures and locks the account.
+
+    The same message is given for an unknown user and a wrong password, so the
+    form does not tell which usernames exist.
+    """
+    user = find_user(username)
+    wrong = LoginRefused(_("The username or password is wrong."))
+    if user is None:
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        dummy = _DUMMY_HASH.setdefault(method, generate_password_hash("x", method=method))
+        check_password_hash(dummy, password)
+        raise wrong
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        raise LoginRefused(
+            _("This account is locked after too many failed sign-ins. Try again later.")
+        )
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        threshold = current_app.config["LOGIN_LOCKOUT_THRESHOLD"]
+        if user.failed_logins >= threshold:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+            user.failed_logins = 0
+            log.warning("user %s locked after %d failed sign-ins", user.id, threshold)
+        db.session.flush()
+        raise wrong
+    if not user.active:
+        raise LoginRefused(_("This account is disabled."))
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    db.session.flush()
+    return user
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """``target`` if it stays on this site (a path), else None: no open redirects."""
+    if not target:
+        return None
+    target = target.strip()
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def username_taken(username: str) -> bool:
+    return find_user(username) is not None
+
+
+def register_client(
+    *,
+    kind: ClientKind,
+    username: str,
+    password: str,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    credit_code: str | None = None,
+    contact_person: str | None = None,
+    locale: str | None = None,
+) -> User:
+    """Create a client record and the web account that speaks for it."""
+    if username_taken(username):
+        raise DomainError(_("This username is taken. Choose another."), field="username")
+    check_password_rules(password)
+    client = Client(
+        kind=kind,
+        name=name.strip(),
+        email=email or None,
+        phone=phone or None,
+        credit_code=credit_code or None,
+        contact_person=contact_person or None,
+    )
+    db.session.add(client)
+    user = User(
+        username=username.strip(),
+        password_hash=hash_password(password),
+        role=Role.ENTERPRISE if kind == ClientKind.ENTERPRISE else Role.CITIZEN,
+        display_name=(contact_person or name).strip(),
+        email=email or None,
+        phone=phone or None,
+        locale=locale,
+        client=client,
+    )
+    db.session.add(user)
+    db.session.flush()
+    log.info("client %s registered as user %s", client.id, user.id)
+    return user
+
+
+def create_staff_user(
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    department: Department | None = None,
+    email: str | None = None,
+) -> User:
+    """Create a staff account; handlers and department heads must have a department."""
+    if role.is_client:
+        raise DomainError(_("Clients register themselves; choose a staff role."), field="role")
+    if role in DEPARTMENT_ROLES and department is None:
+        raise DomainError(
+            _("Handlers and department heads belong to a department."), field="department"
+        )
+    if username_taken(username):
+        raise DomainError(_("This username is taken. Choose another."), field="username")
+    check_password_rules(password)
+    user = User(
+        username=username.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name.strip(),
+        department=department,
+        email=email,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user

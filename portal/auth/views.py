@@ -1,0 +1,85 @@
+"""Sign-in, sign-out and registration pages."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from citizens.models import ClientKind
+from portal.auth import bp
+from portal.auth.forms import LoginForm, RegisterForm
+from portal.auth.services import authenticate, register_client, safe_next_url
+from portal.db import db
+from portal.errors import DomainError
+from portal.forms import add_form_error
+from portal.extensions import limiter
+from portal.i18n import current_language
+from portal.validators import normalise_phone
+
+
+def home_for(user) -> str:
+    if user.is_client:
+        return url_for("cases.my_requests")
+    return url_for("cases.queue", name="unassigned")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.username.data, form.password.data)
+        except DomainError as error:
+            db.session.commit()  # keep the failure count and any lockout
+            form.password.errors.append(error.message)
+            return render_template("auth/login.html", form=form), 422
+        login_user(user)
+        db.session.commit()
+        flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+        return redirect(safe_next_url(form.next.data) or home_for(user))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = register_client(
+                kind=ClientKind(form.kind.data),
+                username=form.username.data,
+                password=form.password.data,
+                name=form.name.data,
+                email=(form.email.data or "").strip() or None,
+                phone=normalise_phone(form.phone.data) or None,
+                contact_person=form.contact_person.data,
+                locale=current_language(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+            return render_template("auth/register.html", form=form), 422
+        db.session.commit()
+        login_user(user)
+        flash(_("Your account is ready. You can file a request now."), "success")
+        return redirect(url_for("cases.my_requests"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/register.html", form=form), status

@@ -1,0 +1,102 @@
+"""Configuration: defaults here, then ``instance/portal.cfg``, then ``PORTAL_*`` variables.
+
+Environment variables drop the prefix: ``PORTAL_DATABASE_URL`` sets ``DATABASE_URL``.
+Values that parse as JSON (``true``, ``5``) are taken as such.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+
+class DefaultConfig:
+    """Settings a fresh checkout runs with."""
+
+    DATABASE_URL: str | None = None  # default: SQLite file in the instance folder
+    SECRET_KEY: str | None = None  # default: generated once into the instance folder
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_DEFAULT_SENDER = "portal@localhost"
+    SEARCH_BACKEND = "whoosh"  # or "postgresql"
+    REDIS_URL: str | None = None
+    TIMEZONE = "Asia/Shanghai"
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "portal_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    PREFERRED_URL_SCHEME = "http"
+
+    # Werkzeug's default (scrypt); tests set a cheap method to stay fast.
+    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_MIN_LENGTH = 8
+    LOGIN_RATE_LIMIT = "10 per minute"
+    REGISTER_RATE_LIMIT = "5 per hour"
+    FILING_RATE_LIMIT = "20 per hour"
+    LOGIN_LOCKOUT_THRESHOLD = 5
+    LOGIN_LOCKOUT_MINUTES = 15
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    PAGE_SIZE = 20
+
+
+def load_config(app: Flask, config: dict | None) -> None:
+    """Fill ``app.config`` in the documented order; ``config`` (tests) wins last."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("portal.cfg", silent=True)
+    app.config.from_prefixed_env("PORTAL")
+    if config:
+        app.config.update(config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'portal.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite is shared by threads of the dev server and the browser tests.
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"check_same_thread": False}}
+        )
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(instance)
+    if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Read the instance's secret key, creating it (mode 0600) the first time."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,76 @@
+"""Error pages in both languages, or JSON for API clients; domain errors."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.db import db
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule said no; the message is for the user, already translated."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field  # the form field the message belongs to, if any
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and (
+        request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def error_messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Check what you sent.")),
+        403: (_("Not allowed"), _("You do not have permission to see this page.")),
+        404: (_("Page not found"), _("The page you asked for does not exist.")),
+        405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
+        413: (_("Too large"), _("What you sent is larger than the portal accepts.")),
+        429: (_("Too many attempts"), _("You have tried too often. Wait a little and try again.")),
+        500: (_("Something went wrong"), _("The portal hit an error. Nothing you saved is lost.")),
+    }
+
+
+def render_error(code: int, description: str | None = None):
+    messages = error_messages()
+    title, text = messages.get(code, (str(code), ""))
+    if description:
+        text = description
+    if wants_json():
+        return jsonify({"error": {"code": code, "title": title, "description": text}}), code
+    return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(
+            400, _("The form has expired or was not sent from this site. Please try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        if error.code == 500:
+            return server_error(error)
+        return render_error(error.code)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

@@ -1,0 +1,48 @@
+"""Locale choice and small helpers for bilingual data."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The user's stored choice, else the browser's ``Accept-Language``, else zh_CN."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    # Browsers send "zh-CN", "zh" or "en-US"; map them onto our two catalogues.
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"]) if request else None
+    if best in ("zh-CN", "zh"):
+        return "zh_CN"
+    if best == "en":
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    """``zh_CN`` or ``en`` for the request being served."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
+
+
+def html_lang() -> str:
+    """The value for ``<html lang>``: ``zh-CN`` or ``en``."""
+    return "en" if current_language() == "en" else "zh-CN"
+
+
+class LocalisedName:
+    """Mixin for rows that carry ``name_zh`` and ``name_en``."""
+
+    name_zh: str
+    name_en: str
+
+    @property
+    def name(self) -> str:
+        if current_language() == "en" and self.name_en:
+            return self.name_en
+        return self.name_zh

@@ -1,0 +1,137 @@
+"""Accounts, roles, departments and districts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import TimestampMixin, UTCDateTime, db
+from portal.i18n import LocalisedName
+
+if TYPE_CHECKING:
+    from citizens.models import Client
+
+
+class Role(enum.StrEnum):
+    """Who a user is; decides what they may see and do."""
+
+    CITIZEN = "citizen"
+    ENTERPRISE = "enterprise"
+    CLERK = "clerk"
+    HANDLER = "handler"
+    DEPARTMENT_HEAD = "department_head"
+    SUPERVISOR = "supervisor"
+    OFFICIAL = "official"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+    @property
+    def is_client(self) -> bool:
+        return self in CLIENT_ROLES
+
+    @property
+    def is_staff(self) -> bool:
+        return self not in CLIENT_ROLES
+
+
+CLIENT_ROLES = frozenset({Role.CITIZEN, Role.ENTERPRISE})
+DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.DEPARTMENT_HEAD})
+
+ROLE_LABELS = {
+    Role.CITIZEN: _l("Citizen"),
+    Role.ENTERPRISE: _l("Enterprise"),
+    Role.CLERK: _l("Intake clerk"),
+    Role.HANDLER: _l("Handler"),
+    Role.DEPARTMENT_HEAD: _l("Department head"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.OFFICIAL: _l("Official"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
+    """An enum stored as its string value (portable across SQLite and PostgreSQL)."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Department(LocalisedName, TimestampMixin, db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(150), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code}>"
+
+
+class District(LocalisedName, db.Model):
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(150), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<District {self.code}>"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """A login: a client (citizen or enterprise representative) or a staff member."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    department: Mapped[Department | None] = relationship()
+    client: Mapped[Client | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff
+
+    @property
+    def is_client(self) -> bool:
+        return self.role.is_client
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"

@@ -1,0 +1,23 @@
+"""Masking of personal data (ID numbers, phones) for lists, pages and logs."""
+
+from __future__ import annotations
+
+
+def mask_phone(value: str | None) -> str:
+    """``13800138000`` → ``138****8000``; short numbers keep only their last two digits."""
+    if not value:
+        return ""
+    value = value.strip()
+    if len(value) >= 8:
+        return f"{value[:3]}****{value[-4:]}"
+    return "*" * max(len(value) - 2, 0) + value[-2:]
+
+
+def mask_id_number(value: str | None) -> str:
+    """An 18-character ID number keeps its first 3 and last 2 characters."""
+    if not value:
+        return ""
+    value = value.strip()
+    if len(value) <= 5:
+        return "*" * len(value)
+    return f"{value[:3]}{'*' * (len(value) - 5)}{value[-2:]}"

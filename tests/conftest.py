@@ -1,0 +1,131 @@
+"""Fixtures: one app per database backend, a clean database per test, ``login_as``.
+
+Every test that uses ``app`` runs on SQLite and, when ``PORTAL_TEST_DATABASE_URL``
+is set, on PostgreSQL too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from portal import create_app
+from portal.db import db
+from portal.extensions import limiter
+from portal.models import Role, User
+from tests.factories import PASSWORD, World, make_user, make_world
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'type="hidden" name="csrf_token" value="([^"]+)"')
+
+
+def test_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
+    instance = tmp_path_factory.mktemp(f"instance-{backend}")
+    url = PG_URL if backend == "postgresql" else f"sqlite:///{instance / 'test.db'}"
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def reset_schema(app: Flask) -> None:
+    """Empty the database completely, then build it with the migrations."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    application = create_app(test_config(tmp_path_factory, request.param))
+    reset_schema(application)
+    return application
+
+
+def empty_tables(app: Flask) -> None:
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (our own table names)
+        db.session.remove()
+
+
+@pytest.fixture
+def database(app: Flask) -> Iterator[Flask]:
+    """A clean database for one test (tables emptied afterwards)."""
+    if limiter.enabled:
+        limiter.reset()
+    yield app
+    empty_tables(app)
+
+
+@pytest.fixture
+def client(database: Flask) -> FlaskClient:
+    return database.test_client()
+
+
+@pytest.fixture
+def world(database: Flask) -> World:
+    return make_world(database)
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """The CSRF token of the form on ``url`` (as a browser would read it)."""
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1) or match.group(2)
+
+
+def submit(client: FlaskClient, form_url: str, data: dict, action: str | None = None, **kw):
+    """Post ``data`` with the CSRF token read from ``form_url`` (to ``action`` if given)."""
+    token = csrf_token(client, form_url)
+    return client.post(action or form_url, data={"csrf_token": token, **data}, **kw)
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD, **kw):
+    return submit(client, "/login", {"username": username, "password": password}, **kw)
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, database: Flask, world: World) -> Callable[..., User]:
+    """``login_as("clerk")`` creates a user of that role, signs in through /login, returns it."""
+
+    def _login(role: str | Role, **kw) -> User:
+        role = Role(role)
+        if role in (Role.HANDLER, Role.DEPARTMENT_HEAD):
+            kw.setdefault("department_id", world.urban.id)
+        user = make_user(database, role, **kw)
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+        response = sign_in(client, user.username)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return _login
