@@ -27,7 +27,7 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $(CATALOGUES)/messages.pot portal cases citizens search templates
 
 update-messages: extract-messages
-	$(BIN)/pybabel update -N --no-location -i $(CATALOGUES)/messages.pot -d $(CATALOGUES)
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(CATALOGUES)/messages.pot -d $(CATALOGUES)
 
 run: install
 	$(FLASK) db upgrade
