@@ -28,7 +28,7 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                      r'type="hidden" name="csrf_token" value="([^"]+)"')
 
 
-def test_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
+def app_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
     instance = tmp_path_factory.mktemp(f"instance-{backend}")
     url = PG_URL if backend == "postgresql" else f"sqlite:///{instance / 'test.db'}"
     return {
@@ -37,7 +37,12 @@ def test_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        "RATELIMIT_ENABLED": False,
+        # The limiter runs in every test with generous limits; a test tightens one
+        # through the app's config to see it bite.
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "REGISTER_RATE_LIMIT": "1000 per minute",
+        "FILING_RATE_LIMIT": "1000 per minute",
         "SERVER_NAME": None,
         "LOG_LEVEL": "WARNING",
     }
@@ -60,7 +65,7 @@ def reset_schema(app: Flask) -> None:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    application = create_app(test_config(tmp_path_factory, request.param))
+    application = create_app(app_config(tmp_path_factory, request.param))
     reset_schema(application)
     return application
 
@@ -80,7 +85,7 @@ def empty_tables(app: Flask) -> None:
 @pytest.fixture
 def database(app: Flask) -> Iterator[Flask]:
     """A clean database for one test (tables emptied afterwards)."""
-    if limiter.enabled:
+    with app.app_context():
         limiter.reset()
     yield app
     empty_tables(app)

@@ -76,5 +76,5 @@ def test_form_without_csrf_token_is_refused(client):
 
 
 def test_static_css_is_served(client):
-    response = client.get("/static/css/portal.css")
-    assert response.status_code == 200 and response.mimetype == "text/css"
+    with client.get("/static/css/portal.css") as response:
+        assert response.status_code == 200 and response.mimetype == "text/css"
