@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.db import db
@@ -16,7 +17,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
 
 
-@click.group("users", help="Manage accounts.")
+@click.group("users", cls=AppGroup, help="Manage accounts.")
 def users_cli() -> None:
     pass
 
@@ -65,7 +66,7 @@ def create_user(
     click.echo(f"created {user.role.value} {user.username}")
 
 
-@click.group("demo", help="Demo data.")
+@click.group("demo", cls=AppGroup, help="Demo data.")
 def demo_cli() -> None:
     pass
 

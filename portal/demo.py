@@ -243,7 +243,9 @@ def load_demo_data(case_count: int = 300, seed: int = 2026) -> None:
     db.session.flush()
 
     now = utcnow()
-    moments = sorted(now - timedelta(minutes=rng.randint(10, 90 * 24 * 60)) for _ in range(case_count))
+    moments = sorted(
+        now - timedelta(minutes=rng.randint(10, 90 * 24 * 60)) for _ in range(case_count)
+    )
     zone = ZoneInfo("Asia/Shanghai")
     clerk = users["clerk"]
     for filed_at in moments:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -10,13 +10,15 @@ from flask_login import current_user
 def select_locale() -> str:
     """The user's stored choice, else the browser's ``Accept-Language``, else zh_CN."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and background jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
     # Browsers send "zh-CN", "zh" or "en-US"; map them onto our two catalogues.
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"]) if request else None
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
     if best in ("zh-CN", "zh"):
         return "zh_CN"
     if best == "en":

@@ -32,5 +32,5 @@ def register_templating(app: Flask) -> None:
             "current_language": current_language(),
             "html_lang": html_lang(),
             "language_form": LanguageForm(),
-            "request_path": request.full_path.rstrip("?") if request else "/",
+            "request_path": request.full_path.rstrip("?"),
         }

@@ -24,8 +24,10 @@ from tests.factories import PASSWORD, World, make_user, make_world
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                     r'type="hidden" name="csrf_token" value="([^"]+)"')
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'type="hidden" name="csrf_token" value="([^"]+)"'
+)
 
 
 def app_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
@@ -64,10 +66,14 @@ def reset_schema(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
     application = create_app(app_config(tmp_path_factory, request.param))
     reset_schema(application)
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 def empty_tables(app: Flask) -> None:

@@ -49,12 +49,22 @@ def make_world(app: Flask) -> World:
         urban = Department(code="urban", name_zh="城市管理局", name_en="Urban Management Bureau")
         transport = Department(code="transport", name_zh="交通运输局", name_en="Transport Bureau")
         gulou = District(code="gulou", name_zh="鼓楼区", name_en="Gulou District", position=1)
-        taijiang = District(code="taijiang", name_zh="台江区", name_en="Taijiang District", position=2)
-        parent = Category(code="city", name_zh="城市管理", name_en="Urban management", department=urban)
-        noise = Category(code="city.noise", name_zh="噪声扰民", name_en="Noise", parent=parent,
-                         department=urban)
-        potholes = Category(code="roads.potholes", name_zh="道路破损", name_en="Potholes",
-                            parent=parent, department=transport)
+        taijiang = District(
+            code="taijiang", name_zh="台江区", name_en="Taijiang District", position=2
+        )
+        parent = Category(
+            code="city", name_zh="城市管理", name_en="Urban management", department=urban
+        )
+        noise = Category(
+            code="city.noise", name_zh="噪声扰民", name_en="Noise", parent=parent, department=urban
+        )
+        potholes = Category(
+            code="roads.potholes",
+            name_zh="道路破损",
+            name_en="Potholes",
+            parent=parent,
+            department=transport,
+        )
         db.session.add_all([urban, transport, gulou, taijiang, parent, noise, potholes])
         objs = detach(urban, transport, gulou, taijiang, noise, potholes, parent)
         return World(*objs)

@@ -24,7 +24,9 @@ def live_server(app: Flask, host: str = "127.0.0.1") -> Iterator[str]:
     # Request threads are daemons, so a hung request cannot block the test run's exit.
     server.daemon_threads = True
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server",
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="live-server",
         daemon=True,
     )
     thread.start()

@@ -40,8 +40,13 @@ def test_citizen_registers_and_is_signed_in(client, database):
 
 
 def test_enterprise_registers_with_a_contact_person(client, database):
-    data = {**REGISTRATION, "kind": "enterprise", "name": "福州某某科技有限公司",
-            "contact_person": "李四", "username": "firm1"}
+    data = {
+        **REGISTRATION,
+        "kind": "enterprise",
+        "name": "福州某某科技有限公司",
+        "contact_person": "李四",
+        "username": "firm1",
+    }
     assert submit(client, "/register", data).status_code == 302
     with database.app_context():
         user = db.session.scalar(select(User).where(User.username == "firm1"))
@@ -97,8 +102,11 @@ def test_login_and_logout(client, database):
 def test_session_cookie_is_httponly_and_samesite(client, database):
     user = make_user(database, Role.CLERK)
     response = sign_in(client, user.username)
-    cookie = next(v for k, v in response.headers.items()
-                  if k == "Set-Cookie" and v.startswith("portal_session="))
+    cookie = next(
+        v
+        for k, v in response.headers.items()
+        if k == "Set-Cookie" and v.startswith("portal_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
 
 
@@ -151,12 +159,18 @@ def test_safe_next_url(target, expected):
 
 def test_login_follows_next_only_inside_the_site(client, database):
     user = make_user(database, Role.CLERK)
-    response = submit(client, "/login?next=/admin/users",
-                      {"username": user.username, "password": PASSWORD, "next": "/requests"})
+    response = submit(
+        client,
+        "/login?next=/admin/users",
+        {"username": user.username, "password": PASSWORD, "next": "/requests"},
+    )
     assert response.headers["Location"] == "/requests"
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-    response = submit(client, "/login", {"username": user.username, "password": PASSWORD,
-                                         "next": "https://evil.example/steal"})
+    response = submit(
+        client,
+        "/login",
+        {"username": user.username, "password": PASSWORD, "next": "https://evil.example/steal"},
+    )
     assert response.headers["Location"] == "/queues/unassigned"
 
 
@@ -183,17 +197,27 @@ def test_login_is_rate_limited(client, tight_limits):
 
 
 def test_registration_is_rate_limited(client, tight_limits):
-    codes = [submit(client, "/register", {**REGISTRATION, "username": f"u{i}"}).status_code
-             for i in range(3)]
+    codes = [
+        submit(client, "/register", {**REGISTRATION, "username": f"u{i}"}).status_code
+        for i in range(3)
+    ]
     assert codes[-1] == 429
 
 
 def test_admin_creates_a_staff_account(client, login_as, world, database):
     login_as(Role.ADMIN)
-    response = submit(client, "/admin/users/new", {
-        "username": "handler-li", "display_name": "李承办", "role": "handler",
-        "department": str(world.urban.id), "email": "", "password": "initial-pass-1",
-    })
+    response = submit(
+        client,
+        "/admin/users/new",
+        {
+            "username": "handler-li",
+            "display_name": "李承办",
+            "role": "handler",
+            "department": str(world.urban.id),
+            "email": "",
+            "password": "initial-pass-1",
+        },
+    )
     assert response.status_code == 302
     with database.app_context():
         user = db.session.scalar(select(User).where(User.username == "handler-li"))
@@ -203,10 +227,17 @@ def test_admin_creates_a_staff_account(client, login_as, world, database):
 
 def test_handler_needs_a_department(client, login_as, world, database):
     login_as(Role.ADMIN)
-    response = submit(client, "/admin/users/new", {
-        "username": "handler-x", "display_name": "无部门", "role": "handler",
-        "department": "0", "password": "initial-pass-1",
-    })
+    response = submit(
+        client,
+        "/admin/users/new",
+        {
+            "username": "handler-x",
+            "display_name": "无部门",
+            "role": "handler",
+            "department": "0",
+            "password": "initial-pass-1",
+        },
+    )
     assert response.status_code == 422
     assert 'id="department-errors"' in response.get_data(as_text=True)
     assert users_named(database, "handler-x") == []
@@ -220,7 +251,14 @@ def test_only_admins_manage_staff(client, login_as, world):
 
 def test_clients_cannot_be_created_as_staff(client, login_as, world):
     login_as(Role.ADMIN)
-    response = submit(client, "/admin/users/new", {
-        "username": "x-citizen", "display_name": "x", "role": "citizen", "password": "long-enough",
-    })
+    response = submit(
+        client,
+        "/admin/users/new",
+        {
+            "username": "x-citizen",
+            "display_name": "x",
+            "role": "citizen",
+            "password": "long-enough",
+        },
+    )
     assert response.status_code == 422

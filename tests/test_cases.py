@@ -109,8 +109,9 @@ def test_clerk_sees_unassigned_replies_and_closes(client, login_as, world, datab
     assert case.number in queue and "工业路井盖松动存在安全隐患" in queue
 
     url = f"/cases/{case.number}"
-    response = submit(client, url, {"body": "已通知养护单位，今日内完成更换。"},
-                      action=f"{url}/reply")
+    response = submit(
+        client, url, {"body": "已通知养护单位，今日内完成更换。"}, action=f"{url}/reply"
+    )
     assert response.status_code == 302
     assert case.number not in client.get("/queues/unassigned").get_data(as_text=True)
 

@@ -42,7 +42,9 @@ def test_accept_language_english(client):
 
 def test_language_switch_is_remembered(client):
     token = csrf_token(client, "/")
-    response = client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/login"})
+    response = client.post(
+        "/language", data={"csrf_token": token, "locale": "en", "next": "/login"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     html = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert '<html lang="en">' in html

@@ -12,8 +12,8 @@ from portal.auth.forms import LoginForm, RegisterForm
 from portal.auth.services import authenticate, register_client, safe_next_url
 from portal.db import db
 from portal.errors import DomainError
-from portal.forms import add_form_error
 from portal.extensions import limiter
+from portal.forms import add_form_error
 from portal.i18n import current_language
 from portal.validators import normalise_phone
 
