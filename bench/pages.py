@@ -1,0 +1,165 @@
+"""Time the first slice's pages with many cases in the database.
+
+    .venv/bin/python bench/pages.py                       # SQLite, 100,000 cases
+    .venv/bin/python bench/pages.py --cases 20000
+    .venv/bin/python bench/pages.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+Requests go through Flask's test client (in process: app, ORM, database and templates,
+no network). For PostgreSQL the script makes and drops its own database ``portal_bench``
+on the given server; the database in the URL is only used to connect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from cases.models import Case, CaseEvent, CaseNumberCounter, CaseStatus, Category  # noqa: E402
+from citizens.models import Client  # noqa: E402
+from portal import create_app  # noqa: E402
+from portal.db import db, utcnow  # noqa: E402
+from portal.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
+from portal.models import District, User  # noqa: E402
+
+
+def postgres_bench_url(url: str) -> str:
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "portal_bench" WITH (FORCE)')
+        conn.execute('CREATE DATABASE "portal_bench"')
+    return parsed.set(database="portal_bench").render_as_string(hide_password=False)
+
+
+def fill(case_count: int, seed: int = 7) -> None:
+    """Demo reference data, then ``case_count`` cases with two events each, in bulk."""
+    load_demo_data(case_count=0, seed=seed)
+    db.session.commit()
+    rng = random.Random(seed)
+    categories = db.session.scalars(select(Category.id).where(Category.parent_id.is_not(None)))
+    categories = list(categories)
+    districts = list(db.session.scalars(select(District.id)))
+    clients = list(db.session.scalars(select(Client.id)))
+    citizen = db.session.scalar(select(User).where(User.username == "citizen"))
+    now = utcnow()
+    year = now.year
+    batch = 5000
+    for start in range(0, case_count, batch):
+        rows, events = [], []
+        for i in range(start, min(start + batch, case_count)):
+            filed = now - timedelta(minutes=case_count - i)
+            status = rng.choice([CaseStatus.SUBMITTED, CaseStatus.REPLIED, CaseStatus.CLOSED,
+                                 CaseStatus.CLOSED])
+            # One client in ten cases is the demo citizen, so "my requests" is long.
+            client_id = citizen.client_id if i % 10 == 0 else rng.choice(clients)
+            rows.append({
+                "number": f"{year}-{i + 1:06d}", "type": "complaint", "channel": "web",
+                "status": status, "title": f"测试诉求 {i} 路灯不亮影响夜间出行",
+                "description": "小区门口路灯已经连续一周不亮，老人晚上出行很不方便。",
+                "category_id": rng.choice(categories), "district_id": rng.choice(districts),
+                "client_id": client_id, "created_at": filed, "updated_at": filed,
+            })
+        db.session.execute(insert(Case), rows)
+        ids = db.session.execute(
+            select(Case.id, Case.status, Case.created_at).where(
+                Case.number.in_([r["number"] for r in rows]))
+        ).all()
+        for case_id, status, created in ids:
+            events.append({"case_id": case_id, "action": "file", "to_status": "submitted",
+                           "created_at": created, "is_public": True})
+            if status != CaseStatus.SUBMITTED:
+                events.append({"case_id": case_id, "action": "reply", "to_status": "replied",
+                               "from_status": "submitted", "created_at": created,
+                               "is_public": True})
+        db.session.execute(insert(CaseEvent), events)
+        db.session.commit()
+    db.session.add(CaseNumberCounter(year=year, last_value=case_count))
+    db.session.commit()
+
+
+def timed(client, method: str, url_for_i, n: int, **kw) -> list[float]:
+    samples = []
+    for i in range(n):
+        url = url_for_i(i)
+        started = time.perf_counter()
+        response = client.open(url, method=method, **kw)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code < 400, (url, response.status_code)
+    return samples
+
+
+def report(name: str, samples: list[float]) -> None:
+    samples = sorted(samples)
+    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+    print(f"{name:<34} {statistics.median(samples):8.1f} {p95:8.1f} {len(samples):6d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+
+    tmp = tempfile.TemporaryDirectory()
+    url = (postgres_bench_url(args.database_url) if args.database_url
+           else f"sqlite:///{Path(tmp.name) / 'bench.db'}")
+    app = create_app({
+        "INSTANCE_PATH": tmp.name, "DATABASE_URL": url, "SECRET_KEY": "bench",
+        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING",
+        "SESSION_COOKIE_SECURE": False,
+    })
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        fill(args.cases)
+        total = db.session.scalar(select(func.count(Case.id)))
+        backend = db.engine.dialect.name
+        print(f"{backend}: {total} cases loaded in {time.perf_counter() - started:.1f} s")
+
+    rng = random.Random(1)
+    numbers = [f"{utcnow().year}-{rng.randint(1, args.cases):06d}" for _ in range(args.requests)]
+    n = args.requests
+    clerk, citizen = app.test_client(), app.test_client()
+    for c, user in ((clerk, "clerk"), (citizen, "citizen")):
+        c.post("/login", data={"username": user, "password": DEMO_PASSWORD})
+
+    print(f"{'page (ms)':<34} {'median':>8} {'p95':>8} {'n':>6}")
+    report("GET /cases/<number> (clerk)", timed(clerk, "GET", lambda i: f"/cases/{numbers[i]}", n))
+    report("GET /queues/unassigned", timed(clerk, "GET", lambda i: "/queues/unassigned", n))
+    report("GET /queues/unassigned?page=200",
+           timed(clerk, "GET", lambda i: "/queues/unassigned?page=200", n))
+    report("GET /requests (citizen)", timed(citizen, "GET", lambda i: "/requests", n))
+    report("GET /requests/new (form)", timed(citizen, "GET", lambda i: "/requests/new", n))
+    with app.app_context():
+        category = db.session.scalar(select(Category.id).where(Category.parent_id.is_not(None)))
+        district = db.session.scalar(select(District.id))
+    form = {"type": "complaint", "category": category, "district": district,
+            "title": "五一路夜间施工噪音扰民", "description": "每天晚上十一点以后仍在施工，严重影响休息。"}
+    report("POST /requests/new (file a case)",
+           timed(citizen, "POST", lambda i: "/requests/new", n, data=form))
+    with app.app_context():
+        db.engine.dispose()
+    if args.database_url:
+        admin = make_url(args.database_url).set(drivername="postgresql")
+        with psycopg.connect(admin.render_as_string(hide_password=False),
+                             autocommit=True) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "portal_bench" WITH (FORCE)')
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
