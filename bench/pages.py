@@ -61,29 +61,53 @@ def fill(case_count: int, seed: int = 7) -> None:
         rows, events = [], []
         for i in range(start, min(start + batch, case_count)):
             filed = now - timedelta(minutes=case_count - i)
-            status = rng.choice([CaseStatus.SUBMITTED, CaseStatus.REPLIED, CaseStatus.CLOSED,
-                                 CaseStatus.CLOSED])
+            status = rng.choice(
+                [CaseStatus.SUBMITTED, CaseStatus.REPLIED, CaseStatus.CLOSED, CaseStatus.CLOSED]
+            )
             # One client in ten cases is the demo citizen, so "my requests" is long.
             client_id = citizen.client_id if i % 10 == 0 else rng.choice(clients)
-            rows.append({
-                "number": f"{year}-{i + 1:06d}", "type": "complaint", "channel": "web",
-                "status": status, "title": f"测试诉求 {i} 路灯不亮影响夜间出行",
-                "description": "小区门口路灯已经连续一周不亮，老人晚上出行很不方便。",
-                "category_id": rng.choice(categories), "district_id": rng.choice(districts),
-                "client_id": client_id, "created_at": filed, "updated_at": filed,
-            })
+            rows.append(
+                {
+                    "number": f"{year}-{i + 1:06d}",
+                    "type": "complaint",
+                    "channel": "web",
+                    "status": status,
+                    "title": f"测试诉求 {i} 路灯不亮影响夜间出行",
+                    "description": "小区门口路灯已经连续一周不亮，老人晚上出行很不方便。",
+                    "category_id": rng.choice(categories),
+                    "district_id": rng.choice(districts),
+                    "client_id": client_id,
+                    "created_at": filed,
+                    "updated_at": filed,
+                }
+            )
         db.session.execute(insert(Case), rows)
         ids = db.session.execute(
             select(Case.id, Case.status, Case.created_at).where(
-                Case.number.in_([r["number"] for r in rows]))
+                Case.number.in_([r["number"] for r in rows])
+            )
         ).all()
         for case_id, status, created in ids:
-            events.append({"case_id": case_id, "action": "file", "to_status": "submitted",
-                           "created_at": created, "is_public": True})
+            events.append(
+                {
+                    "case_id": case_id,
+                    "action": "file",
+                    "to_status": "submitted",
+                    "created_at": created,
+                    "is_public": True,
+                }
+            )
             if status != CaseStatus.SUBMITTED:
-                events.append({"case_id": case_id, "action": "reply", "to_status": "replied",
-                               "from_status": "submitted", "created_at": created,
-                               "is_public": True})
+                events.append(
+                    {
+                        "case_id": case_id,
+                        "action": "reply",
+                        "to_status": "replied",
+                        "from_status": "submitted",
+                        "created_at": created,
+                        "is_public": True,
+                    }
+                )
         db.session.execute(insert(CaseEvent), events)
         db.session.commit()
     db.session.add(CaseNumberCounter(year=year, last_value=case_count))
@@ -115,13 +139,22 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
-    url = (postgres_bench_url(args.database_url) if args.database_url
-           else f"sqlite:///{Path(tmp.name) / 'bench.db'}")
-    app = create_app({
-        "INSTANCE_PATH": tmp.name, "DATABASE_URL": url, "SECRET_KEY": "bench",
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING",
-        "SESSION_COOKIE_SECURE": False,
-    })
+    url = (
+        postgres_bench_url(args.database_url)
+        if args.database_url
+        else f"sqlite:///{Path(tmp.name) / 'bench.db'}"
+    )
+    app = create_app(
+        {
+            "INSTANCE_PATH": tmp.name,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "LOG_LEVEL": "WARNING",
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
     with app.app_context():
         upgrade()
         started = time.perf_counter()
@@ -140,23 +173,31 @@ def main() -> None:
     print(f"{'page (ms)':<34} {'median':>8} {'p95':>8} {'n':>6}")
     report("GET /cases/<number> (clerk)", timed(clerk, "GET", lambda i: f"/cases/{numbers[i]}", n))
     report("GET /queues/unassigned", timed(clerk, "GET", lambda i: "/queues/unassigned", n))
-    report("GET /queues/unassigned?page=200",
-           timed(clerk, "GET", lambda i: "/queues/unassigned?page=200", n))
+    report(
+        "GET /queues/unassigned?page=200",
+        timed(clerk, "GET", lambda i: "/queues/unassigned?page=200", n),
+    )
     report("GET /requests (citizen)", timed(citizen, "GET", lambda i: "/requests", n))
     report("GET /requests/new (form)", timed(citizen, "GET", lambda i: "/requests/new", n))
     with app.app_context():
         category = db.session.scalar(select(Category.id).where(Category.parent_id.is_not(None)))
         district = db.session.scalar(select(District.id))
-    form = {"type": "complaint", "category": category, "district": district,
-            "title": "五一路夜间施工噪音扰民", "description": "每天晚上十一点以后仍在施工，严重影响休息。"}
-    report("POST /requests/new (file a case)",
-           timed(citizen, "POST", lambda i: "/requests/new", n, data=form))
+    form = {
+        "type": "complaint",
+        "category": category,
+        "district": district,
+        "title": "五一路夜间施工噪音扰民",
+        "description": "每天晚上十一点以后仍在施工，严重影响休息。",
+    }
+    report(
+        "POST /requests/new (file a case)",
+        timed(citizen, "POST", lambda i: "/requests/new", n, data=form),
+    )
     with app.app_context():
         db.engine.dispose()
     if args.database_url:
         admin = make_url(args.database_url).set(drivername="postgresql")
-        with psycopg.connect(admin.render_as_string(hide_password=False),
-                             autocommit=True) as conn:
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
             conn.execute('DROP DATABASE IF EXISTS "portal_bench" WITH (FORCE)')
     tmp.cleanup()
 

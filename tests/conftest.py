@@ -140,3 +140,8 @@ def login_as(client: FlaskClient, database: Flask, world: World) -> Callable[...
         return user
 
     return _login
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    browser = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else "missing (skipped)"
+    return [f"database backends: {', '.join(BACKENDS)}", f"browser: {browser}"]

@@ -78,14 +78,14 @@ def test_bad_filing_input_gets_messages_and_saves_nothing(client, login_as, worl
 
 def test_bad_filing_input_in_english(client, login_as, world, database):
     login_as(Role.CITIZEN)
-    token = csrf_token(client, "/requests/new")
-    response = client.post(
-        "/requests/new",
-        data={"csrf_token": token, **filing_data(world, title="")},
-        headers={"Accept-Language": "en"},
-    )
-    # The account's stored language (zh_CN at registration) wins over the browser.
+    token = csrf_token(client, "/")
+    client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/"})
+    response = submit(client, "/requests/new", filing_data(world, title="", district="999"))
     assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "Give your request a short title." in html
+    assert "Not a valid choice" in html  # WTForms' own message, in the page's language
     assert case_count(database) == 0
 
 

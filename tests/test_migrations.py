@@ -45,8 +45,15 @@ def empty_app(request, tmp_path) -> Iterator[Flask]:
         url = next(urls)
     else:
         urls, url = None, f"sqlite:///{tmp_path / 'migrations.db'}"
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url,
-                      "SECRET_KEY": "x", "LOG_LEVEL": "WARNING"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": url,
+            "SECRET_KEY": "x",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()

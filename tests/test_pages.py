@@ -80,3 +80,43 @@ def test_form_without_csrf_token_is_refused(client):
 def test_static_css_is_served(client):
     with client.get("/static/css/portal.css") as response:
         assert response.status_code == 200 and response.mimetype == "text/css"
+
+
+def test_server_error_page_rolls_back_and_hides_the_traceback(tmp_path):
+    from portal import create_app
+
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}",
+            "LOG_LEVEL": "CRITICAL",
+        }
+    )
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    client = app.test_client()
+    page = client.get("/boom")
+    assert page.status_code == 500
+    html = page.get_data(as_text=True)
+    assert "出错" in html and "secret internals" not in html and "Traceback" not in html
+    api = client.get("/boom", headers={"Accept": "application/json"})
+    assert api.status_code == 500 and api.get_json()["error"]["code"] == 500
+
+
+def test_403_page_in_english(client, login_as):
+    login_as("citizen")
+    token = csrf_token(client, "/")
+    client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/"})
+    page = client.get("/admin/users")
+    assert page.status_code == 403 and "Not allowed" in page.get_data(as_text=True)
+
+
+def test_every_page_has_landmarks_skip_link_and_language_switch(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert 'href="#content"' in html and '<main id="content"' in html
+    assert "<header" in html and "<nav" in html and "<footer" in html
+    assert 'action="/language"' in html and 'value="en"' in html and 'value="zh_CN"' in html
