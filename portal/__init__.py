@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=(config or {}).get("INSTANCE_PATH") or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
     )
     load_config(app, config)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
