@@ -1,17 +1,24 @@
-"""Filing, reply and transition forms."""
+"""Filing, case-action, queue-filter and bulk-dispatch forms."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import (
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from cases.models import CASE_TYPE_LABELS, CaseType
+from cases.models import CASE_TYPE_LABELS, PRIORITY_LABELS, CaseType, Priority
 
 
-def _int_or_none(value: object) -> int | None:
+def int_or_none(value: object) -> int | None:
     try:
         return int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -28,7 +35,7 @@ class CaseForm(FlaskForm):
     )
     category = SelectField(
         _l("Category"),
-        coerce=_int_or_none,
+        coerce=int_or_none,
         validators=[InputRequired(message=_l("Choose a category."))],
     )
     title = StringField(
@@ -47,20 +54,49 @@ class CaseForm(FlaskForm):
     )
     district = SelectField(
         _l("District"),
-        coerce=_int_or_none,
+        coerce=int_or_none,
         validators=[InputRequired(message=_l("Choose the district where it happens."))],
     )
 
 
-class ReplyForm(FlaskForm):
-    body = TextAreaField(
-        _l("Public reply"),
+class ActionForm(FlaskForm):
+    """Every action form on the case page posts these fields (each uses what it needs)."""
+
+    note = TextAreaField(
+        _l("Text"),
         validators=[
-            DataRequired(message=_l("Write the reply first.")),
-            Length(max=5000, message=_l("The reply may have at most 5000 characters.")),
+            Optional(),
+            Length(max=5000, message=_l("The text may have at most 5000 characters.")),
         ],
+    )
+    department = SelectField(_l("Department"), coerce=int_or_none, validators=[Optional()])
+    assisting = SelectMultipleField(
+        _l("Assisting departments"), coerce=int, validators=[Optional()]
+    )
+    days = IntegerField(
+        _l("Working days"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=30, message=_l("Ask for 1 to 30 working days.")),
+        ],
+    )
+    decision = RadioField(
+        _l("Decision"),
+        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("refuse", _l("Refuse"))],
+        validators=[Optional()],
     )
 
 
-class TransitionForm(FlaskForm):
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+class BulkDispatchForm(FlaskForm):
+    cases = SelectMultipleField(
+        _l("Cases"), coerce=int, validate_choice=False, validators=[Optional()]
+    )
+    department = SelectField(
+        _l("Dispatch the selected cases to"),
+        coerce=int_or_none,
+        validators=[InputRequired(message=_l("Choose the department to dispatch to."))],
+    )
+
+
+def priority_choices() -> list[SelectChoice]:
+    return [SelectChoice(p.value, PRIORITY_LABELS[p]) for p in Priority]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, true
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizens.models import Client
@@ -67,7 +67,6 @@ class CaseStatus(enum.StrEnum):
     SUBMITTED = "submitted"
     ACCEPTED = "accepted"
     DISPATCHED = "dispatched"
-    SIGNED = "signed"
     IN_PROGRESS = "in_progress"
     WAITING = "waiting"
     REPLIED = "replied"
@@ -93,7 +92,6 @@ CASE_STATUS_LABELS = {
     CaseStatus.SUBMITTED: _l("Submitted"),
     CaseStatus.ACCEPTED: _l("Accepted"),
     CaseStatus.DISPATCHED: _l("Dispatched"),
-    CaseStatus.SIGNED: _l("Signed for"),
     CaseStatus.IN_PROGRESS: _l("In progress"),
     CaseStatus.WAITING: _l("Waiting for client"),
     CaseStatus.REPLIED: _l("Replied"),
@@ -101,6 +99,63 @@ CASE_STATUS_LABELS = {
     CaseStatus.NOT_ACCEPTED: _l("Not accepted"),
     CaseStatus.WITHDRAWN: _l("Withdrawn"),
     CaseStatus.MERGED: _l("Merged"),
+}
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def label(self) -> str:
+        return str(PRIORITY_LABELS[self])
+
+    @property
+    def rank(self) -> int:
+        return PRIORITY_RANK[self]
+
+
+PRIORITY_LABELS = {
+    Priority.LOW: _l("Low"),
+    Priority.NORMAL: _l("Normal"),
+    Priority.HIGH: _l("High"),
+    Priority.URGENT: _l("Urgent"),
+}
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class TimeUnit(enum.StrEnum):
+    """Deadlines count in working hours or working days."""
+
+    HOURS = "hours"
+    DAYS = "days"
+
+    @property
+    def label(self) -> str:
+        return str(TIME_UNIT_LABELS[self])
+
+
+TIME_UNIT_LABELS = {TimeUnit.HOURS: _l("working hours"), TimeUnit.DAYS: _l("working days")}
+
+
+class DueState(enum.StrEnum):
+    """What the last sweep found about the running deadline."""
+
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+    @property
+    def label(self) -> str:
+        return str(DUE_STATE_LABELS[self])
+
+
+DUE_STATE_LABELS = {
+    DueState.ON_TIME: _l("On time"),
+    DueState.DUE_SOON: _l("Due soon"),
+    DueState.OVERDUE: _l("Overdue"),
 }
 
 
@@ -117,6 +172,15 @@ class Category(LocalisedName, db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Deadlines: signing for (from dispatch) and replying (from first dispatch).
+    sign_amount: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    sign_unit: Mapped[TimeUnit] = mapped_column(
+        enum_column(TimeUnit), default=TimeUnit.HOURS, server_default=TimeUnit.HOURS.value
+    )
+    reply_amount: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    reply_unit: Mapped[TimeUnit] = mapped_column(
+        enum_column(TimeUnit), default=TimeUnit.DAYS, server_default=TimeUnit.DAYS.value
+    )
 
     parent: Mapped[Category | None] = relationship(remote_side=[id])
     department: Mapped[Department | None] = relationship()
@@ -142,6 +206,9 @@ class Case(TimestampMixin, db.Model):
         Index("ix_cases_status_created_at", "status", "created_at"),
         Index("ix_cases_department_id_status", "department_id", "status"),
         Index("ix_cases_client_id_created_at", "client_id", "created_at"),
+        Index("ix_cases_due_at", "due_at"),
+        Index("ix_cases_department_id_due_at", "department_id", "due_at"),
+        Index("ix_cases_status_assignee_id", "status", "assignee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,8 +226,30 @@ class Case(TimestampMixin, db.Model):
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    priority: Mapped[Priority] = mapped_column(
+        enum_column(Priority), default=Priority.NORMAL, server_default=Priority.NORMAL.value
+    )
+    # Deadlines. ``due_at`` is whichever deadline runs now (signing for while
+    # dispatched, replying while in progress); NULL while nothing runs or the
+    # clock is paused. Queues and the sweep read only ``due_at``.
+    sign_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_state: Mapped[DueState] = mapped_column(
+        enum_column(DueState), default=DueState.ON_TIME, server_default=DueState.ON_TIME.value
+    )
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Counters behind escalation (3 redos, 3 departments) and the urging record.
+    redo_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    departments_passed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    supervised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_reason: Mapped[str | None] = mapped_column(String(40))
 
     category: Mapped[Category] = relationship()
     district: Mapped[District] = relationship()
@@ -174,6 +263,16 @@ class Case(TimestampMixin, db.Model):
     replies: Mapped[list[CaseReply]] = relationship(
         back_populates="case", order_by="CaseReply.id", cascade="all, delete-orphan"
     )
+    assists: Mapped[list[CaseAssist]] = relationship(
+        back_populates="case", cascade="all, delete-orphan"
+    )
+    extension_requests: Mapped[list[ExtensionRequest]] = relationship(
+        back_populates="case", order_by="ExtensionRequest.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
 
     def __repr__(self) -> str:
         return f"<Case {self.number} {self.status}>"
@@ -212,3 +311,107 @@ class CaseReply(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="replies")
     author: Mapped[User | None] = relationship()
+
+
+class CaseAssist(db.Model):
+    """An assisting department (协办) on a case led by another."""
+
+    __tablename__ = "case_assists"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="assists")
+    department: Mapped[Department] = relationship()
+
+
+class RoutingRule(db.Model):
+    """Category (and optionally district) → department: how new cases are dispatched.
+
+    A rule with a district wins over one without; among equals the lowest position wins.
+    """
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (
+        Index("ix_routing_rules_category_id_district_id", "category_id", "district_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    category: Mapped[Category] = relationship()
+    district: Mapped[District | None] = relationship()
+    department: Mapped[Department] = relationship()
+
+
+class ExtensionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+    @property
+    def label(self) -> str:
+        return str(EXTENSION_STATUS_LABELS[self])
+
+
+EXTENSION_STATUS_LABELS = {
+    ExtensionStatus.PENDING: _l("Pending"),
+    ExtensionStatus.APPROVED: _l("Approved"),
+    ExtensionStatus.REFUSED: _l("Refused"),
+}
+
+
+class ExtensionRequest(db.Model):
+    """A department's request for more working days (延期), decided by a supervisor."""
+
+    __tablename__ = "extension_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    working_days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ExtensionStatus] = mapped_column(
+        enum_column(ExtensionStatus), default=ExtensionStatus.PENDING, index=True
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="extension_requests")
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class CalendarDay(db.Model):
+    """An exception to the plain week: a holiday on a weekday, or a make-up working day (调休)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(String(20), default="admin")  # "library" or "admin"
+
+
+class CalendarYear(db.Model):
+    """A year whose holidays and make-up days are published and loaded.
+
+    Years without a row count weekends only, and the admin pages say so.
+    """
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(40))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,34 +2,121 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from cases.models import Case, CaseEvent, CaseReply, CaseStatus
+from cases.models import (
+    Case,
+    CaseAssist,
+    CaseEvent,
+    CaseReply,
+    CaseStatus,
+    CaseType,
+    ExtensionRequest,
+    Priority,
+)
 from portal.db import db
 from portal.models import User
+from portal.permissions import INTAKE_ROLES
 
-QUEUE_NAMES = ("unassigned",)
+OPEN_STATUSES = tuple(s for s in CaseStatus if s.is_open)
+AT_INTAKE = (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED)
+WITH_DEPARTMENT = (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS, CaseStatus.WAITING)
 
-# Cases no department holds yet: the intake desk's work.
-UNASSIGNED_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED)
+QUEUE_TITLES = {
+    "mine": _l("My cases"),
+    "department": _l("My department's cases"),
+    "unassigned": _l("Unassigned"),
+    "due-soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+    "waiting": _l("Waiting for the client"),
+    "supervised": _l("Under supervision"),
+}
+QUEUE_NAMES = tuple(QUEUE_TITLES)
+
+SORTS = {
+    "due": (Case.due_at.asc().nulls_last(), Case.id),
+    "newest": (Case.created_at.desc(), Case.id.desc()),
+    "oldest": (Case.created_at.asc(), Case.id),
+}
+SORT_LABELS = {"due": _l("Deadline first"), "newest": _l("Newest first"), "oldest": _l("Oldest first")}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    category_id: int | None = None
+    district_id: int | None = None
+    priority: Priority | None = None
+    type: CaseType | None = None
+    sort: str = "due"
 
 
 def _list_options(stmt: Select) -> Select:
     return stmt.options(
-        joinedload(Case.category), joinedload(Case.district), joinedload(Case.department)
+        joinedload(Case.category),
+        joinedload(Case.district),
+        joinedload(Case.department),
+        joinedload(Case.assignee),
     )
 
 
-def queue_query(name: str, user: User) -> Select:
-    """The statement behind the staff queue ``name``."""
-    if name == "unassigned":
-        stmt = select(Case).where(
-            Case.status.in_(UNASSIGNED_STATUSES), Case.department_id.is_(None)
+def _scoped(stmt: Select, user: User) -> Select:
+    """Intake staff see every case; department staff their department's."""
+    if user.role in INTAKE_ROLES:
+        return stmt
+    return stmt.where(Case.department_id == user.department_id)
+
+
+def queue_query(name: str, user: User, now: datetime, due_soon: timedelta,
+                filters: QueueFilter | None = None) -> Select:
+    """The statement behind the staff queue ``name`` (see ``QUEUE_NAMES``)."""
+    stmt = select(Case)
+    if name == "mine":
+        stmt = stmt.where(Case.assignee_id == user.id, Case.status.in_(OPEN_STATUSES))
+    elif name == "department":
+        stmt = stmt.where(
+            Case.department_id == user.department_id, Case.status.in_(WITH_DEPARTMENT)
         )
-        return _list_options(stmt).order_by(Case.created_at, Case.id)
-    raise KeyError(name)
+    elif name == "unassigned":
+        if user.role in INTAKE_ROLES:
+            stmt = stmt.where(Case.status.in_(AT_INTAKE))
+        else:
+            stmt = stmt.where(
+                Case.department_id == user.department_id,
+                Case.status.in_(WITH_DEPARTMENT),
+                Case.assignee_id.is_(None),
+            )
+    elif name == "due-soon":
+        stmt = _scoped(stmt.where(Case.due_at >= now, Case.due_at < now + due_soon), user)
+    elif name == "overdue":
+        stmt = _scoped(stmt.where(Case.due_at < now), user)
+    elif name == "waiting":
+        stmt = _scoped(stmt.where(Case.status == CaseStatus.WAITING), user)
+    elif name == "supervised":
+        stmt = _scoped(
+            stmt.where(
+                Case.status.in_(OPEN_STATUSES),
+                or_(Case.supervised.is_(True), Case.escalated_at.is_not(None)),
+            ),
+            user,
+        )
+    else:
+        raise KeyError(name)
+    filters = filters or QueueFilter()
+    if filters.category_id:
+        stmt = stmt.where(Case.category_id == filters.category_id)
+    if filters.district_id:
+        stmt = stmt.where(Case.district_id == filters.district_id)
+    if filters.priority:
+        stmt = stmt.where(Case.priority == filters.priority)
+    if filters.type:
+        stmt = stmt.where(Case.type == filters.type)
+    return _list_options(stmt).order_by(*SORTS.get(filters.sort, SORTS["due"]))
 
 
 def client_cases_query(client_id: int, status: CaseStatus | None = None) -> Select:
@@ -51,8 +138,17 @@ def case_by_number(number: str) -> Case | None:
             joinedload(Case.category),
             joinedload(Case.district),
             joinedload(Case.client),
+            joinedload(Case.department),
+            joinedload(Case.assignee),
             selectinload(Case.events).joinedload(CaseEvent.actor),
             selectinload(Case.replies).joinedload(CaseReply.author),
+            selectinload(Case.assists).joinedload(CaseAssist.department),
+            selectinload(Case.extension_requests).joinedload(ExtensionRequest.requested_by),
         )
     )
     return db.session.scalar(stmt)
+
+
+def cases_by_ids(ids: list[int]) -> list[Case]:
+    stmt = select(Case).where(Case.id.in_(ids)).options(selectinload(Case.assists))
+    return list(db.session.scalars(stmt.order_by(Case.id)))

@@ -2,53 +2,77 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from cases import bp
-from cases.forms import CaseForm, ReplyForm, TransitionForm
-from cases.models import CaseStatus, CaseType, Channel
+from cases.forms import ActionForm, BulkDispatchForm, CaseForm
+from cases.models import CaseStatus, CaseType, Channel, Priority
 from cases.queries import (
     QUEUE_NAMES,
+    QUEUE_TITLES,
+    SORT_LABELS,
+    QueueFilter,
     case_by_number,
+    cases_by_ids,
     client_cases_query,
     paginate,
     queue_query,
 )
 from cases.services import (
+    ActionInput,
     CaseRequest,
+    TransitionRefused,
+    active_departments,
+    allowed_records,
     allowed_transitions,
-    apply_transition,
+    dispatch_case,
     districts,
     file_case,
     leaf_categories,
-    reply_to_case,
+    perform,
 )
-from portal.db import db
+from cases.workflow import RECORDS, TRANSITIONS
+from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import add_form_error
-from portal.permissions import can_file_case, can_view_case, can_work_queues
+from portal.models import Department
+from portal.permissions import (
+    INTAKE_ROLES,
+    can_file_case,
+    can_see_internal,
+    can_view_case,
+    can_work_queues,
+)
 
 
 def filing_key() -> str:
     return f"user:{current_user.get_id()}"
 
 
-def fill_case_choices(form: CaseForm) -> None:
-    form.category.choices = [SelectChoice("", _("Choose a category"))] + [
+def category_choices(placeholder: str) -> list[SelectChoice]:
+    return [SelectChoice("", placeholder)] + [
         SelectChoice(c.id, c.name, optgroup=c.parent.name if c.parent else None)
         for c in leaf_categories()
     ]
-    form.district.choices = [SelectChoice("", _("Choose a district"))] + [
-        SelectChoice(d.id, d.name) for d in districts()
-    ]
+
+
+def district_choices(placeholder: str) -> list[SelectChoice]:
+    return [SelectChoice("", placeholder)] + [SelectChoice(d.id, d.name) for d in districts()]
+
+
+def department_choices(placeholder: str | None = None) -> list[SelectChoice]:
+    head = [SelectChoice("", placeholder)] if placeholder else []
+    return head + [SelectChoice(d.id, d.name) for d in active_departments()]
 
 
 def page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 def load_case(number: str):
@@ -68,7 +92,8 @@ def new_request():
     if not can_file_case(current_user):
         abort(403)
     form = CaseForm()
-    fill_case_choices(form)
+    form.category.choices = category_choices(_("Choose a category"))
+    form.district.choices = district_choices(_("Choose a district"))
     if form.validate_on_submit():
         data = CaseRequest(
             type=CaseType(form.type.data),
@@ -111,6 +136,19 @@ def my_requests():
     )
 
 
+def queue_filter_from_args() -> QueueFilter:
+    args = request.args
+    priority = args.get("priority")
+    case_type = args.get("type")
+    return QueueFilter(
+        category_id=args.get("category", type=int),
+        district_id=args.get("district", type=int),
+        priority=Priority(priority) if priority in Priority._value2member_map_ else None,
+        type=CaseType(case_type) if case_type in CaseType._value2member_map_ else None,
+        sort=args.get("sort") if args.get("sort") in SORT_LABELS else "due",
+    )
+
+
 @bp.route("/queues/<name>")
 @login_required
 def queue(name: str):
@@ -118,69 +156,130 @@ def queue(name: str):
         abort(403)
     if name not in QUEUE_NAMES:
         abort(404)
-    pagination = paginate(
-        queue_query(name, current_user), page_arg(), current_app.config["PAGE_SIZE"]
+    if name == "department" and current_user.department_id is None:
+        abort(404)
+    now = utcnow()
+    filters = queue_filter_from_args()
+    stmt = queue_query(
+        name,
+        current_user,
+        now,
+        timedelta(hours=current_app.config["DUE_SOON_HOURS"]),
+        filters,
     )
-    return render_template("cases/queue.html", name=name, pagination=pagination)
+    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
+    bulk_form = None
+    if name == "unassigned" and current_user.role in INTAKE_ROLES:
+        bulk_form = BulkDispatchForm()
+        bulk_form.department.choices = department_choices(_("Choose a department"))
+    return render_template(
+        "cases/queue.html",
+        name=name,
+        title=QUEUE_TITLES[name],
+        queues=visible_queues(),
+        pagination=pagination,
+        filters=filters,
+        now=now,
+        categories=leaf_categories(),
+        districts=districts(),
+        priorities=list(Priority),
+        types=list(CaseType),
+        sorts=SORT_LABELS,
+        bulk_form=bulk_form,
+    )
+
+
+def visible_queues() -> list[tuple[str, str]]:
+    names = [n for n in QUEUE_NAMES if n != "department" or current_user.department_id]
+    return [(n, str(QUEUE_TITLES[n])) for n in names]
+
+
+@bp.route("/queues/unassigned/dispatch", methods=["POST"])
+@login_required
+def bulk_dispatch():
+    """Dispatch several cases at once: all of them, or none when one is refused."""
+    if current_user.role not in INTAKE_ROLES:
+        abort(403)
+    form = BulkDispatchForm()
+    form.department.choices = department_choices(_("Choose a department"))
+    if not form.validate_on_submit() or not form.cases.data:
+        flash(_("Choose the cases and the department to dispatch to."), "error")
+        return redirect(url_for("cases.queue", name="unassigned")), 303
+    department = db.session.get(Department, form.department.data)
+    cases = cases_by_ids(form.cases.data)
+    try:
+        for case in cases:
+            dispatch_case(case, current_user, department)
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("Nothing was dispatched: %(reason)s", reason=error.message), "error")
+        return redirect(url_for("cases.queue", name="unassigned")), 303
+    db.session.commit()
+    flash(_("%(n)d cases dispatched.", n=len(cases)), "success")
+    return redirect(url_for("cases.queue", name="unassigned"))
+
+
+def action_form() -> ActionForm:
+    form = ActionForm()
+    form.department.choices = department_choices(_("Choose a department"))
+    form.assisting.choices = department_choices()
+    return form
+
+
+def render_case(case, form: ActionForm | None = None, failed_action: str | None = None,
+                status: int = 200):
+    user = current_user
+    return (
+        render_template(
+            "cases/show.html",
+            case=case,
+            transitions=allowed_transitions(case, user),
+            records=allowed_records(case, user),
+            record_labels={k: v[2] for k, v in RECORDS.items()},
+            form=form or action_form(),
+            failed_action=failed_action,
+            internal=can_see_internal(user),
+            now=utcnow(),
+        ),
+        status,
+    )
 
 
 @bp.route("/cases/<number>")
 @login_required
 def show(number: str):
-    case = load_case(number)
-    return render_template(
-        "cases/show.html",
-        case=case,
-        transitions=allowed_transitions(case, current_user),
-        reply_form=ReplyForm(),
-        transition_form=TransitionForm(),
-    )
-
-
-@bp.route("/cases/<number>/reply", methods=["POST"])
-@login_required
-def reply(number: str):
-    case = load_case(number)
-    form = ReplyForm()
-    if form.validate_on_submit():
-        try:
-            reply_to_case(case, current_user, form.body.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.body.errors = [*form.body.errors, error.message]
-            return render_case_with_errors(case, reply_form=form, status=409)
-        db.session.commit()
-        flash(_("Your reply is published."), "success")
-        return redirect(url_for("cases.show", number=number))
-    return render_case_with_errors(case, reply_form=form)
+    return render_case(load_case(number))
 
 
 @bp.route("/cases/<number>/<action>", methods=["POST"])
 @login_required
-def transition(number: str, action: str):
+def act(number: str, action: str):
+    """Every step on a case posts here; the service decides whether it may happen."""
     case = load_case(number)
-    form = TransitionForm()
+    form = action_form()
+    if action not in TRANSITIONS and action not in RECORDS:
+        form.form_errors.append(_("Unknown action."))
+        return render_case(case, form, action, 409)
     if not form.validate_on_submit():
-        return render_case_with_errors(case, transition_form=form)
+        return render_case(case, form, action, 422)
+    data = ActionInput(
+        note=form.note.data,
+        department=db.session.get(Department, form.department.data)
+        if form.department.data
+        else None,
+        assisting=[d for d in (db.session.get(Department, i) for i in form.assisting.data) if d],
+        days=form.days.data,
+        approve=form.decision.data == "approve" if form.decision.data else None,
+    )
+    if action == "decide_extension" and data.approve is None:
+        form.decision.errors = [_("Choose approve or refuse.")]
+        return render_case(case, form, action, 422)
     try:
-        apply_transition(case, action, current_user, form.note.data)
-    except DomainError as error:
+        perform(case, action, current_user, data)
+    except TransitionRefused as error:
         db.session.rollback()
-        form.form_errors.append(error.message)
-        return render_case_with_errors(case, transition_form=form, status=409)
+        add_form_error(form, error)
+        return render_case(load_case(number), form, action, 409)
     db.session.commit()
     flash(_("Done: %(status)s.", status=case.status.label), "success")
     return redirect(url_for("cases.show", number=number))
-
-
-def render_case_with_errors(case, reply_form=None, transition_form=None, status: int = 422):
-    return (
-        render_template(
-            "cases/show.html",
-            case=case,
-            transitions=allowed_transitions(case, current_user),
-            reply_form=reply_form or ReplyForm(formdata=None),
-            transition_form=transition_form or TransitionForm(formdata=None),
-        ),
-        status,
-    )

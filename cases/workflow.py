@@ -1,8 +1,10 @@
 """The case life cycle as data: every allowed transition, in one table.
 
-A transition names the states it may start from, the state it leads to and the
-roles that may take it. Services look transitions up here; pages show only those
-the current user may take. Later issues add rows (dispatch, sign for, return, ...).
+A transition names the states it may start from, the state it leads to, the roles
+that may take it and the *scope* in which they may: ``intake`` (citywide staff of the
+service centre), ``department`` (staff of the lead department), ``owner`` (the client
+who filed). Services look transitions up here; the case page offers only those the
+current user may take now. docs/ARCHITECTURE.md draws this table.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from flask_babel import lazy_gettext as _l
 from cases.models import CaseStatus as S
 from portal.models import Role
 
-STAFF_WHO_ANSWER = frozenset(
-    {Role.CLERK, Role.HANDLER, Role.DEPARTMENT_HEAD, Role.SUPERVISOR, Role.ADMIN}
-)
-INTAKE_STAFF = frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
+INTAKE = frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
+DEPARTMENT = frozenset({Role.HANDLER, Role.DEPARTMENT_HEAD})
+CLIENTS = frozenset({Role.CITIZEN, Role.ENTERPRISE})
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+HANDLING = frozenset({S.DISPATCHED, S.IN_PROGRESS})
+AT_INTAKE = frozenset({S.SUBMITTED, S.ACCEPTED})
+OPEN = frozenset({S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.WAITING})
 
 
 @dataclass(frozen=True)
@@ -27,26 +33,72 @@ class Transition:
     sources: frozenset[S]
     target: S
     roles: frozenset[Role]
+    scope: str  # "intake", "department" or "owner"
     label: LazyString
-    needs_note: bool = False
+    needs_note: bool = False  # a reason or reply text is required
+    public: bool = True  # the client sees the event on the timeline
 
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
+        Transition("accept", frozenset({S.SUBMITTED}), S.ACCEPTED, INTAKE, "intake", _l("Accept")),
         Transition(
-            "accept", frozenset({S.SUBMITTED}), S.ACCEPTED, INTAKE_STAFF, _l("Accept")
-        ),
-        Transition(
-            "reply",
-            frozenset({S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS}),
-            S.REPLIED,
-            STAFF_WHO_ANSWER,
-            _l("Reply"),
+            "not_accept", AT_INTAKE, S.NOT_ACCEPTED, INTAKE, "intake", _l("Do not accept"),
             needs_note=True,
         ),
-        Transition("close", frozenset({S.REPLIED}), S.CLOSED, INTAKE_STAFF, _l("Close")),
+        Transition(
+            "answer", AT_INTAKE, S.REPLIED, INTAKE, "intake", _l("Answer at intake"),
+            needs_note=True,
+        ),
+        Transition("dispatch", AT_INTAKE, S.DISPATCHED, INTAKE, "intake", _l("Dispatch")),
+        Transition(
+            "transfer", HANDLING, S.DISPATCHED, INTAKE, "intake", _l("Transfer"), needs_note=True
+        ),
+        Transition(
+            "sign_for", frozenset({S.DISPATCHED}), S.IN_PROGRESS, DEPARTMENT, "department",
+            _l("Sign for"),
+        ),
+        Transition(
+            "return", HANDLING, S.ACCEPTED, DEPARTMENT, "department", _l("Return to dispatch"),
+            needs_note=True,
+        ),
+        Transition(
+            "request_info", frozenset({S.IN_PROGRESS}), S.WAITING, DEPARTMENT, "department",
+            _l("Ask the client for information"), needs_note=True,
+        ),
+        Transition(
+            "resume", frozenset({S.WAITING}), S.IN_PROGRESS, DEPARTMENT, "department",
+            _l("Resume handling"),
+        ),
+        Transition(
+            "reply", frozenset({S.IN_PROGRESS}), S.REPLIED, DEPARTMENT, "department",
+            _l("Reply"), needs_note=True,
+        ),
+        Transition(
+            "withdraw", OPEN, S.WITHDRAWN, CLIENTS, "owner", _l("Withdraw my request"),
+        ),
+        Transition("close", frozenset({S.REPLIED}), S.CLOSED, INTAKE, "intake", _l("Close")),
+        Transition(
+            "redo", frozenset({S.REPLIED}), S.IN_PROGRESS, INTAKE, "intake",
+            _l("Send back to redo"), needs_note=True,
+        ),
+        Transition(
+            "reopen", frozenset({S.CLOSED}), S.ACCEPTED, SUPERVISORS, "intake", _l("Reopen"),
+            needs_note=True,
+        ),
     )
+}
+
+# Actions that record something on the case without changing its state.
+RECORDS: dict[str, tuple[frozenset[Role], str, LazyString]] = {
+    "claim": (INTAKE | DEPARTMENT, "any", _l("Claim")),
+    "assist": (INTAKE, "intake", _l("Add assisting departments")),
+    "urge": (INTAKE, "intake", _l("Urge (催办)")),
+    "supervise": (SUPERVISORS, "intake", _l("Put under supervision (督办)")),
+    "note": (INTAKE | DEPARTMENT | frozenset({Role.OFFICIAL}), "any", _l("Internal note")),
+    "extension": (DEPARTMENT, "department", _l("Request an extension")),
+    "decide_extension": (SUPERVISORS, "intake", _l("Decide on the extension")),
 }
 
 
@@ -57,9 +109,32 @@ def transitions_from(status: S) -> list[Transition]:
 
 EVENT_LABELS: dict[str, LazyString] = {
     "file": _l("Filed"),
+    "route": _l("Dispatched by routing rule"),
     "accept": _l("Accepted"),
+    "not_accept": _l("Not accepted"),
+    "answer": _l("Answered at intake"),
+    "dispatch": _l("Dispatched"),
+    "transfer": _l("Transferred"),
+    "sign_for": _l("Signed for"),
+    "return": _l("Returned to dispatch"),
+    "request_info": _l("Asked the client for information"),
+    "resume": _l("Handling resumed"),
     "reply": _l("Replied"),
+    "withdraw": _l("Withdrawn by the client"),
     "close": _l("Closed"),
+    "redo": _l("Sent back to redo"),
+    "reopen": _l("Reopened"),
+    "claim": _l("Claimed"),
+    "assist": _l("Assisting departments added"),
+    "urge": _l("Urged"),
+    "supervise": _l("Put under supervision"),
+    "note": _l("Internal note"),
+    "extension": _l("Extension requested"),
+    "extension_approved": _l("Extension approved"),
+    "extension_refused": _l("Extension refused"),
+    "due_soon": _l("Deadline near"),
+    "overdue": _l("Deadline passed"),
+    "escalate": _l("Escalated"),
 }
 
 

@@ -55,6 +55,13 @@ class DefaultConfig:
     RATELIMIT_HEADERS_ENABLED = True
     PAGE_SIZE = 20
 
+    # The working day deadlines count in, and when a running deadline counts as near.
+    WORKDAY_START = "09:00"
+    WORKDAY_END = "17:00"
+    DUE_SOON_HOURS = 24
+    # How often `flask cases sweep --every` and `make run` mark deadlines (seconds).
+    SWEEP_INTERVAL = 300
+
 
 def load_config(app: Flask, config: dict | None) -> None:
     """Fill ``app.config`` in the documented order; ``config`` (tests) wins last."""

@@ -9,7 +9,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from cases.models import Case, CaseEvent, CaseReply, CaseStatus, CaseType, Category, Channel
+from cases.calendar import load_calendar, seed_calendar
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseReply,
+    CaseStatus,
+    CaseType,
+    Category,
+    Channel,
+    RoutingRule,
+)
 from cases.services import next_case_number
 from citizens.models import Client, ClientKind
 from portal.auth.services import hash_password
@@ -159,6 +169,19 @@ REPLIES = [
     "您好，已联系相关责任单位，承诺在五个工作日内处理完毕，后续将持续跟进。",
 ]
 
+# Deadline practice (DOMAIN.md): water within 2 h to sign for, enquiries answered in 3
+# working days, complaints in up to 13.
+DEADLINES = {
+    "utilities.water": {"sign_amount": 2, "reply_amount": 3},
+    "social.pension": {"reply_amount": 3},
+    "social.medical": {"reply_amount": 3},
+    "public.schools": {"reply_amount": 5},
+    "city.noise": {"sign_amount": 2, "reply_amount": 5},
+    "market.consumer": {"reply_amount": 13},
+    "social.wages": {"reply_amount": 13},
+}
+UNROUTED = {"public.praise", "public.elderly"}
+
 CITIZEN_NAMES = [
     "王芳", "李娜", "张敏", "刘洋", "陈静", "杨磊", "黄丽", "赵军", "吴涛", "周婷",
     "徐明", "孙强", "马超", "朱琳", "胡斌", "郭晶", "何平", "高峰", "林燕", "罗勇",
@@ -201,9 +224,22 @@ def load_demo_data(case_count: int = 300, seed: int = 2026) -> None:
                 parent=parent,
                 department=departments[dept],
                 position=child_position,
+                **DEADLINES.get(child_code, {}),
             )
             db.session.add(leaf)
             leaves.append((leaf, titles))
+            # Praise and elderly-care enquiries stay with the service centre (no rule).
+            if child_code not in UNROUTED:
+                db.session.add(RoutingRule(category=leaf, department=departments[dept]))
+    # A district rule: Mawei's water supply is run by the district's own utility office.
+    db.session.add(
+        RoutingRule(
+            category=next(leaf for leaf, _ in leaves if leaf.code == "utilities.water"),
+            district=next(d for d in districts if d.code == "mawei"),
+            department=departments["urban"],
+        )
+    )
+    seed_calendar(range(utcnow().year - 1, utcnow().year + 2))
 
     password_hash = hash_password(DEMO_PASSWORD)
     users: dict[str, User] = {}
@@ -244,10 +280,10 @@ def load_demo_data(case_count: int = 300, seed: int = 2026) -> None:
 
     now = utcnow()
     moments = sorted(
-        now - timedelta(minutes=rng.randint(10, 90 * 24 * 60)) for _ in range(case_count)
+        now - timedelta(minutes=rng.randint(10, 60 * 24 * 60)) for _ in range(case_count)
     )
     zone = ZoneInfo("Asia/Shanghai")
-    clerk = users["clerk"]
+    story = DemoStory(rng, now, users, load_calendar())
     for filed_at in moments:
         leaf, titles = rng.choice(leaves)
         title = rng.choice(titles).format(place=rng.choice(PLACES))
@@ -269,38 +305,71 @@ def load_demo_data(case_count: int = 300, seed: int = 2026) -> None:
             category=leaf,
             district=rng.choice(districts),
             client=client,
-            filed_by=account or clerk,
+            filed_by=account or users["clerk"],
             created_at=filed_at,
             updated_at=filed_at,
         )
         db.session.add(case)
-        _add_history(case, rng, filed_at, now, clerk)
+        story.tell(case, filed_at, None if leaf.code in UNROUTED else leaf.department)
     db.session.flush()
 
 
-def _add_history(case: Case, rng: random.Random, filed_at, now, clerk: User) -> None:
-    """Give older cases a believable timeline: some replied, many closed."""
-    db.session.add(
-        CaseEvent(case=case, actor=case.filed_by, action="file", to_status=CaseStatus.SUBMITTED,
-                  created_at=filed_at)
-    )
-    age_days = (now - filed_at).days
-    roll = rng.random()
-    if age_days < 2 or roll < 0.25:
-        return
-    replied_at = filed_at + timedelta(hours=rng.randint(2, 72))
-    body = rng.choice(REPLIES)
-    db.session.add(CaseReply(case=case, author=clerk, body=body, created_at=replied_at))
-    db.session.add(
-        CaseEvent(case=case, actor=clerk, action="reply", from_status=CaseStatus.SUBMITTED,
-                  to_status=CaseStatus.REPLIED, note=body, created_at=replied_at)
-    )
-    case.status, case.replied_at, case.updated_at = CaseStatus.REPLIED, replied_at, replied_at
-    if roll < 0.45 or replied_at > now - timedelta(days=1):
-        return
-    closed_at = min(replied_at + timedelta(hours=rng.randint(1, 48)), now)
-    db.session.add(
-        CaseEvent(case=case, actor=clerk, action="close", from_status=CaseStatus.REPLIED,
-                  to_status=CaseStatus.CLOSED, created_at=closed_at)
-    )
-    case.status, case.closed_at, case.updated_at = CaseStatus.CLOSED, closed_at, closed_at
+class DemoStory:
+    """Walks a demo case along the life cycle as far as its age and luck allow."""
+
+    def __init__(self, rng: random.Random, now, users: dict[str, User], calendar) -> None:
+        self.rng, self.now, self.users, self.calendar = rng, now, users, calendar
+
+    def event(self, case: Case, actor, action, source, target, at, note=None, public=True):
+        db.session.add(CaseEvent(case=case, actor=actor, action=action, from_status=source,
+                                 to_status=target, note=note, created_at=at, is_public=public))
+        case.status, case.updated_at = target or case.status, at
+
+    def tell(self, case: Case, filed_at, department: Department | None) -> None:
+        rng, now, clerk = self.rng, self.now, self.users["clerk"]
+        self.event(case, case.filed_by, "file", None, CaseStatus.SUBMITTED, filed_at)
+        roll = rng.random()
+        if department is None:
+            if roll < 0.5 or now - filed_at < timedelta(hours=4):
+                return
+            at = filed_at + timedelta(hours=rng.randint(1, 4))
+            body = rng.choice(REPLIES)
+            self.event(case, clerk, "answer", CaseStatus.SUBMITTED, CaseStatus.REPLIED, at, body)
+            db.session.add(CaseReply(case=case, author=clerk, body=body, created_at=at))
+            case.replied_at = at
+            return
+        category = case.category
+        case.department, case.departments_passed = department, 1
+        case.dispatched_at = filed_at
+        case.sign_due_at = self.calendar.add(filed_at, category.sign_amount, category.sign_unit)
+        case.reply_due_at = self.calendar.add(filed_at, category.reply_amount, category.reply_unit)
+        case.due_at = case.sign_due_at
+        self.event(case, None, "route", CaseStatus.SUBMITTED, CaseStatus.DISPATCHED, filed_at,
+                   department.name_zh)
+        handler = self.users["handler"] if department.code == "urban" else None
+        signed = filed_at + timedelta(minutes=rng.randint(20, 300))
+        if roll < 0.12 or signed > now:
+            return
+        case.signed_at, case.assignee, case.due_at = signed, handler, case.reply_due_at
+        self.event(case, handler, "sign_for", CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS,
+                   signed)
+        if roll < 0.30:
+            return
+        if roll < 0.36:
+            case.paused_at, case.due_at = signed + timedelta(hours=2), None
+            self.event(case, handler, "request_info", CaseStatus.IN_PROGRESS, CaseStatus.WAITING,
+                       case.paused_at, "请补充现场照片及具体位置。")
+            return
+        replied = signed + timedelta(hours=rng.randint(4, 200))
+        if replied > now:
+            return
+        body = rng.choice(REPLIES)
+        self.event(case, handler, "reply", CaseStatus.IN_PROGRESS, CaseStatus.REPLIED, replied,
+                   body)
+        db.session.add(CaseReply(case=case, author=handler, body=body, created_at=replied))
+        case.replied_at, case.due_at = replied, None
+        closed = replied + timedelta(hours=rng.randint(1, 48))
+        if roll < 0.5 or closed > now:
+            return
+        self.event(case, clerk, "close", CaseStatus.REPLIED, CaseStatus.CLOSED, closed)
+        case.closed_at = closed

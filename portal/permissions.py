@@ -16,18 +16,44 @@ if TYPE_CHECKING:
 
 # Staff who see every case, whatever department handles it.
 CITYWIDE_ROLES = frozenset({Role.CLERK, Role.SUPERVISOR, Role.OFFICIAL, Role.ADMIN})
+# Staff of the service centre who take, dispatch and close cases.
+INTAKE_ROLES = frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
+QUEUE_ROLES = INTAKE_ROLES | DEPARTMENT_ROLES
+
+
+def is_assisting(user: User, case: Case) -> bool:
+    return user.department_id is not None and any(
+        a.department_id == user.department_id for a in case.assists
+    )
 
 
 def can_view_case(user: User, case: Case) -> bool:
-    """A client sees only their own cases; department staff only their department's."""
+    """Clients see their own cases; department staff their department's and those it assists."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.role.is_client:
         return user.client_id is not None and case.client_id == user.client_id
     if user.role in CITYWIDE_ROLES:
         return True
-    if user.role in DEPARTMENT_ROLES:
-        return user.department_id is not None and case.department_id == user.department_id
+    if user.role in DEPARTMENT_ROLES and user.department_id is not None:
+        return case.department_id == user.department_id or is_assisting(user, case)
+    return False
+
+
+def in_scope(user: User, case: Case, scope: str) -> bool:
+    """Whether ``user`` acts in ``scope`` on ``case`` (see ``cases.workflow``)."""
+    if scope == "intake":
+        return user.role in INTAKE_ROLES
+    if scope == "department":
+        return (
+            user.role in DEPARTMENT_ROLES
+            and user.department_id is not None
+            and case.department_id == user.department_id
+        )
+    if scope == "owner":
+        return user.role.is_client and user.client_id == case.client_id
+    if scope == "any":
+        return in_scope(user, case, "intake") or in_scope(user, case, "department")
     return False
 
 
@@ -36,13 +62,12 @@ def can_file_case(user: User) -> bool:
 
 
 def can_work_queues(user: User) -> bool:
-    return user.is_authenticated and user.role in {
-        Role.CLERK,
-        Role.HANDLER,
-        Role.DEPARTMENT_HEAD,
-        Role.SUPERVISOR,
-        Role.ADMIN,
-    }
+    return user.is_authenticated and user.role in QUEUE_ROLES
+
+
+def can_see_internal(user: User) -> bool:
+    """Internal notes and staff names are for staff only."""
+    return user.is_authenticated and user.role.is_staff
 
 
 def role_required(*roles: Role):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, request
-from flask_babel import format_datetime
+from flask_babel import format_datetime, format_timedelta
 
 from cases.workflow import event_label
 from portal.forms import LanguageForm
@@ -19,8 +19,16 @@ def local_datetime(value: datetime | None, format: str = "medium") -> str:
     return format_datetime(value, format)
 
 
+def time_left(due: datetime | None, now: datetime) -> str:
+    """"in 3 hours" / "2 days ago", in the page's language."""
+    if due is None:
+        return ""
+    return format_timedelta(due - now, add_direction=True, threshold=1.2)
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = local_datetime
+    app.jinja_env.globals["time_left"] = time_left
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.globals["event_label"] = event_label

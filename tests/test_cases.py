@@ -110,7 +110,7 @@ def test_clerk_sees_unassigned_replies_and_closes(client, login_as, world, datab
 
     url = f"/cases/{case.number}"
     response = submit(
-        client, url, {"body": "已通知养护单位，今日内完成更换。"}, action=f"{url}/reply"
+        client, url, {"note": "已通知养护单位，今日内完成更换。"}, action=f"{url}/answer"
     )
     assert response.status_code == 302
     assert case.number not in client.get("/queues/unassigned").get_data(as_text=True)
@@ -126,7 +126,7 @@ def test_clerk_sees_unassigned_replies_and_closes(client, login_as, world, datab
         ).all()
         assert [(e.action, e.to_status) for e in events] == [
             ("file", CaseStatus.SUBMITTED),
-            ("reply", CaseStatus.REPLIED),
+            ("answer", CaseStatus.REPLIED),
             ("close", CaseStatus.CLOSED),
         ]
         assert all(e.created_at.tzinfo is not None for e in events)
@@ -158,8 +158,8 @@ def test_empty_reply_is_refused(client, login_as, world, database):
     case = make_case(database, citizen, world)
     login_as(Role.CLERK)
     url = f"/cases/{case.number}"
-    response = submit(client, url, {"body": "  "}, action=f"{url}/reply")
-    assert response.status_code == 422
+    response = submit(client, url, {"note": "  "}, action=f"{url}/answer")
+    assert response.status_code == 409
     with database.app_context():
         assert db.session.get(Case, case.id).status == CaseStatus.SUBMITTED
 
@@ -177,8 +177,8 @@ def test_citizen_cannot_reply_or_close(client, login_as, world, database):
     case = make_case(database, citizen, world)
     url = f"/cases/{case.number}"
     html = client.get(url).get_data(as_text=True)
-    assert f"{url}/reply" not in html
-    assert submit(client, url, {"body": "自己回复"}, action=f"{url}/reply").status_code == 409
+    assert f"{url}/answer" not in html and f"{url}/close" not in html
+    assert submit(client, url, {"note": "自己回复"}, action=f"{url}/answer").status_code == 409
     with database.app_context():
         assert db.session.get(Case, case.id).status == CaseStatus.SUBMITTED
 

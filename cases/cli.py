@@ -1,0 +1,27 @@
+"""``flask cases ...``: the deadline sweep, once or as a scheduler loop."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from cases.sweep import sweep_deadlines
+
+cases_cli = AppGroup("cases", help="Case engine jobs.")
+
+
+@cases_cli.command("sweep")
+@click.option("--every", type=int, default=0,
+              help="Repeat every N seconds (a scheduler process); 0 runs once.")
+def sweep(every: int) -> None:
+    """Mark due-soon and overdue cases and escalate those that need it."""
+    while True:
+        with current_app.app_context():  # a fresh context: calendar and session per pass
+            result = sweep_deadlines()
+        click.echo(result.summary())
+        if not every:
+            return
+        time.sleep(every)

@@ -1,0 +1,109 @@
+"""The deadline sweep: mark cases due soon and overdue, escalate the ones that need it.
+
+Run by ``flask cases sweep`` (once, or ``--every N`` seconds as a scheduler process).
+Idempotent and safe from several processes at once: every mark is a conditional UPDATE
+(``... WHERE due_state <> 'overdue'``), and the timeline event is written only by the
+transaction whose UPDATE changed the row, so a case is never marked or escalated twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from cases.models import Case, CaseEvent, DueState
+from cases.queries import OPEN_STATUSES
+from portal.db import db, utcnow
+
+log = logging.getLogger(__name__)
+
+ESCALATE_AFTER_REDOS = 3
+ESCALATE_AFTER_DEPARTMENTS = 3
+
+
+@dataclass
+class SweepResult:
+    due_soon: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"due soon: {len(self.due_soon)}, overdue: {len(self.overdue)}, "
+            f"escalated: {len(self.escalated)}"
+        )
+
+
+def _mark(case_id: int, condition, values: dict) -> bool:
+    """Apply ``values`` to the case only if ``condition`` still holds; True if it did."""
+    changed = db.session.execute(
+        update(Case)
+        .where(Case.id == case_id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return changed == 1
+
+
+def _event(case_id: int, action: str, note: str | None = None) -> None:
+    db.session.add(CaseEvent(case_id=case_id, action=action, note=note, is_public=False))
+
+
+def escalation_reason(case: Case) -> str | None:
+    if case.due_state == DueState.OVERDUE:
+        return "overdue"
+    if case.redo_count >= ESCALATE_AFTER_REDOS:
+        return "redone"
+    if case.departments_passed >= ESCALATE_AFTER_DEPARTMENTS:
+        return "departments"
+    return None
+
+
+def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResult:
+    """One pass over open cases; commits after each batch so a crash loses little."""
+    now = now or utcnow()
+    soon = now + timedelta(hours=current_app.config["DUE_SOON_HOURS"])
+    result = SweepResult()
+
+    due_soon = select(Case.id, Case.number).where(
+        Case.due_at >= now, Case.due_at < soon, Case.due_state == DueState.ON_TIME
+    )
+    for case_id, number in db.session.execute(due_soon.limit(batch)).all():
+        if _mark(case_id, and_(Case.due_state == DueState.ON_TIME, Case.due_at < soon),
+                 {"due_state": DueState.DUE_SOON}):
+            _event(case_id, "due_soon")
+            result.due_soon.append(number)
+    db.session.commit()
+
+    overdue = select(Case.id, Case.number).where(
+        Case.due_at < now, Case.due_state != DueState.OVERDUE
+    )
+    for case_id, number in db.session.execute(overdue.limit(batch)).all():
+        if _mark(case_id, and_(Case.due_state != DueState.OVERDUE, Case.due_at < now),
+                 {"due_state": DueState.OVERDUE}):
+            _event(case_id, "overdue")
+            result.overdue.append(number)
+    db.session.commit()
+
+    candidates = select(Case).where(
+        Case.status.in_(OPEN_STATUSES),
+        Case.escalated_at.is_(None),
+        or_(
+            and_(Case.due_state == DueState.OVERDUE, Case.due_at.is_not(None)),
+            Case.redo_count >= ESCALATE_AFTER_REDOS,
+            Case.departments_passed >= ESCALATE_AFTER_DEPARTMENTS,
+        ),
+    )
+    for case in db.session.scalars(candidates.limit(batch)).all():
+        reason = escalation_reason(case)
+        if reason and _mark(case.id, Case.escalated_at.is_(None),
+                            {"escalated_at": now, "escalation_reason": reason}):
+            _event(case.id, "escalate", reason)
+            result.escalated.append(case.number)
+    db.session.commit()
+    log.info("sweep: %s", result.summary())
+    return result
