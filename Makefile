@@ -32,7 +32,9 @@ update-messages: extract-messages
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)/"
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (deadline sweep every 5 minutes)"
+	$(FLASK) cases sweep --every 300 > instance/sweep.log 2>&1 & sweeper=$$!; \
+	trap 'kill $$sweeper 2>/dev/null' EXIT INT TERM; \
 	PORTAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) \
 		--access-logfile - wsgi:app
 

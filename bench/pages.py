@@ -32,7 +32,7 @@ from citizens.models import Client  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.db import db, utcnow  # noqa: E402
 from portal.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
-from portal.models import District, User  # noqa: E402
+from portal.models import Department, District, User  # noqa: E402
 
 
 def postgres_bench_url(url: str) -> str:
@@ -44,16 +44,29 @@ def postgres_bench_url(url: str) -> str:
     return parsed.set(database="portal_bench").render_as_string(hide_password=False)
 
 
+STATUS_MIX = (
+    [CaseStatus.SUBMITTED] * 10
+    + [CaseStatus.DISPATCHED] * 10
+    + [CaseStatus.IN_PROGRESS] * 20
+    + [CaseStatus.WAITING] * 5
+    + [CaseStatus.REPLIED] * 15
+    + [CaseStatus.CLOSED] * 40
+)
+RUNNING = {CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS}
+
+
 def fill(case_count: int, seed: int = 7) -> None:
-    """Demo reference data, then ``case_count`` cases with two events each, in bulk."""
+    """Demo reference data, then ``case_count`` cases along the life cycle, in bulk."""
     load_demo_data(case_count=0, seed=seed)
     db.session.commit()
     rng = random.Random(seed)
     categories = db.session.scalars(select(Category.id).where(Category.parent_id.is_not(None)))
     categories = list(categories)
     districts = list(db.session.scalars(select(District.id)))
+    departments = list(db.session.scalars(select(Department.id)))
     clients = list(db.session.scalars(select(Client.id)))
     citizen = db.session.scalar(select(User).where(User.username == "citizen"))
+    handler = db.session.scalar(select(User).where(User.username == "handler"))
     now = utcnow()
     year = now.year
     batch = 5000
@@ -61,11 +74,16 @@ def fill(case_count: int, seed: int = 7) -> None:
         rows, events = [], []
         for i in range(start, min(start + batch, case_count)):
             filed = now - timedelta(minutes=case_count - i)
-            status = rng.choice(
-                [CaseStatus.SUBMITTED, CaseStatus.REPLIED, CaseStatus.CLOSED, CaseStatus.CLOSED]
-            )
+            status = rng.choice(STATUS_MIX)
+            department = None if status == CaseStatus.SUBMITTED else rng.choice(departments)
             # One client in ten cases is the demo citizen, so "my requests" is long.
             client_id = citizen.client_id if i % 10 == 0 else rng.choice(clients)
+            assignee = (
+                handler.id
+                if department == handler.department_id and status != CaseStatus.DISPATCHED
+                else None
+            )
+            due = now + timedelta(minutes=rng.randint(-3 * 1440, 10 * 1440))
             rows.append(
                 {
                     "number": f"{year}-{i + 1:06d}",
@@ -79,6 +97,11 @@ def fill(case_count: int, seed: int = 7) -> None:
                     "client_id": client_id,
                     "created_at": filed,
                     "updated_at": filed,
+                    "department_id": department,
+                    "assignee_id": assignee,
+                    "due_at": due if status in RUNNING else None,
+                    "reply_due_at": due if department else None,
+                    "supervised": rng.random() < 0.02,
                 }
             )
         db.session.execute(insert(Case), rows)
@@ -101,8 +124,8 @@ def fill(case_count: int, seed: int = 7) -> None:
                 events.append(
                     {
                         "case_id": case_id,
-                        "action": "reply",
-                        "to_status": "replied",
+                        "action": "dispatch",
+                        "to_status": "dispatched",
                         "from_status": "submitted",
                         "created_at": created,
                         "is_public": True,
@@ -128,7 +151,7 @@ def timed(client, method: str, url_for_i, n: int, **kw) -> list[float]:
 def report(name: str, samples: list[float]) -> None:
     samples = sorted(samples)
     p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-    print(f"{name:<34} {statistics.median(samples):8.1f} {p95:8.1f} {len(samples):6d}")
+    print(f"{name:<40} {statistics.median(samples):8.1f} {p95:8.1f} {len(samples):6d}")
 
 
 def main() -> None:
@@ -166,15 +189,24 @@ def main() -> None:
     rng = random.Random(1)
     numbers = [f"{utcnow().year}-{rng.randint(1, args.cases):06d}" for _ in range(args.requests)]
     n = args.requests
-    clerk, citizen = app.test_client(), app.test_client()
-    for c, user in ((clerk, "clerk"), (citizen, "citizen")):
+    clerk, handler, citizen = app.test_client(), app.test_client(), app.test_client()
+    for c, user in ((clerk, "clerk"), (handler, "handler"), (citizen, "citizen")):
         c.post("/login", data={"username": user, "password": DEMO_PASSWORD})
 
-    print(f"{'page (ms)':<34} {'median':>8} {'p95':>8} {'n':>6}")
+    print(f"{'page (ms)':<40} {'median':>8} {'p95':>8} {'n':>6}")
     report("GET /cases/<number> (clerk)", timed(clerk, "GET", lambda i: f"/cases/{numbers[i]}", n))
-    report("GET /queues/unassigned", timed(clerk, "GET", lambda i: "/queues/unassigned", n))
+    for queue in ("unassigned", "mine", "due-soon", "overdue", "waiting", "supervised"):
+        report(
+            f"GET /queues/{queue} (clerk)",
+            timed(clerk, "GET", lambda i, q=queue: f"/queues/{q}", n),
+        )
+    for queue in ("mine", "department", "unassigned", "overdue"):
+        report(
+            f"GET /queues/{queue} (handler)",
+            timed(handler, "GET", lambda i, q=queue: f"/queues/{q}", n),
+        )
     report(
-        "GET /queues/unassigned?page=200",
+        "GET /queues/unassigned?page=200 (clerk)",
         timed(clerk, "GET", lambda i: "/queues/unassigned?page=200", n),
     )
     report("GET /requests (citizen)", timed(citizen, "GET", lambda i: "/requests", n))

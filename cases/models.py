@@ -209,6 +209,7 @@ class Case(TimestampMixin, db.Model):
         Index("ix_cases_due_at", "due_at"),
         Index("ix_cases_department_id_due_at", "department_id", "due_at"),
         Index("ix_cases_status_assignee_id", "status", "assignee_id"),
+        Index("ix_cases_supervised_due_at", "supervised", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from cases.models import (
@@ -44,6 +44,8 @@ SORTS = {
     "newest": (Case.created_at.desc(), Case.id.desc()),
     "oldest": (Case.created_at.asc(), Case.id),
 }
+# Intake works first come, first served; everything else by the nearest deadline.
+DEFAULT_SORT = {"unassigned": "oldest", "waiting": "oldest"}
 SORT_LABELS = {"due": _l("Deadline first"), "newest": _l("Newest first"), "oldest": _l("Oldest first")}
 
 
@@ -53,7 +55,7 @@ class QueueFilter:
     district_id: int | None = None
     priority: Priority | None = None
     type: CaseType | None = None
-    sort: str = "due"
+    sort: str | None = None  # None: the queue's natural order (see DEFAULT_SORT)
 
 
 def _list_options(stmt: Select) -> Select:
@@ -98,12 +100,9 @@ def queue_query(name: str, user: User, now: datetime, due_soon: timedelta,
     elif name == "waiting":
         stmt = _scoped(stmt.where(Case.status == CaseStatus.WAITING), user)
     elif name == "supervised":
+        # Escalation puts a case under supervision too (see cases.sweep).
         stmt = _scoped(
-            stmt.where(
-                Case.status.in_(OPEN_STATUSES),
-                or_(Case.supervised.is_(True), Case.escalated_at.is_not(None)),
-            ),
-            user,
+            stmt.where(Case.supervised.is_(True), Case.status.in_(OPEN_STATUSES)), user
         )
     else:
         raise KeyError(name)
@@ -116,7 +115,8 @@ def queue_query(name: str, user: User, now: datetime, due_soon: timedelta,
         stmt = stmt.where(Case.priority == filters.priority)
     if filters.type:
         stmt = stmt.where(Case.type == filters.type)
-    return _list_options(stmt).order_by(*SORTS.get(filters.sort, SORTS["due"]))
+    sort = filters.sort or DEFAULT_SORT.get(name, "due")
+    return _list_options(stmt).order_by(*SORTS[sort])
 
 
 def client_cases_query(client_id: int, status: CaseStatus | None = None) -> Select:

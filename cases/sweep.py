@@ -100,8 +100,11 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResul
     )
     for case in db.session.scalars(candidates.limit(batch)).all():
         reason = escalation_reason(case)
-        if reason and _mark(case.id, Case.escalated_at.is_(None),
-                            {"escalated_at": now, "escalation_reason": reason}):
+        if reason and _mark(
+            case.id,
+            Case.escalated_at.is_(None),
+            {"escalated_at": now, "escalation_reason": reason, "supervised": True},
+        ):
             _event(case.id, "escalate", reason)
             result.escalated.append(case.number)
     db.session.commit()

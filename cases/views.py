@@ -13,6 +13,7 @@ from cases import bp
 from cases.forms import ActionForm, BulkDispatchForm, CaseForm
 from cases.models import CaseStatus, CaseType, Channel, Priority
 from cases.queries import (
+    DEFAULT_SORT,
     QUEUE_NAMES,
     QUEUE_TITLES,
     SORT_LABELS,
@@ -145,7 +146,7 @@ def queue_filter_from_args() -> QueueFilter:
         district_id=args.get("district", type=int),
         priority=Priority(priority) if priority in Priority._value2member_map_ else None,
         type=CaseType(case_type) if case_type in CaseType._value2member_map_ else None,
-        sort=args.get("sort") if args.get("sort") in SORT_LABELS else "due",
+        sort=args.get("sort") if args.get("sort") in SORT_LABELS else None,
     )
 
 
@@ -185,6 +186,7 @@ def queue(name: str):
         priorities=list(Priority),
         types=list(CaseType),
         sorts=SORT_LABELS,
+        current_sort=filters.sort or DEFAULT_SORT.get(name, "due"),
         bulk_form=bulk_form,
     )
 

@@ -329,6 +329,8 @@ class DemoStory:
         rng, now, clerk = self.rng, self.now, self.users["clerk"]
         self.event(case, case.filed_by, "file", None, CaseStatus.SUBMITTED, filed_at)
         roll = rng.random()
+        if now - filed_at > timedelta(days=10):  # old cases are mostly finished
+            roll = 0.45 + roll * 0.55
         if department is None:
             if roll < 0.5 or now - filed_at < timedelta(hours=4):
                 return

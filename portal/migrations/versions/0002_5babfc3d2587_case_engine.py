@@ -95,6 +95,7 @@ def upgrade():
         batch_op.create_index('ix_cases_department_id_due_at', ['department_id', 'due_at'], unique=False)
         batch_op.create_index('ix_cases_due_at', ['due_at'], unique=False)
         batch_op.create_index('ix_cases_status_assignee_id', ['status', 'assignee_id'], unique=False)
+        batch_op.create_index('ix_cases_supervised_due_at', ['supervised', 'due_at'], unique=False)
 
     with op.batch_alter_table('categories', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sign_amount', sa.Integer(), server_default='4', nullable=False))
@@ -114,6 +115,7 @@ def downgrade():
         batch_op.drop_column('sign_amount')
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_supervised_due_at')
         batch_op.drop_index('ix_cases_status_assignee_id')
         batch_op.drop_index('ix_cases_due_at')
         batch_op.drop_index('ix_cases_department_id_due_at')
