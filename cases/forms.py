@@ -80,6 +80,19 @@ class ActionForm(FlaskForm):
             NumberRange(min=1, max=30, message=_l("Ask for 1 to 30 working days.")),
         ],
     )
+    case_type = SelectField(
+        _l("Type"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(t.value, CASE_TYPE_LABELS[t]) for t in CaseType],
+        validators=[Optional()],
+    )
+    category = SelectField(_l("Category"), coerce=int_or_none, validators=[Optional()])
+    priority = SelectField(
+        _l("Priority"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(p.value, PRIORITY_LABELS[p]) for p in Priority],
+        validators=[Optional()],
+    )
     decision = RadioField(
         _l("Decision"),
         choices=[SelectChoice("approve", _l("Approve")), SelectChoice("refuse", _l("Refuse"))],

@@ -232,6 +232,8 @@ def may_record(user: User, case: Case, action: str) -> bool:
             user.department_id is not None
             and any(a.department_id == user.department_id for a in case.assists)
         )
+    if action == "classify":
+        return case.status in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED)
     if action in ("assist", "urge"):
         return case.status in (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS, CaseStatus.WAITING)
     if action == "supervise":
@@ -474,6 +476,34 @@ def claim_case(case: Case, actor: User) -> Case:
     return case
 
 
+def classify_case(
+    case: Case,
+    actor: User,
+    case_type: CaseType | None,
+    category: Category | None,
+    priority: Priority | None,
+) -> Case:
+    """Correct the type, category or priority at intake (before dispatch)."""
+    _check_record(case, actor, "classify")
+    if category is not None and (not category.is_active or category not in leaf_categories()):
+        raise TransitionRefused(_("Choose a category from the list."), field="category")
+    changes = []
+    if case_type is not None and case_type != case.type:
+        changes.append(f"{case.type.label} → {case_type.label}")
+        case.type = case_type
+    if category is not None and category.id != case.category_id:
+        changes.append(f"{case.category.name} → {category.name}")
+        case.category = category
+    if priority is not None and priority != case.priority:
+        changes.append(f"{case.priority.label} → {priority.label}")
+        case.priority = priority
+    if not changes:
+        raise TransitionRefused(_("Nothing was changed."))
+    record_event(case, actor, "classify", None, None, "; ".join(changes), is_public=False)
+    db.session.flush()
+    return case
+
+
 def _add_assists(case: Case, actor: User, departments: list[Department]) -> None:
     present = {a.department_id for a in case.assists}
     added = [d for d in departments if d.id not in present and d.id != case.department_id]
@@ -573,6 +603,9 @@ class ActionInput:
     assisting: list[Department] | None = None
     days: int | None = None
     approve: bool | None = None
+    case_type: CaseType | None = None
+    category: Category | None = None
+    priority: Priority | None = None
 
 
 def perform(case: Case, action: str, actor: User, data: ActionInput) -> None:
@@ -594,6 +627,8 @@ def perform(case: Case, action: str, actor: User, data: ActionInput) -> None:
         "redo": lambda: send_back_to_redo(case, actor, note or ""),
         "reopen": lambda: reopen_case(case, actor, note or ""),
         "claim": lambda: claim_case(case, actor),
+        "classify": lambda: classify_case(case, actor, data.case_type, data.category,
+                                          data.priority),
         "assist": lambda: add_assisting_departments(case, actor, data.assisting or []),
         "urge": lambda: urge_case(case, actor, note),
         "supervise": lambda: supervise_case(case, actor, note),

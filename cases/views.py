@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from cases import bp
 from cases.forms import ActionForm, BulkDispatchForm, CaseForm
-from cases.models import CaseStatus, CaseType, Channel, Priority
+from cases.models import CaseStatus, CaseType, Category, Channel, Priority
 from cases.queries import (
     DEFAULT_SORT,
     QUEUE_NAMES,
@@ -36,6 +36,7 @@ from cases.services import (
     file_case,
     leaf_categories,
     perform,
+    route_department,
 )
 from cases.workflow import RECORDS, TRANSITIONS
 from portal.db import db, utcnow
@@ -225,6 +226,7 @@ def action_form() -> ActionForm:
     form = ActionForm()
     form.department.choices = department_choices(_("Choose a department"))
     form.assisting.choices = department_choices()
+    form.category.choices = category_choices("—")
     return form
 
 
@@ -240,6 +242,9 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             record_labels={k: v[2] for k, v in RECORDS.items()},
             form=form or action_form(),
             failed_action=failed_action,
+            suggested=route_department(case.category_id, case.district_id)
+            if case.status in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED)
+            else None,
             internal=can_see_internal(user),
             now=utcnow(),
         ),
@@ -272,6 +277,9 @@ def act(number: str, action: str):
         assisting=[d for d in (db.session.get(Department, i) for i in form.assisting.data) if d],
         days=form.days.data,
         approve=form.decision.data == "approve" if form.decision.data else None,
+        case_type=CaseType(form.case_type.data) if form.case_type.data else None,
+        category=db.session.get(Category, form.category.data) if form.category.data else None,
+        priority=Priority(form.priority.data) if form.priority.data else None,
     )
     if action == "decide_extension" and data.approve is None:
         form.decision.errors = [_("Choose approve or refuse.")]

@@ -93,6 +93,7 @@ TRANSITIONS: dict[str, Transition] = {
 # Actions that record something on the case without changing its state.
 RECORDS: dict[str, tuple[frozenset[Role], str, LazyString]] = {
     "claim": (INTAKE | DEPARTMENT, "any", _l("Claim")),
+    "classify": (INTAKE, "intake", _l("Classify")),
     "assist": (INTAKE, "intake", _l("Add assisting departments")),
     "urge": (INTAKE, "intake", _l("Urge (催办)")),
     "supervise": (SUPERVISORS, "intake", _l("Put under supervision (督办)")),
@@ -125,6 +126,7 @@ EVENT_LABELS: dict[str, LazyString] = {
     "redo": _l("Sent back to redo"),
     "reopen": _l("Reopened"),
     "claim": _l("Claimed"),
+    "classify": _l("Classified"),
     "assist": _l("Assisting departments added"),
     "urge": _l("Urged"),
     "supervise": _l("Put under supervision"),

@@ -402,3 +402,29 @@ def test_internal_note_needs_text(client, database, world, cast):
     assert post_action(client, case.number, "note", note=" ").status_code == 409
     with database.app_context():
         assert db.session.scalars(select(CaseReply)).all() == []
+
+
+def test_clerk_classifies_at_intake_and_routing_suggests_a_department(client, database, world,
+                                                                      cast):
+    with database.app_context():
+        db.session.add(RoutingRule(category_id=world.potholes.id,
+                                   department_id=world.transport.id, is_active=True))
+        db.session.commit()
+    case = case_in(database, world, cast, S.SUBMITTED)  # noise: no rule, waits at intake
+    as_user(client, cast.clerk)
+    response = post_action(client, case.number, "classify", case_type="help",
+                           category=str(world.potholes.id), priority="urgent")
+    assert response.status_code == 302
+    after, actions = stored(database, case.number)
+    assert (after.type.value, after.category_id, after.priority.value) == (
+        "help", world.potholes.id, "urgent")
+    assert actions[-1] == "classify"
+    html = client.get(f"/cases/{case.number}").get_data(as_text=True)
+    assert f'<option value="{world.transport.id}" selected>' in html  # suggested department
+    # Nothing to change, or a parent category: refused.
+    assert post_action(client, case.number, "classify", case_type="help").status_code == 409
+    assert post_action(client, case.number, "classify",
+                       category=str(world.parent.id)).status_code == 422  # not a leaf
+    # After dispatch, classification is no longer offered.
+    step(database, case.number, "dispatch", cast.clerk, department=world.transport.id)
+    assert post_action(client, case.number, "classify", priority="low").status_code == 409
