@@ -46,7 +46,11 @@ SORTS = {
 }
 # Intake works first come, first served; everything else by the nearest deadline.
 DEFAULT_SORT = {"unassigned": "oldest", "waiting": "oldest"}
-SORT_LABELS = {"due": _l("Deadline first"), "newest": _l("Newest first"), "oldest": _l("Oldest first")}
+SORT_LABELS = {
+    "due": _l("Deadline first"),
+    "newest": _l("Newest first"),
+    "oldest": _l("Oldest first"),
+}
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,9 @@ def _scoped(stmt: Select, user: User) -> Select:
     return stmt.where(Case.department_id == user.department_id)
 
 
-def queue_query(name: str, user: User, now: datetime, due_soon: timedelta,
-                filters: QueueFilter | None = None) -> Select:
+def queue_query(
+    name: str, user: User, now: datetime, due_soon: timedelta, filters: QueueFilter | None = None
+) -> Select:
     """The statement behind the staff queue ``name`` (see ``QUEUE_NAMES``)."""
     stmt = select(Case)
     if name == "mine":
@@ -101,9 +106,7 @@ def queue_query(name: str, user: User, now: datetime, due_soon: timedelta,
         stmt = _scoped(stmt.where(Case.status == CaseStatus.WAITING), user)
     elif name == "supervised":
         # Escalation puts a case under supervision too (see cases.sweep).
-        stmt = _scoped(
-            stmt.where(Case.supervised.is_(True), Case.status.in_(OPEN_STATUSES)), user
-        )
+        stmt = _scoped(stmt.where(Case.supervised.is_(True), Case.status.in_(OPEN_STATUSES)), user)
     else:
         raise KeyError(name)
     filters = filters or QueueFilter()

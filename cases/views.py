@@ -44,6 +44,7 @@ from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import add_form_error
 from portal.models import Department
+from portal.navigation import home_for
 from portal.permissions import (
     INTAKE_ROLES,
     can_file_case,
@@ -292,4 +293,6 @@ def act(number: str, action: str):
         return render_case(load_case(number), form, action, 409)
     db.session.commit()
     flash(_("Done: %(status)s.", status=case.status.label), "success")
+    if not can_view_case(current_user, case):  # e.g. returned: no longer this department's
+        return redirect(home_for(current_user))
     return redirect(url_for("cases.show", number=number))

@@ -1,17 +1,20 @@
-"""The first slice in a real browser: file, reply, close, read the answer.
+"""The case engine in a real browser: filing, intake, departments, closing.
 
 Chromium (Debian's, at /usr/bin/chromium) is driven through Playwright's sync API
 against the app served on a free local port. Fields and buttons are found by their
-labels and roles, so the test also checks that the labels are tied to the fields.
+labels and roles, so the tests also check that the labels are tied to the fields.
+
+Every step on a case is a ``<form class="action action--<action>">`` on the case page
+posting to ``/cases/<number>/<action>``; the tests scope their locators to that form.
 
 Label and button texts are looked up in the app's own catalogue (Chinese, the
-default language), so the test passes whether or not the translations are done.
+default language), so the tests pass whether or not the translations are done.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,13 +24,14 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from cases.models import Case, CaseStatus
+from cases.workflow import EVENT_LABELS, TRANSITIONS
 from portal.db import db
-from portal.models import Role
+from portal.models import Role, User
 from tests.factories import PASSWORD, World, make_user
 from tests.live_server import live_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,12 +44,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOT = Path("/tmp/browser-case.png")
+ENGINE_SCREENSHOT = Path("/tmp/browser-engine.png")
 NUMBER_RE = re.compile(r"^\d{4}-\d{6}$")
 TIMEOUT_MS = 10_000
 
 TITLE = "五一路夜间施工噪音扰民"
 DESCRIPTION = "每天晚上十一点以后仍在施工，严重影响附近居民休息。"
-REPLY = "已联系施工单位，夜间十点后停止施工。"
+ANSWER = "已联系施工单位，夜间十点后停止施工。"
+RETURN_REASON = "噪声扰民不属于交通运输局职责，请改派城市管理局。"
+REPLY = "城管执法人员已到现场核查，责令施工单位夜间停工并处以罚款。"
 
 pytestmark = [
     pytest.mark.browser,
@@ -59,6 +66,20 @@ def ui(app: Flask, msgid: str, **variables: object) -> str:
     """``msgid`` as the pages show it in Chinese (the English text while untranslated)."""
     with app.test_request_context(), force_locale("zh_CN"):
         return gettext(msgid, **variables)
+
+
+def label_of(app: Flask, lazy: object) -> str:
+    """A lazy label (transition, event, status) as the Chinese pages show it."""
+    with app.test_request_context(), force_locale("zh_CN"):
+        return str(lazy)
+
+
+def status_label(app: Flask, status: CaseStatus) -> str:
+    with app.test_request_context(), force_locale("zh_CN"):
+        return status.label
+
+
+# --- fixtures ---------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -92,15 +113,31 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    # Accept-Language zh-CN: anonymous visitors and accounts without a stored
-    # language get the portal's default language, Chinese.
-    context = browser.new_context(base_url=base_url, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
+def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[], Page]]:
+    """Open a page in a fresh browser context: its own cookies, so its own session."""
+    contexts = []
+
+    def _new_page() -> Page:
+        # Accept-Language zh-CN: anonymous visitors and accounts without a stored
+        # language get the portal's default language, Chinese.
+        context = browser.new_context(base_url=base_url, locale="zh-CN")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
     try:
-        yield context.new_page()
+        yield _new_page
     finally:
-        context.close()
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Page]) -> Page:
+    return new_page()
+
+
+# --- helpers ----------------------------------------------------------------------
 
 
 def sign_in(page: Page, app: Flask, username: str) -> None:
@@ -114,7 +151,7 @@ def sign_in(page: Page, app: Flask, username: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
-def sign_out_button(page: Page, app: Flask):
+def sign_out_button(page: Page, app: Flask) -> Locator:
     return page.get_by_role("banner").get_by_role("button", name=ui(app, "Sign out"), exact=True)
 
 
@@ -129,22 +166,22 @@ def sign_out(page: Page, app: Flask) -> None:
     expect(page.get_by_role("status")).to_contain_text(ui(app, "You have signed out."))
 
 
-def case_row(page: Page, number: str):
+def signed_in_page(new_page: Callable[[], Page], app: Flask, user: User) -> Page:
+    """A page in its own browser context, signed in as ``user``."""
+    page = new_page()
+    sign_in(page, app, user.username)
+    return page
+
+
+def case_row(page: Page, number: str) -> Locator:
     """The table row that links to case ``number``."""
     return page.get_by_role("row").filter(has=page.get_by_role("link", name=number, exact=True))
 
 
-def test_citizen_files_clerk_replies_and_closes_citizen_reads(
-    page: Page, base_url: str, database: Flask, world: World
-) -> None:
+def file_request(page: Page, app: Flask, world: World, base_url: str) -> str:
+    """File a noise complaint in Gulou through /requests/new; return its tracking number."""
     from playwright.sync_api import expect
 
-    app = database
-    citizen = make_user(app, Role.CITIZEN)
-    clerk = make_user(app, Role.CLERK)
-
-    # The citizen files a complaint.
-    sign_in(page, app, citizen.username)
     page.goto("/requests/new")
     page.get_by_label(ui(app, "Type of request"), exact=True).select_option("complaint")
     page.get_by_label(ui(app, "Category"), exact=True).select_option(str(world.noise.id))
@@ -159,45 +196,243 @@ def test_citizen_files_clerk_replies_and_closes_citizen_reads(
     assert page.url == f"{base_url}/cases/{number}"
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     expect(page.get_by_role("status")).to_contain_text(number)
+    return number
 
-    # The clerk finds it in the unassigned queue, replies and closes it.
-    sign_out(page, app)
-    sign_in(page, app, clerk.username)
-    page.goto("/queues/unassigned")
+
+def open_from_queue(page: Page, queue: str, number: str) -> None:
+    """Find case ``number`` in ``/queues/<queue>`` and follow its link."""
+    from playwright.sync_api import expect
+
+    page.goto(f"/queues/{queue}")
     row = case_row(page, number)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(TITLE)
     row.get_by_role("link", name=number, exact=True).click()
     page.wait_for_url(f"**/cases/{number}")
+    expect(page.locator(".tracking-number")).to_have_text(number)
 
-    page.get_by_label(ui(app, "Public reply"), exact=True).fill(REPLY)
-    page.get_by_role("button", name=ui(app, "Publish the reply"), exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text(ui(app, "Your reply is published."))
-    expect(page.locator(".reply .prose")).to_have_text(REPLY)
 
-    close = page.get_by_role("button", name=ui(app, "Close"), exact=True)
-    assert close.evaluate("b => b.form.getAttribute('action')") == f"/cases/{number}/close"
-    close.click()
-    expect(page.locator(".case__header .badge")).to_have_class(re.compile(r"\bbadge--closed\b"))
-    expect(page.get_by_role("button", name=ui(app, "Close"), exact=True)).to_have_count(0)
+def action_form(page: Page, app: Flask, number: str, action: str) -> Locator:
+    """The case page's form for ``action``, checked for its target and heading."""
+    from playwright.sync_api import expect
 
-    # The citizen sees the case closed and reads the reply.
+    form = page.locator(f"form.action--{action}")
+    expect(form).to_have_count(1)
+    expect(form).to_have_attribute("action", f"/cases/{number}/{action}")
+    expect(form).to_have_attribute("method", "post")
+    expect(form.get_by_role("heading", level=3)).to_have_text(
+        label_of(app, TRANSITIONS[action].label)
+    )
+    return form
+
+
+def submit_action(form: Locator, app: Flask, action: str) -> None:
+    form.get_by_role("button", name=label_of(app, TRANSITIONS[action].label), exact=True).click()
+
+
+def expect_status(page: Page, app: Flask, status: CaseStatus) -> None:
+    """The case page's header shows ``status`` (and only that status badge)."""
+    from playwright.sync_api import expect
+
+    badge = page.locator(".case__flags").locator(f".badge--{status.value}")
+    expect(badge).to_have_text(status_label(app, status))
+
+
+def expect_done(page: Page, app: Flask, number: str, status: CaseStatus) -> None:
+    """Back on the case page after an action, with the "Done" message and the new status."""
+    from playwright.sync_api import expect
+
+    page.wait_for_url(f"**/cases/{number}")
+    expect(page.get_by_role("status")).to_have_text(
+        ui(app, "Done: %(status)s.", status=status_label(app, status))
+    )
+    expect_status(page, app, status)
+
+
+def fact(page: Page, app: Flask, term: str) -> Locator:
+    """The value (``<dd>``) of the case page's fact named ``term`` (its ``<dt>``)."""
+    pair = page.locator("dl.facts > div").filter(
+        has=page.locator("dt").get_by_text(ui(app, term), exact=True)
+    )
+    return pair.locator("dd")
+
+
+def timeline_actions(page: Page) -> list[str]:
+    return [t.strip() for t in page.locator(".timeline .timeline__action").all_inner_texts()]
+
+
+def case_events(app: Flask, number: str) -> tuple[Case, list[str]]:
+    with app.app_context():
+        case = db.session.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        actions = [e.action for e in case.events]
+        db.session.expunge_all()
+        db.session.remove()
+    return case, actions
+
+
+# --- tests ------------------------------------------------------------------------
+
+
+def test_citizen_files_clerk_answers_at_intake_and_closes_citizen_reads(
+    page: Page, base_url: str, database: Flask, world: World
+) -> None:
+    from playwright.sync_api import expect
+
+    app = database
+    citizen = make_user(app, Role.CITIZEN)
+    clerk = make_user(app, Role.CLERK)
+
+    # The citizen files a complaint.
+    sign_in(page, app, citizen.username)
+    number = file_request(page, app, world, base_url)
+
+    # The clerk finds it in the unassigned queue, answers it at intake and closes it.
+    sign_out(page, app)
+    sign_in(page, app, clerk.username)
+    open_from_queue(page, "unassigned", number)
+    expect_status(page, app, CaseStatus.SUBMITTED)
+
+    answer = action_form(page, app, number, "answer")
+    answer.get_by_label(ui(app, "Public reply"), exact=True).fill(ANSWER)
+    submit_action(answer, app, "answer")
+    expect_done(page, app, number, CaseStatus.REPLIED)
+    expect(page.locator(".reply .prose")).to_have_text(ANSWER)
+    expect(page.locator("form.action--answer")).to_have_count(0)
+
+    close = action_form(page, app, number, "close")
+    # Closing needs no text: the form is its heading and its button.
+    expect(close.locator("textarea, select, input:not([type=hidden])")).to_have_count(0)
+    submit_action(close, app, "close")
+    expect_done(page, app, number, CaseStatus.CLOSED)
+    expect(page.locator("form.action--close")).to_have_count(0)
+
+    # The citizen sees the case closed and reads the answer.
     sign_out(page, app)
     sign_in(page, app, citizen.username)
     page.goto("/requests")
     row = case_row(page, number)
     expect(row).to_have_count(1)
-    expect(row.locator(".badge")).to_have_text(re.compile(r"^\s*(已办结|Closed)\s*$"))
+    expect(row.locator(".badge")).to_have_text(status_label(app, CaseStatus.CLOSED))
     row.get_by_role("link", name=number, exact=True).click()
     page.wait_for_url(f"**/cases/{number}")
     expect(page.locator(".tracking-number")).to_have_text(number)
-    expect(page.get_by_text(REPLY, exact=True)).to_be_visible()
-    expect(page.get_by_label(ui(app, "Public reply"), exact=True)).to_have_count(0)
+    expect_status(page, app, CaseStatus.CLOSED)
+    expect(page.locator(".reply .prose")).to_have_text(ANSWER)
+    expect(page.locator("form.action")).to_have_count(0)  # nothing left to do for the citizen
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
-    with app.app_context():
-        case = db.session.scalar(select(Case).where(Case.number == number))
-        assert case is not None
-        assert case.status == CaseStatus.CLOSED and case.closed_at is not None
-        assert [e.action for e in case.events] == ["file", "reply", "close"]
-        db.session.remove()
+    case, actions = case_events(app, number)
+    assert case.status == CaseStatus.CLOSED and case.closed_at is not None
+    assert case.department_id is None  # answered at intake: no department involved
+    assert actions == ["file", "answer", "close"]
+
+
+def test_case_engine_dispatch_return_redispatch_sign_for_reply_close(
+    new_page: Callable[[], Page], base_url: str, database: Flask, world: World
+) -> None:
+    from playwright.sync_api import expect
+
+    app = database
+    citizen = make_user(app, Role.CITIZEN)
+    clerk = make_user(app, Role.CLERK)
+    transport_handler = make_user(app, Role.HANDLER, department_id=world.transport.id)
+    urban_handler = make_user(app, Role.HANDLER, department_id=world.urban.id)
+    # Each actor works in a browser context (a session) of their own.
+    citizen_page = signed_in_page(new_page, app, citizen)
+    clerk_page = signed_in_page(new_page, app, clerk)
+    transport_page = signed_in_page(new_page, app, transport_handler)
+    urban_page = signed_in_page(new_page, app, urban_handler)
+
+    # The citizen files; no routing rule matches, so the case waits at intake.
+    number = file_request(citizen_page, app, world, base_url)
+    expect_status(citizen_page, app, CaseStatus.SUBMITTED)
+
+    # The clerk dispatches it to the transport bureau.
+    open_from_queue(clerk_page, "unassigned", number)
+    dispatch = action_form(clerk_page, app, number, "dispatch")
+    department = dispatch.get_by_label(ui(app, "Department"), exact=True)
+    expect(department).to_have_attribute("name", "department")
+    department.select_option(label=world.transport.name_zh)
+    expect(department).to_have_value(str(world.transport.id))
+    submit_action(dispatch, app, "dispatch")
+    expect_done(clerk_page, app, number, CaseStatus.DISPATCHED)
+    expect(fact(clerk_page, app, "Handling department")).to_have_text(world.transport.name_zh)
+
+    # The transport handler finds it in the department's queue and returns it.
+    open_from_queue(transport_page, "department", number)
+    expect_status(transport_page, app, CaseStatus.DISPATCHED)
+    back = action_form(transport_page, app, number, "return")
+    reason = back.get_by_label(ui(app, "Reason"), exact=True)
+    expect(reason).to_have_attribute("name", "note")
+    reason.fill(RETURN_REASON)
+    with transport_page.expect_navigation():
+        submit_action(back, app, "return")
+    # Where the handler lands is not checked: the case page, where the app sends them,
+    # is no longer theirs to see (a 404 today). The step is done, and the case has
+    # left the transport bureau: it is no longer in its queue.
+    expect(transport_page.get_by_role("status")).to_have_text(
+        ui(app, "Done: %(status)s.", status=status_label(app, CaseStatus.ACCEPTED))
+    )
+    transport_page.goto("/queues/department")
+    expect(case_row(transport_page, number)).to_have_count(0)
+
+    # Back at intake, the clerk reads the reason and re-dispatches to urban management.
+    open_from_queue(clerk_page, "unassigned", number)
+    expect_status(clerk_page, app, CaseStatus.ACCEPTED)
+    expect(clerk_page.locator(".timeline")).to_contain_text(RETURN_REASON)
+    dispatch = action_form(clerk_page, app, number, "dispatch")
+    dispatch.get_by_label(ui(app, "Department"), exact=True).select_option(
+        label=world.urban.name_zh
+    )
+    submit_action(dispatch, app, "dispatch")
+    expect_done(clerk_page, app, number, CaseStatus.DISPATCHED)
+    expect(fact(clerk_page, app, "Handling department")).to_have_text(world.urban.name_zh)
+
+    # The urban handler finds it in the department's queue, signs for it and replies.
+    open_from_queue(urban_page, "department", number)
+    sign_for = action_form(urban_page, app, number, "sign_for")
+    submit_action(sign_for, app, "sign_for")
+    expect_done(urban_page, app, number, CaseStatus.IN_PROGRESS)
+    expect(urban_page.locator("form.action--sign_for")).to_have_count(0)
+
+    reply = action_form(urban_page, app, number, "reply")
+    text = reply.get_by_label(ui(app, "Public reply"), exact=True)
+    expect(text).to_have_attribute("name", "note")
+    text.fill(REPLY)
+    # From the text, the keyboard's next stop is the form's button; Enter sends it.
+    text.press("Tab")
+    button = reply.get_by_role("button", name=label_of(app, TRANSITIONS["reply"].label))
+    expect(button).to_be_focused()
+    button.press("Enter")
+    expect_done(urban_page, app, number, CaseStatus.REPLIED)
+    expect(urban_page.locator(".reply .prose")).to_have_text(REPLY)
+    urban_page.screenshot(path=str(ENGINE_SCREENSHOT), full_page=True)
+
+    # The clerk closes it.
+    clerk_page.reload()
+    expect_status(clerk_page, app, CaseStatus.REPLIED)
+    submit_action(action_form(clerk_page, app, number, "close"), app, "close")
+    expect_done(clerk_page, app, number, CaseStatus.CLOSED)
+
+    steps = ["file", "dispatch", "return", "dispatch", "sign_for", "reply", "close"]
+    expected_timeline = [label_of(app, EVENT_LABELS[step]) for step in steps]
+    assert timeline_actions(clerk_page) == expected_timeline
+
+    # The citizen sees it closed, with the department's reply and every public step.
+    citizen_page.goto("/requests")
+    row = case_row(citizen_page, number)
+    expect(row.locator(".badge")).to_have_text(status_label(app, CaseStatus.CLOSED))
+    row.get_by_role("link", name=number, exact=True).click()
+    citizen_page.wait_for_url(f"**/cases/{number}")
+    expect_status(citizen_page, app, CaseStatus.CLOSED)
+    expect(citizen_page.locator(".reply .prose")).to_have_text(REPLY)
+    assert timeline_actions(citizen_page) == expected_timeline
+    expect(citizen_page.locator(".timeline")).not_to_contain_text(RETURN_REASON)
+
+    case, actions = case_events(app, number)
+    assert actions == steps
+    assert case.status == CaseStatus.CLOSED and case.closed_at is not None
+    assert case.department_id == world.urban.id
+    assert case.assignee_id == urban_handler.id
+    assert case.departments_passed == 2

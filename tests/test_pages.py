@@ -120,3 +120,9 @@ def test_every_page_has_landmarks_skip_link_and_language_switch(client):
     assert 'href="#content"' in html and '<main id="content"' in html
     assert "<header" in html and "<nav" in html and "<footer" in html
     assert 'action="/language"' in html and 'value="en"' in html and 'value="zh_CN"' in html
+
+
+def test_form_fields_never_render_none_attributes(client):
+    html = client.get("/register").get_data(as_text=True)
+    assert '="None"' not in html
+    assert 'aria-describedby="username-hint"' in html

@@ -15,20 +15,8 @@ from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import add_form_error
 from portal.i18n import current_language
-from portal.models import DEPARTMENT_ROLES
-from portal.permissions import INTAKE_ROLES
+from portal.navigation import home_for
 from portal.validators import normalise_phone
-
-
-def home_for(user) -> str:
-    """Where a user lands after signing in: their own requests or their work queue."""
-    if user.is_client:
-        return url_for("cases.my_requests")
-    if user.role in INTAKE_ROLES:
-        return url_for("cases.queue", name="unassigned")
-    if user.role in DEPARTMENT_ROLES and user.department_id:
-        return url_for("cases.queue", name="department")
-    return url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

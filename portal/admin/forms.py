@@ -1,0 +1,202 @@
+"""Forms of the admin pages: departments, districts, categories, routing, the calendar."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from cases.models import TIME_UNIT_LABELS, TimeUnit
+
+CODE_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+MAX_POSITION = 9999
+MAX_DEADLINE = 365
+
+
+def int_or_none(value: object) -> int | None:
+    """Coerce a select's value; the empty placeholder becomes None."""
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def lower(value: str | None) -> str | None:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def code_field() -> StringField:
+    return StringField(
+        _l("Code"),
+        filters=[lower],
+        validators=[
+            DataRequired(message=_l("Give a code.")),
+            Length(max=40, message=_l("A code has at most 40 characters.")),
+            Regexp(
+                CODE_PATTERN,
+                message=_l(
+                    "Use lower-case letters and digits, joined by dots, dashes or underscores."
+                ),
+            ),
+        ],
+    )
+
+
+def name_zh_field() -> StringField:
+    return StringField(
+        _l("Name (Chinese)"),
+        filters=[strip],
+        validators=[
+            DataRequired(message=_l("Give the Chinese name.")),
+            Length(max=100, message=_l("The name has at most 100 characters.")),
+        ],
+    )
+
+
+def name_en_field() -> StringField:
+    return StringField(
+        _l("Name (English)"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=150, message=_l("The name has at most 150 characters.")),
+        ],
+    )
+
+
+def position_field() -> IntegerField:
+    return IntegerField(
+        _l("Position"),
+        default=0,
+        validators=[
+            InputRequired(message=_l("Give a position (0 comes first).")),
+            NumberRange(
+                min=0,
+                max=MAX_POSITION,
+                message=_l("Give a number from 0 to %(max)d.", max=MAX_POSITION),
+            ),
+        ],
+    )
+
+
+def amount_field(label: str) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(message=_l("Give a number from 1 to 365.")),
+            NumberRange(min=1, max=MAX_DEADLINE, message=_l("Give a number from 1 to 365.")),
+        ],
+    )
+
+
+def unit_field(label: str) -> SelectField:
+    return SelectField(
+        label,
+        choices=[SelectChoice(u.value, TIME_UNIT_LABELS[u]) for u in TimeUnit],
+        validators=[DataRequired()],
+    )
+
+
+def optional_select(label: str) -> SelectField:
+    """A select whose empty first option means "none" (choices are set by the view)."""
+    return SelectField(label, coerce=int_or_none, validators=[Optional()])
+
+
+def required_select(label: str, message: str) -> SelectField:
+    return SelectField(label, coerce=int_or_none, validators=[InputRequired(message=message)])
+
+
+class DepartmentForm(FlaskForm):
+    code = code_field()
+    name_zh = name_zh_field()
+    name_en = name_en_field()
+    is_active = BooleanField(_l("Active (cases can be dispatched to it)"), default=True)
+
+
+class DistrictForm(FlaskForm):
+    code = code_field()
+    name_zh = name_zh_field()
+    name_en = name_en_field()
+    position = position_field()
+
+
+class CategoryForm(FlaskForm):
+    parent_id = optional_select(_l("Parent category"))
+    code = code_field()
+    name_zh = name_zh_field()
+    name_en = name_en_field()
+    department_id = optional_select(_l("Default department"))
+    position = position_field()
+    is_active = BooleanField(_l("Active (cases can be filed under it)"), default=True)
+    sign_amount = amount_field(_l("Time to sign for"))
+    sign_unit = unit_field(_l("Unit of the time to sign for"))
+    reply_amount = amount_field(_l("Time to reply"))
+    reply_unit = unit_field(_l("Unit of the time to reply"))
+
+
+class RoutingRuleForm(FlaskForm):
+    category_id = required_select(_l("Category"), _l("Choose a category."))
+    district_id = optional_select(_l("District"))
+    department_id = required_select(_l("Department"), _l("Choose a department."))
+    position = position_field()
+    is_active = BooleanField(_l("Active"), default=True)
+
+
+DAY_KINDS = ("holiday", "workday")
+
+
+class CalendarDayForm(FlaskForm):
+    day = DateField(
+        _l("Date"),
+        format="%Y-%m-%d",
+        validators=[InputRequired(message=_l("Give a date such as 2026-10-01."))],
+    )
+    kind = RadioField(
+        _l("The day is"),
+        choices=[
+            SelectChoice("holiday", _l("A day off (holiday)")),
+            SelectChoice("workday", _l("A working day (make-up working day)")),
+        ],
+        default="holiday",
+        validators=[InputRequired(message=_l("Choose what kind of day it is."))],
+    )
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=100, message=_l("The name has at most 100 characters.")),
+        ],
+    )
+
+
+class CalendarYearForm(FlaskForm):
+    """The buttons of the calendar page: import a year, mark it published."""
+
+    year = IntegerField(
+        _l("Year"),
+        validators=[
+            InputRequired(),
+            NumberRange(min=1990, max=2100, message=_l("Give a year from 1990 to 2100.")),
+        ],
+    )
