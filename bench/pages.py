@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from cases.models import Case, CaseEvent, CaseNumberCounter, CaseStatus, Category  # noqa: E402
@@ -134,6 +134,9 @@ def fill(case_count: int, seed: int = 7) -> None:
         db.session.execute(insert(CaseEvent), events)
         db.session.commit()
     db.session.add(CaseNumberCounter(year=year, last_value=case_count))
+    db.session.commit()
+    # Fresh statistics, as autovacuum (PostgreSQL) or a maintenance job (SQLite) would keep.
+    db.session.execute(text("ANALYZE"))
     db.session.commit()
 
 
