@@ -251,6 +251,11 @@ class Case(TimestampMixin, db.Model):
     supervised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
+    # A tip-off filed anonymously: only supervisors may see who filed it.
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The public lookup's secret code (shown once at filing), hashed like a password.
+    tracking_code_hash: Mapped[str | None] = mapped_column(String(255))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
     category: Mapped[Category] = relationship()
     district: Mapped[District] = relationship()
@@ -258,6 +263,10 @@ class Case(TimestampMixin, db.Model):
     filed_by: Mapped[User | None] = relationship(foreign_keys=[filed_by_id])
     department: Mapped[Department | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    merged_into: Mapped[Case | None] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="case", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
@@ -416,3 +425,54 @@ class CalendarYear(db.Model):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     source: Mapped[str] = mapped_column(String(40))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(db.Model):
+    """A file attached to a case; the bytes live on disk (``ATTACHMENT_DIR``), not here."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))  # as the uploader named it, cleaned
+    content_type: Mapped[str] = mapped_column(String(100))  # detected from the bytes
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(100), unique=True)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class CaseLink(db.Model):
+    """Two related cases (not duplicates): each shows the other."""
+
+    __tablename__ = "case_links"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    related_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReplyTemplate(db.Model):
+    """A canned public reply with placeholders, kept by a department head (or for all)."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department | None] = relationship()

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from cases import bp
+from cases.attachments import store_attachments
 from cases.forms import ActionForm, BulkDispatchForm, CaseForm
 from cases.models import CaseStatus, CaseType, Category, Channel, Priority
 from cases.queries import (
@@ -108,6 +109,7 @@ def new_request():
         )
         try:
             case = file_case(current_user.client, current_user, data)
+            store_attachments(case, current_user, request.files.getlist("attachments"))
         except DomainError as error:
             db.session.rollback()
             add_form_error(form, error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, db
@@ -36,6 +36,10 @@ class Client(TimestampMixin, db.Model):
     credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
     contact_person: Mapped[str | None] = mapped_column(String(100))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    # How the client wants to hear from us, and in which language.
+    notify_by_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_by_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN", server_default="zh_CN")
 
     district: Mapped[District | None] = relationship()
 

@@ -83,8 +83,11 @@ def register_blueprints(app: Flask) -> None:
     from portal import main
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
+    from portal.notifications import bp as notifications_bp
+    from portal.notifications import views as _notification_views  # noqa: F401
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(notifications_bp)

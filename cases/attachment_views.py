@@ -1,0 +1,1 @@
+"""Pages for attachments and for the client adding information to a case."""
