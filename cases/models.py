@@ -208,7 +208,7 @@ class Case(TimestampMixin, db.Model):
         Index("ix_cases_client_id_created_at", "client_id", "created_at"),
         Index("ix_cases_due_at", "due_at"),
         Index("ix_cases_department_id_due_at", "department_id", "due_at"),
-        Index("ix_cases_status_assignee_id", "status", "assignee_id"),
+        Index("ix_cases_assignee_id_due_at", "assignee_id", "due_at"),
         Index("ix_cases_supervised_due_at", "supervised", "due_at"),
     )
 

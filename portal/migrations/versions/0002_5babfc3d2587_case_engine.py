@@ -94,7 +94,7 @@ def upgrade():
         batch_op.add_column(sa.Column('escalation_reason', sa.String(length=40), nullable=True))
         batch_op.create_index('ix_cases_department_id_due_at', ['department_id', 'due_at'], unique=False)
         batch_op.create_index('ix_cases_due_at', ['due_at'], unique=False)
-        batch_op.create_index('ix_cases_status_assignee_id', ['status', 'assignee_id'], unique=False)
+        batch_op.create_index('ix_cases_assignee_id_due_at', ['assignee_id', 'due_at'], unique=False)
         batch_op.create_index('ix_cases_supervised_due_at', ['supervised', 'due_at'], unique=False)
 
     with op.batch_alter_table('categories', schema=None) as batch_op:
@@ -116,7 +116,7 @@ def downgrade():
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_supervised_due_at')
-        batch_op.drop_index('ix_cases_status_assignee_id')
+        batch_op.drop_index('ix_cases_assignee_id_due_at')
         batch_op.drop_index('ix_cases_due_at')
         batch_op.drop_index('ix_cases_department_id_due_at')
         batch_op.drop_column('escalation_reason')
