@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     IntegerField,
     RadioField,
     SelectField,
@@ -13,7 +14,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from cases.models import CASE_TYPE_LABELS, PRIORITY_LABELS, CaseType, Priority
 
@@ -57,6 +65,16 @@ class CaseForm(FlaskForm):
         coerce=int_or_none,
         validators=[InputRequired(message=_l("Choose the district where it happens."))],
     )
+    anonymous = BooleanField(
+        _l("File this tip-off anonymously"),
+        description=_l(
+            "Only for tip-offs. Only supervisors will see who you are; you still get the answer."
+        ),
+    )
+
+    def validate_anonymous(self, field: BooleanField) -> None:
+        if field.data and self.type.data != CaseType.TIPOFF.value:
+            raise ValidationError(_l("Only tip-offs can be filed anonymously."))
 
 
 class ActionForm(FlaskForm):

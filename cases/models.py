@@ -257,6 +257,9 @@ class Case(TimestampMixin, db.Model):
     tracking_code_hash: Mapped[str | None] = mapped_column(String(255))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
+    # Set by ``file_case`` so the filing page can show the code once; not a column.
+    issued_tracking_code = None
+
     category: Mapped[Category] = relationship()
     district: Mapped[District] = relationship()
     client: Mapped[Client] = relationship()

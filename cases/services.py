@@ -36,6 +36,7 @@ from cases.models import (
     Priority,
     RoutingRule,
 )
+from cases.tracking import issue_tracking_code
 from cases.workflow import RECORDS, TRANSITIONS, Transition, transitions_from
 from citizens.models import Client
 from portal.db import db, utcnow
@@ -61,6 +62,7 @@ class CaseRequest:
     district_id: int
     channel: Channel = Channel.WEB
     priority: Priority = Priority.NORMAL
+    anonymous: bool = False
 
 
 def local_now() -> datetime:
@@ -160,7 +162,9 @@ def file_case(client: Client, filed_by: User | None, request: CaseRequest) -> Ca
         district_id=request.district_id,
         client_id=client.id,
         filed_by_id=filed_by.id if filed_by else None,
+        anonymous=request.anonymous and request.type == CaseType.TIPOFF,
     )
+    case.issued_tracking_code = issue_tracking_code(case)  # shown once, never stored plain
     db.session.add(case)
     db.session.flush()
     record_event(case, filed_by, "file", None, CaseStatus.SUBMITTED)

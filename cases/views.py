@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -50,6 +59,7 @@ from portal.permissions import (
     INTAKE_ROLES,
     can_file_case,
     can_see_internal,
+    can_see_reporter,
     can_view_case,
     can_work_queues,
 )
@@ -106,6 +116,7 @@ def new_request():
             description=form.description.data,
             district_id=form.district.data,
             channel=Channel.WEB,
+            anonymous=form.anonymous.data,
         )
         try:
             case = file_case(current_user.client, current_user, data)
@@ -119,6 +130,8 @@ def new_request():
                 _("Your request is filed. Its tracking number is %(number)s.", number=case.number),
                 "success",
             )
+            # The lookup code is shown once, on the next page, then forgotten.
+            session["issued_code"] = [case.number, case.issued_tracking_code]
             return redirect(url_for("cases.show", number=case.number))
     status = 422 if form.is_submitted() else 200
     return render_template("cases/new.html", form=form), status
@@ -236,10 +249,12 @@ def action_form() -> ActionForm:
 def render_case(case, form: ActionForm | None = None, failed_action: str | None = None,
                 status: int = 200):
     user = current_user
+    issued = session.pop("issued_code", None)
     return (
         render_template(
             "cases/show.html",
             case=case,
+            issued_code=issued[1] if issued and issued[0] == case.number else None,
             transitions=allowed_transitions(case, user),
             records=allowed_records(case, user),
             record_labels={k: v[2] for k, v in RECORDS.items()},
@@ -249,6 +264,7 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             if case.status in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED)
             else None,
             internal=can_see_internal(user),
+            reporter_visible=can_see_reporter(user, case),
             now=utcnow(),
         ),
         status,

@@ -49,6 +49,7 @@ class DefaultConfig:
     LOGIN_RATE_LIMIT = "10 per minute"
     REGISTER_RATE_LIMIT = "5 per hour"
     FILING_RATE_LIMIT = "20 per hour"
+    TRACK_RATE_LIMIT = "10 per minute"
     LOGIN_LOCKOUT_THRESHOLD = 5
     LOGIN_LOCKOUT_MINUTES = 15
     RATELIMIT_ENABLED = True

@@ -65,6 +65,15 @@ def can_work_queues(user: User) -> bool:
     return user.is_authenticated and user.role in QUEUE_ROLES
 
 
+def can_see_reporter(user: User, case: Case) -> bool:
+    """Who filed a case; for an anonymous tip-off only supervisors (and the reporter) know."""
+    if not case.anonymous:
+        return can_view_case(user, case)
+    if user.role.is_client:
+        return user.client_id == case.client_id
+    return user.role == Role.SUPERVISOR
+
+
 def can_see_internal(user: User) -> bool:
     """Internal notes and staff names are for staff only."""
     return user.is_authenticated and user.role.is_staff

@@ -45,6 +45,7 @@ def app_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "REGISTER_RATE_LIMIT": "1000 per minute",
         "FILING_RATE_LIMIT": "1000 per minute",
+        "TRACK_RATE_LIMIT": "1000 per minute",
         "SERVER_NAME": None,
         "LOG_LEVEL": "WARNING",
     }
