@@ -7,4 +7,9 @@ from flask import Blueprint
 bp = Blueprint("cases", __name__)
 log = logging.getLogger(__name__)
 
-from cases import attachment_views, track_views, views  # noqa: E402,F401  (routes register)
+from cases import (  # noqa: E402,F401  (routes register on import)
+    attachment_views,
+    reply_template_views,
+    track_views,
+    views,
+)

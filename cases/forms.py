@@ -111,6 +111,7 @@ class ActionForm(FlaskForm):
         + [SelectChoice(p.value, PRIORITY_LABELS[p]) for p in Priority],
         validators=[Optional()],
     )
+    template = SelectField(_l("Reply template"), coerce=int_or_none, validators=[Optional()])
     decision = RadioField(
         _l("Decision"),
         choices=[SelectChoice("approve", _l("Approve")), SelectChoice("refuse", _l("Refuse"))],
@@ -126,6 +127,17 @@ class BulkDispatchForm(FlaskForm):
         _l("Dispatch the selected cases to"),
         coerce=int_or_none,
         validators=[InputRequired(message=_l("Choose the department to dispatch to."))],
+    )
+
+
+class BulkReplyForm(FlaskForm):
+    cases = SelectMultipleField(
+        _l("Cases"), coerce=int, validate_choice=False, validators=[Optional()]
+    )
+    template = SelectField(
+        _l("Answer the selected cases with"),
+        coerce=int_or_none,
+        validators=[InputRequired(message=_l("Choose a reply template."))],
     )
 
 

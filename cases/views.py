@@ -20,8 +20,8 @@ from wtforms.fields.choices import SelectChoice
 
 from cases import bp
 from cases.attachments import store_attachments
-from cases.forms import ActionForm, BulkDispatchForm, CaseForm
-from cases.models import CaseStatus, CaseType, Category, Channel, Priority
+from cases.forms import ActionForm, BulkDispatchForm, BulkReplyForm, CaseForm
+from cases.models import CaseStatus, CaseType, Category, Channel, Priority, ReplyTemplate
 from cases.queries import (
     DEFAULT_SORT,
     QUEUE_NAMES,
@@ -34,6 +34,7 @@ from cases.queries import (
     paginate,
     queue_query,
 )
+from cases.reply_templates import render_reply, templates_for
 from cases.services import (
     ActionInput,
     CaseRequest,
@@ -190,6 +191,10 @@ def queue(name: str):
     if name == "unassigned" and current_user.role in INTAKE_ROLES:
         bulk_form = BulkDispatchForm()
         bulk_form.department.choices = department_choices(_("Choose a department"))
+    reply_form = None
+    if name in BULK_REPLY_QUEUES and templates_for(current_user):
+        reply_form = BulkReplyForm()
+        reply_form.template.choices = template_choices(_("Choose a reply template"))
     return render_template(
         "cases/queue.html",
         name=name,
@@ -205,6 +210,7 @@ def queue(name: str):
         sorts=SORT_LABELS,
         current_sort=filters.sort or DEFAULT_SORT.get(name, "due"),
         bulk_form=bulk_form,
+        reply_form=reply_form,
     )
 
 
@@ -238,12 +244,54 @@ def bulk_dispatch():
     return redirect(url_for("cases.queue", name="unassigned"))
 
 
+def template_choices(placeholder: str) -> list[SelectChoice]:
+    return [SelectChoice("", placeholder)] + [
+        SelectChoice(t.id, t.title) for t in templates_for(current_user)
+    ]
+
+
+# Queues whose cases can be answered with a template, several at once.
+BULK_REPLY_QUEUES = ("unassigned", "mine", "department")
+
+
+@bp.route("/queues/<name>/reply", methods=["POST"])
+@login_required
+def bulk_reply(name: str):
+    """Answer several cases with one template, each filled in for its case; all or nothing."""
+    if not can_work_queues(current_user) or name not in BULK_REPLY_QUEUES:
+        abort(403)
+    form = BulkReplyForm()
+    form.template.choices = template_choices(_("Choose a reply template"))
+    template = usable_template(form.template.data) if form.validate_on_submit() else None
+    if template is None or not form.cases.data:
+        flash(_("Choose the cases and a reply template."), "error")
+        return redirect(url_for("cases.queue", name=name)), 303
+    cases = cases_by_ids(form.cases.data)
+    try:
+        for case in cases:
+            steps = {t.action for t in allowed_transitions(case, current_user)}
+            action = "reply" if "reply" in steps else "answer"
+            perform(case, action, current_user, ActionInput(note=render_reply(template, case)))
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("Nothing was answered: %(reason)s", reason=error.message), "error")
+        return redirect(url_for("cases.queue", name=name)), 303
+    db.session.commit()
+    flash(_("%(n)d cases answered.", n=len(cases)), "success")
+    return redirect(url_for("cases.queue", name=name))
+
+
 def action_form() -> ActionForm:
     form = ActionForm()
     form.department.choices = department_choices(_("Choose a department"))
     form.assisting.choices = department_choices()
     form.category.choices = category_choices("—")
+    form.template.choices = template_choices(_("No template"))
     return form
+
+
+def usable_template(template_id: int | None) -> ReplyTemplate | None:
+    return next((t for t in templates_for(current_user) if t.id == template_id), None)
 
 
 def render_case(case, form: ActionForm | None = None, failed_action: str | None = None,
@@ -288,8 +336,12 @@ def act(number: str, action: str):
         return render_case(case, form, action, 409)
     if not form.validate_on_submit():
         return render_case(case, form, action, 422)
+    note = form.note.data
+    template = usable_template(form.template.data)
+    if action in ("reply", "answer") and not (note or "").strip() and template is not None:
+        note = render_reply(template, case)
     data = ActionInput(
-        note=form.note.data,
+        note=note,
         department=db.session.get(Department, form.department.data)
         if form.department.data
         else None,

@@ -1,0 +1,101 @@
+"""Pages where department heads keep their reply templates."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from cases import bp
+from cases.forms import int_or_none
+from cases.models import ReplyTemplate
+from cases.reply_templates import (
+    can_edit_template,
+    can_manage_templates,
+    placeholder_list,
+    save_reply_template,
+    templates_for,
+)
+from cases.services import active_departments
+from portal.db import db, get_or_404
+from portal.errors import DomainError
+from portal.forms import add_form_error
+from portal.models import Department, Role
+
+
+class ReplyTemplateForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=100)])
+    body = TextAreaField(_l("Reply text"), validators=[DataRequired(), Length(max=5000)])
+    department = SelectField(_l("Department"), coerce=int_or_none, validators=[Optional()])
+    is_active = BooleanField(_l("Active"), default=True)
+
+
+def template_form(template: ReplyTemplate | None) -> ReplyTemplateForm:
+    form = ReplyTemplateForm(obj=template)
+    form.department.choices = [SelectChoice("", _("All departments"))] + [
+        SelectChoice(d.id, d.name) for d in active_departments()
+    ]
+    if template is not None and not form.is_submitted():
+        form.department.data = template.department_id
+    return form
+
+
+@bp.route("/reply-templates")
+@login_required
+def reply_templates():
+    if not can_manage_templates(current_user):
+        abort(403)
+    return render_template(
+        "cases/reply_templates.html",
+        templates=templates_for(current_user, include_inactive=True),
+        editable={t.id for t in templates_for(current_user, True)
+                  if can_edit_template(current_user, t)},
+    )
+
+
+@bp.route("/reply-templates/new", methods=["GET", "POST"])
+@bp.route("/reply-templates/<int:template_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_reply_template(template_id: int | None = None):
+    if not can_manage_templates(current_user):
+        abort(403)
+    template = get_or_404(ReplyTemplate, template_id) if template_id else None
+    if template is not None and not can_edit_template(current_user, template):
+        abort(403)
+    form = template_form(template)
+    if form.validate_on_submit():
+        department = (
+            db.session.get(Department, form.department.data) if form.department.data else None
+        )
+        try:
+            saved = save_reply_template(
+                current_user,
+                template,
+                title=form.title.data,
+                body=form.body.data,
+                department=department,
+                is_active=form.is_active.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Reply template “%(title)s” saved.", title=saved.title), "success")
+            return redirect(url_for("cases.reply_templates"))
+    status = 422 if form.is_submitted() else 200
+    return (
+        render_template(
+            "cases/reply_template_form.html",
+            form=form,
+            template=template,
+            placeholders_text=placeholder_list(),
+            fixed_department=current_user.role == Role.DEPARTMENT_HEAD,
+        ),
+        status,
+    )
