@@ -112,6 +112,9 @@ class ActionForm(FlaskForm):
         validators=[Optional()],
     )
     template = SelectField(_l("Reply template"), coerce=int_or_none, validators=[Optional()])
+    target = StringField(
+        _l("Tracking number of the other case"), validators=[Optional(), Length(max=20)]
+    )
     decision = RadioField(
         _l("Decision"),
         choices=[SelectChoice("approve", _l("Approve")), SelectChoice("refuse", _l("Refuse"))],

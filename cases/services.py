@@ -25,6 +25,7 @@ from cases.models import (
     Case,
     CaseAssist,
     CaseEvent,
+    CaseLink,
     CaseNumberCounter,
     CaseReply,
     CaseStatus,
@@ -451,6 +452,36 @@ def reopen_case(case: Case, actor: User, reason: str) -> Case:
     return case
 
 
+def merge_case(case: Case, actor: User, master: Case | None, note: str | None = None) -> Case:
+    """合并: the case asks the same as ``master``; it closes and follows the master's answer.
+
+    Both timelines record it; the duplicate's client reads the master's public replies
+    on their own case (and is told of its outcome).
+    """
+    transition = _check(case, "merge", actor, note)
+    if master is None:
+        raise TransitionRefused(
+            _("Choose the master case by its tracking number."), field="target"
+        )
+    if master.id == case.id or master.merged_into_id is not None:
+        raise TransitionRefused(
+            _("A case cannot be merged into itself or into a merged case."), field="target"
+        )
+    if master.status in (CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN, CaseStatus.MERGED):
+        raise TransitionRefused(
+            _("The master case must be one that is being answered."), field="target"
+        )
+    source = case.status
+    case.status = transition.target
+    case.merged_into_id = master.id
+    case.closed_at = utcnow()
+    deadlines.stop_clock(case)
+    record_event(case, actor, "merge", source, CaseStatus.MERGED, master.number)
+    record_event(master, actor, "merged_from", None, None, case.number, is_public=False)
+    db.session.flush()
+    return case
+
+
 # --- records that do not change the state ----------------------------------------
 
 
@@ -524,6 +555,26 @@ def add_assisting_departments(case: Case, actor: User, departments: list[Departm
     if not departments:
         raise TransitionRefused(_("Choose at least one department."), field="assisting")
     _add_assists(case, actor, departments)
+    db.session.flush()
+    return case
+
+
+def link_cases(case: Case, actor: User, other: Case | None) -> Case:
+    """Mark two cases as related (not duplicates): each page shows the other."""
+    _check_record(case, actor, "link")
+    if other is None or other.id == case.id:
+        raise TransitionRefused(_("Give the tracking number of another case."), field="target")
+    exists = db.session.get(CaseLink, (case.id, other.id))
+    if exists is not None:
+        raise TransitionRefused(_("These cases are already linked."), field="target")
+    db.session.add_all(
+        [
+            CaseLink(case_id=case.id, related_id=other.id, created_by_id=actor.id),
+            CaseLink(case_id=other.id, related_id=case.id, created_by_id=actor.id),
+        ]
+    )
+    record_event(case, actor, "link", None, None, other.number, is_public=False)
+    record_event(other, actor, "link", None, None, case.number, is_public=False)
     db.session.flush()
     return case
 
@@ -610,6 +661,7 @@ class ActionInput:
     case_type: CaseType | None = None
     category: Category | None = None
     priority: Priority | None = None
+    target: Case | None = None
 
 
 def perform(case: Case, action: str, actor: User, data: ActionInput) -> None:
@@ -630,6 +682,8 @@ def perform(case: Case, action: str, actor: User, data: ActionInput) -> None:
         "close": lambda: close_case(case, actor, note),
         "redo": lambda: send_back_to_redo(case, actor, note or ""),
         "reopen": lambda: reopen_case(case, actor, note or ""),
+        "merge": lambda: merge_case(case, actor, data.target, note),
+        "link": lambda: link_cases(case, actor, data.target),
         "claim": lambda: claim_case(case, actor),
         "classify": lambda: classify_case(case, actor, data.case_type, data.category,
                                           data.priority),

@@ -20,6 +20,12 @@ from wtforms.fields.choices import SelectChoice
 
 from cases import bp
 from cases.attachments import store_attachments
+from cases.duplicates import (
+    case_by_number_or_none,
+    merged_duplicates,
+    related_cases,
+    similar_open_cases,
+)
 from cases.forms import ActionForm, BulkDispatchForm, BulkReplyForm, CaseForm
 from cases.models import CaseStatus, CaseType, Category, Channel, Priority, ReplyTemplate
 from cases.queries import (
@@ -109,7 +115,11 @@ def new_request():
     form = CaseForm()
     form.category.choices = category_choices(_("Choose a category"))
     form.district.choices = district_choices(_("Choose a district"))
+    similar = []
     if form.validate_on_submit():
+        if request.form.get("confirm_new") != "1":
+            similar = similar_open_cases(form.category.data, form.district.data, form.title.data)
+    if form.validate_on_submit() and not similar:
         data = CaseRequest(
             type=CaseType(form.type.data),
             category_id=form.category.data,
@@ -134,8 +144,8 @@ def new_request():
             # The lookup code is shown once, on the next page, then forgotten.
             session["issued_code"] = [case.number, case.issued_tracking_code]
             return redirect(url_for("cases.show", number=case.number))
-    status = 422 if form.is_submitted() else 200
-    return render_template("cases/new.html", form=form), status
+    status = 422 if form.is_submitted() and not similar else 200
+    return render_template("cases/new.html", form=form, similar=similar), status
 
 
 @bp.route("/requests")
@@ -290,6 +300,12 @@ def action_form() -> ActionForm:
     return form
 
 
+def visible_case(number: str | None):
+    """Another case named by number, if this user may see it (else as if it didn't exist)."""
+    other = case_by_number_or_none(number)
+    return other if other is not None and can_view_case(current_user, other) else None
+
+
 def usable_template(template_id: int | None) -> ReplyTemplate | None:
     return next((t for t in templates_for(current_user) if t.id == template_id), None)
 
@@ -314,6 +330,13 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             internal=can_see_internal(user),
             reporter_visible=can_see_reporter(user, case),
             now=utcnow(),
+            duplicates=similar_open_cases(
+                case.category_id, case.district_id, case.title, exclude_id=case.id
+            )
+            if can_see_internal(user) and case.is_open
+            else [],
+            related=related_cases(case) if can_see_internal(user) else [],
+            merged=merged_duplicates(case) if can_see_internal(user) else [],
         ),
         status,
     )
@@ -351,6 +374,7 @@ def act(number: str, action: str):
         case_type=CaseType(form.case_type.data) if form.case_type.data else None,
         category=db.session.get(Category, form.category.data) if form.category.data else None,
         priority=Priority(form.priority.data) if form.priority.data else None,
+        target=visible_case(form.target.data),
     )
     if action == "decide_extension" and data.approve is None:
         form.decision.errors = [_("Choose approve or refuse.")]

@@ -87,6 +87,9 @@ TRANSITIONS: dict[str, Transition] = {
             "reopen", frozenset({S.CLOSED}), S.ACCEPTED, SUPERVISORS, "intake", _l("Reopen"),
             needs_note=True,
         ),
+        Transition(
+            "merge", OPEN, S.MERGED, INTAKE, "intake", _l("Merge into another case"),
+        ),
     )
 }
 
@@ -100,6 +103,7 @@ RECORDS: dict[str, tuple[frozenset[Role], str, LazyString]] = {
     "note": (INTAKE | DEPARTMENT | frozenset({Role.OFFICIAL}), "any", _l("Internal note")),
     "extension": (DEPARTMENT, "department", _l("Request an extension")),
     "decide_extension": (SUPERVISORS, "intake", _l("Decide on the extension")),
+    "link": (INTAKE | DEPARTMENT, "any", _l("Link a related case")),
 }
 
 
@@ -134,6 +138,10 @@ EVENT_LABELS: dict[str, LazyString] = {
     "extension": _l("Extension requested"),
     "extension_approved": _l("Extension approved"),
     "extension_refused": _l("Extension refused"),
+    "merge": _l("Merged into another case"),
+    "merged_from": _l("A duplicate was merged into this case"),
+    "link": _l("Linked to a related case"),
+    "client_info": _l("Information added by the client"),
     "due_soon": _l("Deadline near"),
     "overdue": _l("Deadline passed"),
     "escalate": _l("Escalated"),

@@ -1,0 +1,92 @@
+"""Duplicates: similar open cases while filing, merging a duplicate, linking related cases."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from cases.models import Case, CaseLink, CaseStatus
+from portal.db import db, utcnow
+
+# Letters, digits and CJK characters; punctuation and spaces don't make titles alike.
+_WORD_CHARS = re.compile(r"[\w\u4e00-\u9fff]+")
+SIMILARITY_THRESHOLD = 0.3
+LOOKBACK_DAYS = 180
+MAX_CANDIDATES = 300
+
+
+def bigrams(text: str) -> set[str]:
+    """Character bigrams of the text's words (works for Chinese without segmentation)."""
+    grams: set[str] = set()
+    for word in _WORD_CHARS.findall(text.lower()):
+        if len(word) == 1:
+            grams.add(word)
+        grams.update(word[i : i + 2] for i in range(len(word) - 1))
+    return grams
+
+
+def title_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of the two titles' bigrams, 0..1."""
+    x, y = bigrams(a), bigrams(b)
+    if not x or not y:
+        return 0.0
+    return len(x & y) / len(x | y)
+
+
+def similar_open_cases(
+    category_id: int,
+    district_id: int,
+    title: str,
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[tuple[Case, float]]:
+    """Open cases of the same category and district whose titles look alike, best first.
+
+    The candidates come from an indexed query (recent open cases of the category); the
+    titles are compared in Python, which is cheap for a few hundred rows.
+    """
+    open_statuses = [s for s in CaseStatus if s.is_open]
+    stmt = (
+        select(Case)
+        .where(
+            Case.category_id == category_id,
+            Case.district_id == district_id,
+            Case.status.in_(open_statuses),
+            Case.created_at >= utcnow() - timedelta(days=LOOKBACK_DAYS),
+        )
+        .order_by(Case.created_at.desc())
+        .limit(MAX_CANDIDATES)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Case.id != exclude_id)
+    scored = [(case, title_similarity(title, case.title)) for case in db.session.scalars(stmt)]
+    scored = [pair for pair in scored if pair[1] >= SIMILARITY_THRESHOLD]
+    scored.sort(key=lambda pair: pair[1], reverse=True)
+    return scored[:limit]
+
+
+def case_by_number_or_none(number: str | None) -> Case | None:
+    if not number:
+        return None
+    return db.session.scalar(select(Case).where(Case.number == number.strip()))
+
+
+def related_cases(case: Case) -> list[Case]:
+    stmt = (
+        select(Case)
+        .join(CaseLink, CaseLink.related_id == Case.id)
+        .where(CaseLink.case_id == case.id)
+        .order_by(Case.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def merged_duplicates(case: Case) -> list[Case]:
+    return list(db.session.scalars(select(Case).where(Case.merged_into_id == case.id)))
+
+
+def merge_message() -> str:
+    return _("Choose the master case by its tracking number.")
