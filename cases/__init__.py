@@ -9,6 +9,7 @@ log = logging.getLogger(__name__)
 
 from cases import (  # noqa: E402,F401  (routes register on import)
     attachment_views,
+    intake_views,
     reply_template_views,
     track_views,
     views,

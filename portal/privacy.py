@@ -14,10 +14,10 @@ def mask_phone(value: str | None) -> str:
 
 
 def mask_id_number(value: str | None) -> str:
-    """An 18-character ID number keeps its first 3 and last 2 characters."""
+    """An 18-character ID number keeps its first 3 and last 4 characters."""
     if not value:
         return ""
     value = value.strip()
-    if len(value) <= 5:
+    if len(value) <= 7:
         return "*" * len(value)
-    return f"{value[:3]}{'*' * (len(value) - 5)}{value[-2:]}"
+    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"

@@ -1,0 +1,127 @@
+"""Filing on a client's behalf: phone, walk-in, letter and e-mail requests taken by staff."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, Length, Optional
+
+from cases import bp
+from cases.duplicates import similar_open_cases
+from cases.forms import CaseForm, int_or_none, priority_choices
+from cases.models import CHANNEL_LABELS, CaseType, Channel, Priority
+from cases.services import CaseRequest, file_case
+from cases.views import category_choices, district_choices
+from citizens.models import CLIENT_KIND_LABELS, Client, ClientKind
+from citizens.services import create_client, find_clients
+from portal.db import db
+from portal.errors import DomainError
+from portal.forms import add_form_error
+from portal.permissions import INTAKE_ROLES
+
+STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.LETTER, Channel.EMAIL)
+
+
+class IntakeForm(CaseForm):
+    """The filing form plus who asks and how they reached us."""
+
+    channel = SelectField(
+        _l("Channel"),
+        choices=[SelectChoice(c.value, CHANNEL_LABELS[c]) for c in STAFF_CHANNELS],
+        default=Channel.PHONE.value,
+    )
+    priority = SelectField(_l("Priority"), default=Priority.NORMAL.value)
+    client_id = HiddenField(filters=[int_or_none])
+    new_kind = SelectField(
+        _l("Kind of client"),
+        choices=[SelectChoice(k.value, CLIENT_KIND_LABELS[k]) for k in ClientKind],
+        default=ClientKind.CITIZEN.value,
+    )
+    new_name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    new_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
+    new_id_number = StringField(
+        _l("Resident ID number or credit code"), validators=[Optional(), Length(max=18)]
+    )
+    new_email = StringField(
+        _l("E-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
+    )
+
+
+def require_intake_staff() -> None:
+    if not current_user.is_authenticated or current_user.role not in INTAKE_ROLES:
+        abort(403)
+
+
+@bp.route("/intake/new", methods=["GET", "POST"])
+@login_required
+def intake():
+    """One page: find or create the client, record the channel, file the request."""
+    require_intake_staff()
+    form = IntakeForm()
+    form.category.choices = category_choices(_("Choose a category"))
+    form.district.choices = district_choices(_("Choose a district"))
+    form.priority.choices = priority_choices()
+    chosen_id = request.args.get("client", type=int) or form.client_id.data
+    client = db.session.get(Client, chosen_id) if chosen_id else None
+    if client is not None:
+        form.client_id.data = client.id
+    query = request.args.get("q", "").strip()
+    matches = find_clients(query) if query and client is None else []
+    similar = []
+    if form.validate_on_submit():
+        if client is None and not (form.new_name.data or "").strip():
+            form.new_name.errors = [_("Choose a client from the search, or give a new name.")]
+        elif request.form.get("confirm_new") != "1":
+            similar = similar_open_cases(form.category.data, form.district.data, form.title.data)
+        if not form.new_name.errors and not similar:
+            try:
+                if client is None:
+                    kind = ClientKind(form.new_kind.data)
+                    ident = form.new_id_number.data
+                    client = create_client(
+                        kind=kind,
+                        name=form.new_name.data,
+                        phone=form.new_phone.data,
+                        email=form.new_email.data,
+                        id_number=ident if kind == ClientKind.CITIZEN else None,
+                        credit_code=ident if kind == ClientKind.ENTERPRISE else None,
+                    )
+                case = file_case(
+                    client,
+                    current_user,
+                    CaseRequest(
+                        type=CaseType(form.type.data),
+                        category_id=form.category.data,
+                        title=form.title.data,
+                        description=form.description.data,
+                        district_id=form.district.data,
+                        channel=Channel(form.channel.data),
+                        priority=Priority(form.priority.data),
+                        anonymous=form.anonymous.data,
+                    ),
+                )
+            except DomainError as error:
+                db.session.rollback()
+                add_form_error(form, error)
+            else:
+                db.session.commit()
+                flash(_("Filed as %(number)s for %(name)s.", number=case.number,
+                        name=client.name), "success")
+                session["issued_code"] = [case.number, case.issued_tracking_code]
+                return redirect(url_for("cases.show", number=case.number))
+    status = 422 if form.is_submitted() and not similar else 200
+    return (
+        render_template(
+            "cases/intake.html",
+            form=form,
+            client=client,
+            query=query,
+            matches=matches,
+            similar=similar,
+        ),
+        status,
+    )
