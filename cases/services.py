@@ -43,6 +43,7 @@ from citizens.models import Client
 from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.models import Department, District, User
+from portal.notifications.services import notify_case_event
 from portal.permissions import can_view_case, in_scope
 
 log = logging.getLogger(__name__)
@@ -294,6 +295,7 @@ def accept_case(case: Case, actor: User, note: str | None = None) -> Case:
     """受理: the service centre takes the request on."""
     _move(case, _check(case, "accept", actor, note), actor, note)
     db.session.flush()
+    notify_case_event(case, "accept")
     return case
 
 
@@ -303,6 +305,7 @@ def not_accept_case(case: Case, actor: User, reason: str) -> Case:
     case.closed_at = utcnow()
     deadlines.stop_clock(case)
     db.session.flush()
+    notify_case_event(case, "not_accept")
     return case
 
 
@@ -326,6 +329,9 @@ def _dispatch_to(
         case.dispatched_at = now
     deadlines.start_sign_clock(case, now)
     record_event(case, actor, action, source, CaseStatus.DISPATCHED, note or department.name_zh)
+    if action in ("dispatch", "route"):  # the client hears once who handles it, not of transfers
+        db.session.flush()
+        notify_case_event(case, "dispatch")
 
 
 def dispatch_case(
@@ -384,6 +390,7 @@ def request_information(case: Case, actor: User, question: str) -> Case:
     _move(case, _check(case, "request_info", actor, question), actor, question)
     deadlines.pause_clock(case, utcnow())
     db.session.flush()
+    notify_case_event(case, "request_info")
     return case
 
 
@@ -407,7 +414,15 @@ def _publish_reply(case: Case, actor: User, body: str) -> CaseReply:
     reply = CaseReply(case=case, author=actor, body=body.strip(), is_public=True)
     db.session.add(reply)
     db.session.flush()
+    _tell_client_and_duplicates(case, "reply", reply.body)
     return reply
+
+
+def _tell_client_and_duplicates(case: Case, event: str, note: str | None = None) -> None:
+    """The client hears of the outcome, and so do the clients of merged duplicates."""
+    notify_case_event(case, event)
+    for duplicate in db.session.scalars(select(Case).where(Case.merged_into_id == case.id)):
+        notify_case_event(duplicate, event, note)
 
 
 def withdraw_case(case: Case, actor: User, note: str | None = None) -> Case:
@@ -424,6 +439,7 @@ def close_case(case: Case, actor: User, note: str | None = None) -> Case:
     _move(case, _check(case, "close", actor, note), actor, note)
     case.closed_at = utcnow()
     db.session.flush()
+    _tell_client_and_duplicates(case, "close", note)
     return case
 
 

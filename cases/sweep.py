@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from cases.models import Case, CaseEvent, DueState
 from cases.queries import OPEN_STATUSES
 from portal.db import db, utcnow
+from portal.notifications.services import notify_case_staff
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResul
         if _mark(case_id, and_(Case.due_state == DueState.ON_TIME, Case.due_at < soon),
                  {"due_state": DueState.DUE_SOON}):
             _event(case_id, "due_soon")
+            notify_case_staff(db.session.get(Case, case_id), "due_soon")
             result.due_soon.append(number)
     db.session.commit()
 
@@ -86,6 +88,7 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResul
         if _mark(case_id, and_(Case.due_state != DueState.OVERDUE, Case.due_at < now),
                  {"due_state": DueState.OVERDUE}):
             _event(case_id, "overdue")
+            notify_case_staff(db.session.get(Case, case_id), "overdue")
             result.overdue.append(number)
     db.session.commit()
 
