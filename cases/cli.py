@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cases.sweep import sweep_deadlines
+from portal.notifications.delivery import deliver_due
 
 cases_cli = AppGroup("cases", help="Case engine jobs.")
 
@@ -21,6 +22,7 @@ def sweep(every: int) -> None:
     while True:
         with current_app.app_context():  # a fresh context: calendar and session per pass
             result = sweep_deadlines()
+            deliver_due()  # notifications due: retries, and any the commit hooks missed
         click.echo(result.summary())
         if not every:
             return

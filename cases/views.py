@@ -116,10 +116,10 @@ def new_request():
     form.category.choices = category_choices(_("Choose a category"))
     form.district.choices = district_choices(_("Choose a district"))
     similar = []
-    if form.validate_on_submit():
-        if request.form.get("confirm_new") != "1":
-            similar = similar_open_cases(form.category.data, form.district.data, form.title.data)
-    if form.validate_on_submit() and not similar:
+    valid = form.validate_on_submit()
+    if valid and request.form.get("confirm_new") != "1":
+        similar = similar_open_cases(form.category.data, form.district.data, form.title.data)
+    if valid and not similar:
         data = CaseRequest(
             type=CaseType(form.type.data),
             category_id=form.category.data,

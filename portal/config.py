@@ -40,7 +40,7 @@ class DefaultConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
-    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # five attachments of 10 MiB and the form
     PREFERRED_URL_SCHEME = "http"
 
     # Werkzeug's default (scrypt); tests set a cheap method to stay fast.
@@ -63,6 +63,28 @@ class DefaultConfig:
     # How often `flask cases sweep --every` and `make run` mark deadlines (seconds).
     SWEEP_INTERVAL = 300
 
+    # Files attached to cases: checked by their content, stored on disk (not in the
+    # database). ATTACHMENT_DIR defaults to <instance>/attachments; a relative path is
+    # taken relative to the instance folder.
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_MAX_FILES = 5
+    ATTACHMENT_DIR: str | None = None
+
+    # Notifications (portal/notifications). The outbox is delivered right after the
+    # commit (inline), or by RQ workers on the queue "notifications" when REDIS_URL is
+    # set; `flask cases sweep --every` / `flask notifications deliver` send retries.
+    NOTIFY_INLINE = True  # without Redis: deliver after the commit (False: wait for a sweep)
+    NOTIFY_MAX_ATTEMPTS = 8  # then the message is marked failed
+    NOTIFY_RETRY_BASE_SECONDS = 60  # backoff: 1, 2, 4 ... minutes
+    NOTIFY_RETRY_MAX_SECONDS = 3600  # ... at most an hour between attempts
+    NOTIFY_LEASE_SECONDS = 300  # a "sending" claim older than this is taken over
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # links in messages sent outside a request
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_TIMEOUT = 10  # seconds
+    SMS_GATEWAY: str | None = None  # "package.module.Class"; default: log (phone masked)
+
 
 def load_config(app: Flask, config: dict | None) -> None:
     """Fill ``app.config`` in the documented order; ``config`` (tests) wins last."""
@@ -84,6 +106,8 @@ def load_config(app: Flask, config: dict | None) -> None:
         )
     else:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    attachment_dir = app.config.get("ATTACHMENT_DIR") or "attachments"
+    app.config["ATTACHMENT_DIR"] = str(instance / attachment_dir)  # absolute paths stay
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(instance)
     if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):

@@ -1,0 +1,272 @@
+"""What the messages say: built-in texts in both languages, placeholders, rendering.
+
+The built-in texts are data, not gettext strings: a message goes out in the
+*recipient's* language, whatever the language of the request that caused it.
+An admin may override any (event, channel, language) with a ``MessageTemplate`` row.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from portal.notifications.models import MessageChannel
+
+log = logging.getLogger(__name__)
+
+LOCALES = ("zh_CN", "en")
+
+# Events told to the client, and events told to the staff handling the case.
+CLIENT_EVENTS = ("accept", "dispatch", "reply", "request_info", "close", "not_accept")
+STAFF_EVENTS = ("client_info", "due_soon", "overdue")
+EVENTS = CLIENT_EVENTS + STAFF_EVENTS
+
+# Staff hear by inbox and e-mail; clients also by SMS.
+CLIENT_CHANNELS = (MessageChannel.EMAIL, MessageChannel.SMS, MessageChannel.INBOX)
+STAFF_CHANNELS = (MessageChannel.EMAIL, MessageChannel.INBOX)
+
+EVENT_LABELS = {
+    "accept": _l("Request accepted"),
+    "dispatch": _l("Request passed to a department"),
+    "reply": _l("Request answered"),
+    "request_info": _l("More information asked of the client"),
+    "close": _l("Request closed"),
+    "not_accept": _l("Request not accepted"),
+    "client_info": _l("Client added information (to staff)"),
+    "due_soon": _l("Deadline near (to staff)"),
+    "overdue": _l("Deadline passed (to staff)"),
+}
+
+PLACEHOLDERS = (
+    "client_name",
+    "recipient_name",
+    "number",
+    "title",
+    "status",
+    "deadline",
+    "reply",
+    "note",
+    "track_url",
+    "case_url",
+)
+
+PLACEHOLDER_HELP = {
+    "client_name": _l("the client's name"),
+    "recipient_name": _l("the name of the person the message goes to"),
+    "number": _l("the tracking number"),
+    "title": _l("the request's title"),
+    "status": _l("the request's status"),
+    "deadline": _l("the running deadline"),
+    "reply": _l("the latest public reply"),
+    "note": _l("the reason, question or added information of this step"),
+    "track_url": _l("the public progress page"),
+    "case_url": _l("the case page (staff)"),
+}
+
+
+def channels_for(event: str) -> tuple[MessageChannel, ...]:
+    return STAFF_CHANNELS if event in STAFF_EVENTS else CLIENT_CHANNELS
+
+
+def normalise_locale(locale: str | None) -> str:
+    """``zh_CN`` or ``en``: the two languages messages are written in."""
+    return "en" if locale and locale.lower().startswith("en") else "zh_CN"
+
+
+# --- the built-in texts -----------------------------------------------------------
+# Per language and event: e-mail (and inbox) subject and body, and the short SMS
+# (clients only: staff hear by inbox and e-mail).
+
+_ZH = "【民众服务平台】"
+_EN = "— Citizen Service Portal"
+
+DEFAULT_TEXTS: dict[str, dict[str, dict[str, str]]] = {
+    "zh_CN": {
+        "accept": {
+            "subject": "您的诉求 {number} 已受理",
+            "body": "{client_name}，您好：您反映的“{title}”（编号 {number}）已受理，"
+            "我们将尽快交有关部门办理。查询办理进度请访问 {track_url} 。" + _ZH,
+            "sms": _ZH + "您的诉求 {number} 已受理，查询进度请访问 {track_url}",
+        },
+        "dispatch": {
+            "subject": "您的诉求 {number} 已转交承办部门",
+            "body": "{client_name}，您好：您反映的“{title}”（编号 {number}）已转交承办部门办理，"
+            "办理结果将及时答复您。查询办理进度请访问 {track_url} 。" + _ZH,
+            "sms": _ZH + "您的诉求 {number} 已转交承办部门办理，查询进度请访问 {track_url}",
+        },
+        "reply": {
+            "subject": "您的诉求 {number} 已答复",
+            "body": "{client_name}，您好：您反映的“{title}”已有答复：{reply} "
+            "查询办理进度请访问 {track_url} 。" + _ZH,
+            "sms": _ZH + "您的诉求 {number} 已答复，请访问 {track_url} 查看答复内容。",
+        },
+        "request_info": {
+            "subject": "您的诉求 {number} 需要补充信息",
+            "body": "{client_name}，您好：承办部门办理您反映的“{title}”时，"
+            "需要您补充以下信息：{note} 请登录平台补充，补充前办理时限暂停计算。"
+            "查询办理进度请访问 {track_url} 。" + _ZH,
+            "sms": _ZH + "您的诉求 {number} 需要补充信息，请登录平台查看并补充：{track_url}",
+        },
+        "close": {
+            "subject": "您的诉求 {number} 已办结",
+            "body": "{client_name}，您好：您反映的“{title}”已办结，感谢您的反映。"
+            "欢迎访问 {track_url} 对办理情况进行评价。" + _ZH,
+            "sms": _ZH + "您的诉求 {number} 已办结，欢迎访问 {track_url} 进行评价。",
+        },
+        "not_accept": {
+            "subject": "您的诉求 {number} 未予受理",
+            "body": "{client_name}，您好：很抱歉，您反映的“{title}”未予受理，原因：{note} "
+            "如有疑问，请拨打 12345 热线咨询。详情请访问 {track_url} 。" + _ZH,
+            "sms": _ZH + "很抱歉，您的诉求 {number} 未予受理，原因请访问 {track_url} 查看。",
+        },
+        "client_info": {
+            "subject": "诉求 {number} 的诉求人已补充信息",
+            "body": "{recipient_name}，您好：诉求 {number}“{title}”的诉求人已补充信息：{note} "
+            "请及时继续办理。当前状态：{status}。办理页面：{case_url}",
+        },
+        "due_soon": {
+            "subject": "诉求 {number} 即将到期",
+            "body": "{recipient_name}，您好：诉求 {number}“{title}”的办理时限为 {deadline}，"
+            "即将到期，请抓紧办理。当前状态：{status}。办理页面：{case_url}",
+        },
+        "overdue": {
+            "subject": "诉求 {number} 已超期",
+            "body": "{recipient_name}，您好：诉求 {number}“{title}”已超过办理时限（{deadline}），"
+            "请立即办理。当前状态：{status}。办理页面：{case_url}",
+        },
+    },
+    "en": {
+        "accept": {
+            "subject": "Your request {number} has been accepted",
+            "body": "Dear {client_name}, your request “{title}” (number {number}) has been "
+            "accepted and will be passed to the department responsible as soon as possible. "
+            "Follow its progress at {track_url} . " + _EN,
+            "sms": "Citizen Service Portal: your request {number} has been accepted. "
+            "Progress: {track_url}",
+        },
+        "dispatch": {
+            "subject": "Your request {number} is with the department responsible",
+            "body": "Dear {client_name}, your request “{title}” (number {number}) has been "
+            "passed to the department responsible, which will reply to you. "
+            "Follow its progress at {track_url} . " + _EN,
+            "sms": "Citizen Service Portal: your request {number} is with the department "
+            "responsible. Progress: {track_url}",
+        },
+        "reply": {
+            "subject": "Your request {number} has been answered",
+            "body": "Dear {client_name}, your request “{title}” has been answered: {reply} "
+            "Follow its progress at {track_url} . " + _EN,
+            "sms": "Citizen Service Portal: your request {number} has been answered. "
+            "Read the answer at {track_url}",
+        },
+        "request_info": {
+            "subject": "More information needed for your request {number}",
+            "body": "Dear {client_name}, to handle your request “{title}” the department needs "
+            "more information from you: {note} Please sign in to the portal to add it; the "
+            "deadline is paused until you do. Follow its progress at {track_url} . " + _EN,
+            "sms": "Citizen Service Portal: your request {number} needs more information. "
+            "Please sign in to add it: {track_url}",
+        },
+        "close": {
+            "subject": "Your request {number} is closed",
+            "body": "Dear {client_name}, your request “{title}” is now closed. Thank you for "
+            "contacting us. You can rate how it was handled at {track_url} . " + _EN,
+            "sms": "Citizen Service Portal: your request {number} is closed. "
+            "Rate how it was handled at {track_url}",
+        },
+        "not_accept": {
+            "subject": "Your request {number} was not accepted",
+            "body": "Dear {client_name}, we are sorry: your request “{title}” was not accepted, "
+            "for this reason: {note} If you have questions, call the 12345 hotline. "
+            "Details at {track_url} . " + _EN,
+            "sms": "Citizen Service Portal: we are sorry, your request {number} was not "
+            "accepted. See why at {track_url}",
+        },
+        "client_info": {
+            "subject": "The client added information to case {number}",
+            "body": "Dear {recipient_name}, the client of case {number} “{title}” has added "
+            "information: {note} Please carry on handling it. Current status: {status}. "
+            "Case page: {case_url}",
+        },
+        "due_soon": {
+            "subject": "Case {number} is due soon",
+            "body": "Dear {recipient_name}, case {number} “{title}” is due by {deadline}. "
+            "Please deal with it before then. Current status: {status}. Case page: {case_url}",
+        },
+        "overdue": {
+            "subject": "Case {number} is overdue",
+            "body": "Dear {recipient_name}, case {number} “{title}” has passed its deadline "
+            "({deadline}). Please deal with it now. Current status: {status}. "
+            "Case page: {case_url}",
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Text:
+    """The subject (empty for SMS) and body of one message, before or after rendering."""
+
+    subject: str
+    body: str
+
+
+def default_text(event: str, channel: MessageChannel, locale: str) -> Text:
+    """The built-in text of ``event`` on ``channel`` in ``locale`` (inbox = e-mail)."""
+    texts = DEFAULT_TEXTS[normalise_locale(locale)][event]
+    if channel == MessageChannel.SMS:
+        return Text("", texts["sms"])
+    return Text(texts["subject"], texts["body"])
+
+
+# --- placeholders -----------------------------------------------------------------
+
+
+class _Values(dict):
+    """Placeholder values; an unknown ``{name}`` stays visible instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with its placeholders filled (``str.format_map``).
+
+    Unknown names stay as written. Raises ``ValueError`` (or ``AttributeError``,
+    ``IndexError``) for text that is not a format string at all, e.g. a lone ``{``.
+    """
+    return template.format_map(_Values(values))
+
+
+def render(template: Text, values: Mapping[str, str], fallback: Text) -> Text:
+    """Fill ``template``; if an admin's text cannot be filled, fill ``fallback`` instead."""
+    try:
+        return Text(fill(template.subject, values), fill(template.body, values))
+    except (ValueError, AttributeError, IndexError, KeyError, TypeError) as error:
+        log.warning("message template cannot be filled (%s); using the built-in text", error)
+        return Text(fill(fallback.subject, values), fill(fallback.body, values))
+
+
+def placeholder_problems(text: str) -> list[str]:
+    """What is wrong with the placeholders of ``text``: unknown names, bad braces.
+
+    Each problem is a name as written (``{nmuber}``) or the marker ``"{"`` for
+    unbalanced braces. An empty list means the text is fine.
+    """
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        return ["{"]
+    problems = []
+    for _literal, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or spec or conversion:
+            written = "{" + name + (f"!{conversion}" if conversion else "")
+            written += (f":{spec}" if spec else "") + "}"
+            problems.append(written)
+    return problems
