@@ -22,7 +22,7 @@ def issue_tracking_code(case: Case) -> str:
     """Give ``case`` a fresh secret code; only its hash is stored, the code is returned once."""
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     case.tracking_code_hash = generate_password_hash(
-        code, method=current_app.config["PASSWORD_HASH_METHOD"]
+        code, method=current_app.config["TRACKING_CODE_HASH_METHOD"]
     )
     return code
 
@@ -38,7 +38,7 @@ def find_tracked_case(number: str, code: str) -> Case | None:
     case = db_case(number) if number and code else None
     stored = case.tracking_code_hash if case is not None else None
     if stored is None:
-        method = current_app.config["PASSWORD_HASH_METHOD"]
+        method = current_app.config["TRACKING_CODE_HASH_METHOD"]
         stored = _DUMMY.setdefault(method, generate_password_hash("x", method=method))
         check_password_hash(stored, code)
         return None

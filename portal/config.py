@@ -45,6 +45,9 @@ class DefaultConfig:
 
     # Werkzeug's default (scrypt); tests set a cheap method to stay fast.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method name, not a password)
+    # Lookup codes are random (40 bits) and guessing is rate-limited: a lighter hash keeps
+    # /track and filing fast while a leaked table still resists brute force.
+    TRACKING_CODE_HASH_METHOD = "pbkdf2:sha256:20000"
     PASSWORD_MIN_LENGTH = 8
     LOGIN_RATE_LIMIT = "10 per minute"
     REGISTER_RATE_LIMIT = "5 per hour"

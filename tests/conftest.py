@@ -39,6 +39,7 @@ def app_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "TRACKING_CODE_HASH_METHOD": "pbkdf2:sha256:1000",
         # The limiter runs in every test with generous limits; a test tightens one
         # through the app's config to see it bite.
         "RATELIMIT_ENABLED": True,
