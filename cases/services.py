@@ -39,7 +39,7 @@ from cases.models import (
 )
 from cases.tracking import issue_tracking_code
 from cases.workflow import RECORDS, TRANSITIONS, Transition, transitions_from
-from citizens.models import Client
+from citizens.models import Client, ContactChannel, ContactLog
 from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.models import Department, District, User
@@ -47,6 +47,16 @@ from portal.notifications.services import notify_case_event
 from portal.permissions import can_view_case, in_scope
 
 log = logging.getLogger(__name__)
+
+
+CONTACT_CHANNELS = {
+    Channel.WEB: ContactChannel.WEB,
+    Channel.MOBILE: ContactChannel.WEB,
+    Channel.PHONE: ContactChannel.PHONE,
+    Channel.WALK_IN: ContactChannel.WALK_IN,
+    Channel.LETTER: ContactChannel.LETTER,
+    Channel.EMAIL: ContactChannel.EMAIL,
+}
 
 
 class TransitionRefused(DomainError):
@@ -166,15 +176,39 @@ def file_case(client: Client, filed_by: User | None, request: CaseRequest) -> Ca
         filed_by_id=filed_by.id if filed_by else None,
         anonymous=request.anonymous and request.type == CaseType.TIPOFF,
     )
+    if client.vulnerable and case.priority.rank < Priority.HIGH.rank:
+        case.priority = Priority.HIGH  # vulnerable groups are handled with priority
     case.issued_tracking_code = issue_tracking_code(case)  # shown once, never stored plain
     db.session.add(case)
     db.session.flush()
     record_event(case, filed_by, "file", None, CaseStatus.SUBMITTED)
+    record_filing_contact(client, case, filed_by)
     department = route_department(category.id, request.district_id)
     if department is not None:
         _dispatch_to(case, department, None, "route")
     log.info("case %s filed by user %s", case.number, filed_by.id if filed_by else None)
     return case
+
+
+def record_filing_contact(client: Client, case: Case, filed_by: User | None) -> None:
+    """A filing is a contact: counted for engagement and written to the contact log."""
+    db.session.execute(
+        update(Client)
+        .where(Client.id == client.id)
+        .values(case_count=Client.case_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    staff = filed_by if filed_by is not None and filed_by.is_staff else None
+    db.session.add(
+        ContactLog(
+            client_id=client.id,
+            channel=CONTACT_CHANNELS.get(case.channel, ContactChannel.WEB),
+            staff_id=staff.id if staff else None,
+            case_id=case.id,
+            summary=f"{case.number} {case.title}",
+            automatic=True,
+        )
+    )
 
 
 # --- events -----------------------------------------------------------------------

@@ -5,11 +5,17 @@ from __future__ import annotations
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, String, false, true
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import TimestampMixin, db
-from portal.models import District, enum_column
+from portal.db import TimestampMixin, UTCDateTime, db, utcnow
+from portal.models import District, User, enum_column
+
+if TYPE_CHECKING:
+    from cases.models import Case
 
 
 class ClientKind(enum.StrEnum):
@@ -22,6 +28,102 @@ class ClientKind(enum.StrEnum):
 
 
 CLIENT_KIND_LABELS = {ClientKind.CITIZEN: _l("Citizen"), ClientKind.ENTERPRISE: _l("Enterprise")}
+
+
+class SizeTier(enum.StrEnum):
+    """Enterprise size (大型 / 中型 / 小型 / 微型)."""
+
+    LARGE = "large"
+    MEDIUM = "medium"
+    SMALL = "small"
+    MICRO = "micro"
+
+    @property
+    def label(self) -> str:
+        return str(SIZE_TIER_LABELS[self])
+
+
+SIZE_TIER_LABELS = {
+    SizeTier.LARGE: _l("Large"),
+    SizeTier.MEDIUM: _l("Medium"),
+    SizeTier.SMALL: _l("Small"),
+    SizeTier.MICRO: _l("Micro"),
+}
+
+
+class VulnerableGroup(enum.StrEnum):
+    """Groups whose requests are handled with priority."""
+
+    LOW_INCOME = "low_income"  # 低保 minimum-living-allowance recipients
+    ELDERLY = "elderly"
+    DISABLED = "disabled"
+    VETERAN = "veteran"
+    MINOR = "minor"
+
+    @property
+    def label(self) -> str:
+        return str(VULNERABLE_LABELS[self])
+
+
+VULNERABLE_LABELS = {
+    VulnerableGroup.LOW_INCOME: _l("Minimum living allowance"),
+    VulnerableGroup.ELDERLY: _l("Elderly"),
+    VulnerableGroup.DISABLED: _l("Disabled"),
+    VulnerableGroup.VETERAN: _l("Veteran"),
+    VulnerableGroup.MINOR: _l("Minor"),
+}
+
+
+class Engagement(enum.StrEnum):
+    """Computed from how many requests the client has made."""
+
+    FIRST_TIME = "first_time"
+    REPEAT = "repeat"
+    FREQUENT = "frequent"
+
+    @property
+    def label(self) -> str:
+        return str(ENGAGEMENT_LABELS[self])
+
+
+ENGAGEMENT_LABELS = {
+    Engagement.FIRST_TIME: _l("First-time"),
+    Engagement.REPEAT: _l("Repeat"),
+    Engagement.FREQUENT: _l("Frequent filer"),
+}
+REPEAT_FROM = 2
+FREQUENT_FROM = 5
+
+
+def engagement_for(case_count: int) -> Engagement:
+    if case_count >= FREQUENT_FROM:
+        return Engagement.FREQUENT
+    if case_count >= REPEAT_FROM:
+        return Engagement.REPEAT
+    return Engagement.FIRST_TIME
+
+
+class ContactChannel(enum.StrEnum):
+    WEB = "web"
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+    LETTER = "letter"
+    EMAIL = "email"
+    VISIT = "visit"  # staff went to see the client
+
+    @property
+    def label(self) -> str:
+        return str(CONTACT_CHANNEL_LABELS[self])
+
+
+CONTACT_CHANNEL_LABELS = {
+    ContactChannel.WEB: _l("Web"),
+    ContactChannel.PHONE: _l("Phone"),
+    ContactChannel.WALK_IN: _l("Service window"),
+    ContactChannel.LETTER: _l("Letter"),
+    ContactChannel.EMAIL: _l("E-mail"),
+    ContactChannel.VISIT: _l("Visit"),
+}
 
 
 class Client(TimestampMixin, db.Model):
@@ -40,8 +142,143 @@ class Client(TimestampMixin, db.Model):
     notify_by_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     notify_by_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN", server_default="zh_CN")
+    # Classification.
+    size_tier: Mapped[SizeTier | None] = mapped_column(enum_column(SizeTier))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    # Requests made, kept with each filing and merge: engagement is read from it.
+    case_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Merged into another record (the survivor), or anonymised on the person's request.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     district: Mapped[District | None] = relationship()
+    flags: Mapped[list[ClientFlag]] = relationship(
+        back_populates="client", cascade="all, delete-orphan"
+    )
+    tags: Mapped[list[ClientTag]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="ClientTag.tag"
+    )
+
+    @property
+    def engagement(self) -> Engagement:
+        return engagement_for(self.case_count)
+
+    @property
+    def vulnerable(self) -> bool:
+        return bool(self.flags)
 
     def __repr__(self) -> str:
         return f"<Client {self.id} {self.kind}>"
+
+
+class ClientFlag(db.Model):
+    """A vulnerable-group flag; a flagged client's new cases get a higher priority."""
+
+    __tablename__ = "client_flags"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    flag: Mapped[VulnerableGroup] = mapped_column(
+        enum_column(VulnerableGroup), primary_key=True, index=True
+    )
+
+    client: Mapped[Client] = relationship(back_populates="flags")
+
+
+class ClientTag(db.Model):
+    """A free tag staff put on a client."""
+
+    __tablename__ = "client_tags"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+    client: Mapped[Client] = relationship(back_populates="tags")
+
+
+class ContactLog(db.Model):
+    """One interaction with a client, recorded by the system or by a staff member."""
+
+    __tablename__ = "contact_logs"
+    __table_args__ = (Index("ix_contact_logs_client_id_created_at", "client_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    channel: Mapped[ContactChannel] = mapped_column(enum_column(ContactChannel))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    summary: Mapped[str] = mapped_column(Text)
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    staff: Mapped[User | None] = relationship()
+    case: Mapped[Case | None] = relationship("Case")
+
+
+class RevealLog(db.Model):
+    """Who saw a full ID number or phone, when and why (PIPL access record)."""
+
+    __tablename__ = "reveal_logs"
+    __table_args__ = (Index("ix_reveal_logs_client_id_created_at", "client_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    field: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class ClientMerge(db.Model):
+    """A record of two client records made one: what moved, who did it and why."""
+
+    __tablename__ = "client_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON: the merged record as it was
+    moved_cases: Mapped[int] = mapped_column(Integer, default=0)
+    moved_contacts: Mapped[int] = mapped_column(Integer, default=0)
+    moved_accounts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class DeletionStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    REFUSED = "refused"
+
+
+class DeletionRequest(db.Model):
+    """A person's request to be forgotten, carried out by an admin by anonymising them."""
+
+    __tablename__ = "deletion_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[DeletionStatus] = mapped_column(
+        enum_column(DeletionStatus), default=DeletionStatus.PENDING, index=True
+    )
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 
 from citizens.identifiers import is_valid_credit_code, is_valid_resident_id, normalise_id
 from citizens.models import Client, ClientKind
@@ -84,3 +84,13 @@ def create_client(
     db.session.flush()
     log.info("client %s created at intake", client.id)
     return client
+
+
+def recount_cases() -> None:
+    """Set every client's ``case_count`` from the cases table (after bulk loads)."""
+    db.session.execute(
+        text(
+            "UPDATE clients SET case_count = "
+            "(SELECT count(*) FROM cases WHERE cases.client_id = clients.id)"
+        )
+    )

@@ -20,8 +20,9 @@ from cases.models import (
     Channel,
     RoutingRule,
 )
-from cases.services import next_case_number
-from citizens.models import Client, ClientKind
+from cases.services import CONTACT_CHANNELS, next_case_number
+from citizens.models import Client, ClientKind, ContactLog
+from citizens.services import recount_cases
 from portal.auth.services import hash_password
 from portal.db import db, utcnow
 from portal.models import Department, District, Role, User
@@ -311,7 +312,19 @@ def load_demo_data(case_count: int = 300, seed: int = 2026) -> None:
         )
         db.session.add(case)
         story.tell(case, filed_at, None if leaf.code in UNROUTED else leaf.department)
+        db.session.add(
+            ContactLog(
+                client=client,
+                channel=CONTACT_CHANNELS[case.channel],
+                staff_id=None if account else users["clerk"].id,
+                case=case,
+                summary=f"{case.number} {case.title}",
+                automatic=True,
+                created_at=filed_at,
+            )
+        )
     db.session.flush()
+    recount_cases()
 
 
 class DemoStory:
