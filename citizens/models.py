@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import enum
-
-from flask_babel import lazy_gettext as _l
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
