@@ -56,6 +56,7 @@ class DefaultConfig:
     LOGIN_LOCKOUT_THRESHOLD = 5
     LOGIN_LOCKOUT_MINUTES = 15
     RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     PAGE_SIZE = 20
 
@@ -88,6 +89,12 @@ class DefaultConfig:
     MAIL_TIMEOUT = 10  # seconds
     SMS_GATEWAY: str | None = None  # "package.module.Class"; default: log (phone masked)
 
+    # Clients' self-service (citizens/account_views.py): password reset by e-mail and
+    # e-mail verification links, signed with SECRET_KEY and valid for so many seconds.
+    RESET_RATE_LIMIT = "5 per hour"
+    PASSWORD_RESET_MAX_AGE = 3600
+    EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600
+
 
 def load_config(app: Flask, config: dict | None) -> None:
     """Fill ``app.config`` in the documented order; ``config`` (tests) wins last."""
@@ -113,7 +120,7 @@ def load_config(app: Flask, config: dict | None) -> None:
     app.config["ATTACHMENT_DIR"] = str(instance / attachment_dir)  # absolute paths stay
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(instance)
-    if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
 

@@ -13,6 +13,7 @@ babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 migrate = Migrate()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# Storage comes from RATELIMIT_STORAGE_URI (memory, or Redis when PORTAL_REDIS_URL is set).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 __all__ = ["babel", "csrf", "db", "limiter", "login_manager", "migrate"]

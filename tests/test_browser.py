@@ -14,9 +14,12 @@ default language), so the tests pass whether or not the translations are done.
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -24,6 +27,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from cases.models import Case, CaseStatus
+from cases.tracking import CODE_ALPHABET, CODE_LENGTH
 from cases.workflow import EVENT_LABELS, TRANSITIONS
 from portal.db import db
 from portal.models import Role, User
@@ -31,7 +35,7 @@ from tests.factories import PASSWORD, World, make_user
 from tests.live_server import live_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, FilePayload, Locator, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,7 +49,9 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOT = Path("/tmp/browser-case.png")
 ENGINE_SCREENSHOT = Path("/tmp/browser-engine.png")
+TRACK_SCREENSHOT = Path("/tmp/browser-track.png")
 NUMBER_RE = re.compile(r"^\d{4}-\d{6}$")
+CODE_RE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 TIMEOUT_MS = 10_000
 
 TITLE = "五一路夜间施工噪音扰民"
@@ -53,6 +59,7 @@ DESCRIPTION = "每天晚上十一点以后仍在施工，严重影响附近居�
 ANSWER = "已联系施工单位，夜间十点后停止施工。"
 RETURN_REASON = "噪声扰民不属于交通运输局职责，请改派城市管理局。"
 REPLY = "城管执法人员已到现场核查，责令施工单位夜间停工并处以罚款。"
+PHOTO_NAME = "现场照片.png"
 
 pytestmark = [
     pytest.mark.browser,
@@ -178,8 +185,31 @@ def case_row(page: Page, number: str) -> Locator:
     return page.get_by_role("row").filter(has=page.get_by_role("link", name=number, exact=True))
 
 
-def file_request(page: Page, app: Flask, world: World, base_url: str) -> str:
-    """File a noise complaint in Gulou through /requests/new; return its tracking number."""
+def tiny_png() -> bytes:
+    """A real 1x1 PNG (one red pixel): signature, IHDR, IDAT, IEND with their CRCs."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
+    pixels = zlib.compress(b"\x00\xff\x00\x00")  # filter byte, then R G B
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def file_request(
+    page: Page,
+    app: Flask,
+    world: World,
+    base_url: str,
+    files: list[FilePayload] | None = None,
+) -> str:
+    """File a noise complaint in Gulou through /requests/new; return its tracking number.
+
+    ``files`` are chosen in the form's file input (found by its label) before submitting.
+    """
     from playwright.sync_api import expect
 
     page.goto("/requests/new")
@@ -188,6 +218,10 @@ def file_request(page: Page, app: Flask, world: World, base_url: str) -> str:
     page.get_by_label(ui(app, "District"), exact=True).select_option(str(world.gulou.id))
     page.get_by_label(ui(app, "Title"), exact=True).fill(TITLE)
     page.get_by_label(ui(app, "Description"), exact=True).fill(DESCRIPTION)
+    if files:
+        chooser = page.get_by_label(ui(app, "Attachments (optional)"), exact=True)
+        expect(chooser).to_have_attribute("name", "attachments")
+        chooser.set_input_files(files)
     page.get_by_role("button", name=ui(app, "Submit the request"), exact=True).click()
 
     page.wait_for_url(re.compile(r"/cases/\d{4}-\d{6}$"))
@@ -195,7 +229,8 @@ def file_request(page: Page, app: Flask, world: World, base_url: str) -> str:
     assert NUMBER_RE.match(number), number
     assert page.url == f"{base_url}/cases/{number}"
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
-    expect(page.get_by_role("status")).to_contain_text(number)
+    filed = ui(app, "Your request is filed. Its tracking number is %(number)s.", number=number)
+    expect(page.get_by_role("status").filter(has_text=filed)).to_have_count(1)
     return number
 
 
@@ -259,6 +294,12 @@ def fact(page: Page, app: Flask, term: str) -> Locator:
 
 def timeline_actions(page: Page) -> list[str]:
     return [t.strip() for t in page.locator(".timeline .timeline__action").all_inner_texts()]
+
+
+def lookup_refused(page: Page, status: int) -> str:
+    """Why a /track submission did not get its answer: the status and the page's message."""
+    main = " ".join(page.get_by_role("main").inner_text().split())
+    return f"/track answered {status}: {main}"
 
 
 def case_events(app: Flask, number: str) -> tuple[Case, list[str]]:
@@ -436,3 +477,118 @@ def test_case_engine_dispatch_return_redispatch_sign_for_reply_close(
     assert case.department_id == world.urban.id
     assert case.assignee_id == urban_handler.id
     assert case.departments_passed == 2
+
+
+def test_filing_with_photo_then_logged_out_lookup_by_number_and_code(
+    new_page: Callable[[], Page], base_url: str, database: Flask, world: World
+) -> None:
+    from playwright.sync_api import expect
+
+    app = database
+    citizen = make_user(app, Role.CITIZEN)
+    clerk = make_user(app, Role.CLERK)
+    photo = tiny_png()
+
+    # The citizen files a complaint with a photo.
+    citizen_page = signed_in_page(new_page, app, citizen)
+    number = file_request(
+        citizen_page,
+        app,
+        world,
+        base_url,
+        files=[{"name": PHOTO_NAME, "mimeType": "image/png", "buffer": photo}],
+    )
+
+    # The lookup code is shown once, with the tracking number.
+    code_box = citizen_page.get_by_role("status").filter(has=citizen_page.locator(".tracking-code"))
+    expect(code_box).to_contain_text(number)
+    code = citizen_page.locator(".tracking-code").inner_text().strip()
+    assert CODE_RE.match(code), code
+
+    # The photo is listed and its link downloads the very bytes that were sent.
+    files = citizen_page.locator("section.attachments")
+    photo_link = citizen_page.get_by_role("link", name=PHOTO_NAME, exact=True)
+    link = files.locator(photo_link)
+    expect(link).to_have_attribute("href", re.compile(rf"^/cases/{number}/attachments/\d+$"))
+    expect(link).to_have_attribute("download", "")
+    expect(files.get_by_role("row").filter(has=photo_link)).to_contain_text(ui(app, "PNG image"))
+    href = link.get_attribute("href")
+    download = citizen_page.request.get(f"{base_url}{href}")
+    try:
+        assert download.status == 200
+        assert download.headers["content-type"] == "image/png"
+        disposition = download.headers["content-disposition"]
+        assert disposition.startswith("attachment;")
+        assert f"filename*=UTF-8''{quote(PHOTO_NAME)}" in disposition
+        assert download.body() == photo
+    finally:
+        download.dispose()
+    citizen_page.reload()
+    expect(citizen_page.locator(".tracking-number")).to_have_text(number)
+    expect(citizen_page.locator(".tracking-code")).to_have_count(0)  # ... and only once
+
+    # The clerk finds it at intake, sees the photo, and answers at intake.
+    clerk_page = signed_in_page(new_page, app, clerk)
+    open_from_queue(clerk_page, "unassigned", number)
+    expect_status(clerk_page, app, CaseStatus.SUBMITTED)
+    expect(
+        clerk_page.locator("section.attachments").get_by_role("link", name=PHOTO_NAME, exact=True)
+    ).to_have_attribute("href", href)
+    answer = action_form(clerk_page, app, number, "answer")
+    reply_text = answer.get_by_label(ui(app, "Public reply"), exact=True)
+    expect(reply_text).to_have_attribute("name", "note")
+    reply_text.fill(ANSWER)
+    submit_action(answer, app, "answer")
+    expect_done(clerk_page, app, number, CaseStatus.REPLIED)
+
+    # A visitor who is not signed in looks it up at /track.
+    visitor = new_page()
+    visitor.goto("/track")
+    expect(
+        visitor.get_by_role("banner").get_by_role("link", name=ui(app, "Sign in"), exact=True)
+    ).to_be_visible()
+    number_field = visitor.get_by_label(ui(app, "Tracking number"), exact=True)
+    code_field = visitor.get_by_label(ui(app, "Lookup code"), exact=True)
+    look_up = visitor.get_by_role("button", name=ui(app, "Look up"), exact=True)
+
+    # A wrong code finds nothing and shows nothing of the case.
+    wrong = next(c * CODE_LENGTH for c in CODE_ALPHABET if c * CODE_LENGTH != code)
+    number_field.fill(number)
+    code_field.fill(wrong)
+    with visitor.expect_navigation() as miss:
+        look_up.click()
+    assert miss.value is not None
+    assert miss.value.status == 404, lookup_refused(visitor, miss.value.status)
+    no_match = ui(app, "No request matches this tracking number and code.")
+    expect(code_field).to_have_attribute("aria-invalid", "true")
+    expect(code_field).to_have_accessible_description(re.compile(re.escape(no_match)))
+    expect(visitor.locator(".case, .tracking-number, .badge, .reply")).to_have_count(0)
+    expect(visitor.get_by_role("main")).not_to_contain_text(TITLE)
+
+    # The right code (typed in lower case) shows the status and the public reply only.
+    number_field.fill(number)
+    code_field.fill(code.lower())
+    with visitor.expect_navigation() as hit:
+        look_up.click()
+    assert hit.value is not None
+    assert hit.value.status == 200, lookup_refused(visitor, hit.value.status)
+    result = visitor.get_by_role("main")
+    expect(result.locator(".tracking-number")).to_have_text(number)
+    expect(result.get_by_role("heading", level=2, name=TITLE)).to_be_visible()
+    expect(result.locator(".badge--replied")).to_have_text(status_label(app, CaseStatus.REPLIED))
+    expect(result.locator(".reply .prose")).to_have_text(ANSWER)
+    for private in (citizen.display_name, DESCRIPTION, "13800138000", "138****8000", PHOTO_NAME):
+        expect(result).not_to_contain_text(private)
+    expect(result).not_to_contain_text(code)
+    visitor.screenshot(path=str(TRACK_SCREENSHOT), full_page=True)
+
+    # Without signing in, the photo itself stays out of reach.
+    blocked = visitor.request.get(f"{base_url}{href}", max_redirects=0)
+    try:
+        assert blocked.status == 302 and "/login" in blocked.headers["location"]
+    finally:
+        blocked.dispose()
+
+    case, actions = case_events(app, number)
+    assert case.status == CaseStatus.REPLIED and case.department_id is None
+    assert actions == ["file", "answer"]

@@ -158,3 +158,10 @@ def test_case_made_by_factory_has_no_code_leak(database, world):
     with database.app_context():
         stored = db.session.get(Case, case.id)
         assert stored.tracking_code_hash and len(stored.tracking_code_hash) > 20
+
+
+def test_the_lookup_form_itself_carries_its_csrf_token(client, database):
+    html = client.get("/track").get_data(as_text=True)
+    form = html[html.index('action="/track"'):]
+    form = form[: form.index("</form>")]
+    assert 'name="csrf_token"' in form

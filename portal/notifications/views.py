@@ -1,3 +1,184 @@
-"""The in-app inbox and the message templates (being written)."""
+"""The in-app inbox, and the admins' editable message templates."""
 
-from portal.notifications import bp  # noqa: F401
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.db import db
+from portal.errors import DomainError
+from portal.forms import add_form_error
+from portal.models import Role
+from portal.notifications import bp
+from portal.notifications import cli as _cli  # noqa: F401  (flask notifications ...)
+from portal.notifications import delivery as _delivery  # noqa: F401  (after-commit hooks)
+from portal.notifications.forms import MessageTemplateForm
+from portal.notifications.models import MessageChannel, MessageTemplate
+from portal.notifications.queries import case_numbers, inbox_query, unread_count
+from portal.notifications.services import (
+    mark_all_read,
+    mark_read,
+    message_template,
+    reset_message_template,
+    save_message_template,
+    template_key_valid,
+)
+from portal.notifications.texts import (
+    EVENT_LABELS,
+    EVENTS,
+    LOCALES,
+    PLACEHOLDER_HELP,
+    Text,
+    channels_for,
+    default_text,
+)
+from portal.permissions import role_required
+
+
+def page_arg() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+# --- the inbox ----------------------------------------------------------------------
+
+
+@bp.app_context_processor
+def inbox_globals() -> dict:
+    """``inbox_nav_label()`` for the navigation: counts only when a page shows it."""
+    return {"inbox_nav_label": inbox_nav_label}
+
+
+def inbox_nav_label() -> str:
+    if not current_user.is_authenticated:
+        return _("Inbox")
+    try:
+        count = unread_count(current_user.id)
+    except SQLAlchemyError:  # the navigation must not take an error page down with it
+        return _("Inbox")
+    return _("Inbox (%(count)d unread)", count=count) if count else _("Inbox")
+
+
+@bp.route("/inbox")
+@login_required
+def inbox():
+    pagination = db.paginate(
+        inbox_query(current_user.id),
+        page=page_arg(),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+        max_per_page=100,
+    )
+    numbers = case_numbers({m.case_id for m in pagination.items if m.case_id})
+    return render_template(
+        "notifications/inbox.html",
+        pagination=pagination,
+        numbers=numbers,
+        unread=unread_count(current_user.id),
+    )
+
+
+@bp.route("/inbox/<int:message_id>/read", methods=["POST"])
+@login_required
+def read(message_id: int):
+    if not mark_read(current_user, message_id):
+        abort(404)  # someone else's message is not there for you
+    db.session.commit()
+    return redirect(url_for("notifications.inbox", page=request.form.get("page", type=int)))
+
+
+@bp.route("/inbox/read-all", methods=["POST"])
+@login_required
+def read_all():
+    count = mark_all_read(current_user)
+    db.session.commit()
+    flash(ngettext("%(num)d message marked as read.", "%(num)d messages marked as read.", count),
+          "success")
+    return redirect(url_for("notifications.inbox"))
+
+
+# --- message templates ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateEntry:
+    event: str
+    channel: MessageChannel
+    locale: str
+    text: Text
+    custom: bool
+
+
+@bp.route("/admin/message-templates")
+@role_required(Role.ADMIN)
+def message_templates():
+    rows = {
+        (row.event, row.channel, row.locale): row
+        for row in db.session.scalars(select(MessageTemplate))
+    }
+    groups = []
+    for event in EVENTS:
+        entries = []
+        for channel in channels_for(event):
+            for locale in LOCALES:
+                row = rows.get((event, channel, locale))
+                text = Text(row.subject, row.body) if row else default_text(event, channel, locale)
+                entries.append(TemplateEntry(event, channel, locale, text, row is not None))
+        groups.append((event, EVENT_LABELS[event], entries))
+    return render_template("notifications/message_templates.html", groups=groups)
+
+
+def _template_key(event: str, channel: str, locale: str) -> MessageChannel:
+    if not template_key_valid(event, channel, locale):
+        abort(404)
+    return MessageChannel(channel)
+
+
+@bp.route("/admin/message-templates/<event>/<channel>/<locale>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit_message_template(event: str, channel: str, locale: str):
+    message_channel = _template_key(event, channel, locale)
+    row = message_template(event, message_channel, locale)
+    default = default_text(event, message_channel, locale)
+    current = Text(row.subject, row.body) if row else default
+    form = MessageTemplateForm(data={"subject": current.subject, "body": current.body})
+    if form.validate_on_submit():
+        try:
+            save_message_template(
+                event, message_channel, locale, form.subject.data or "", form.body.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The message text is saved."), "success")
+            return redirect(url_for("notifications.message_templates"))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "notifications/message_template_form.html",
+        form=form,
+        event=event,
+        event_label=EVENT_LABELS[event],
+        channel=message_channel,
+        locale=locale,
+        language=current_app.config["LANGUAGES"].get(locale, locale),
+        default=default,
+        custom=row is not None,
+        placeholders=PLACEHOLDER_HELP,
+    ), status
+
+
+@bp.route("/admin/message-templates/<event>/<channel>/<locale>/reset", methods=["POST"])
+@role_required(Role.ADMIN)
+def reset_template(event: str, channel: str, locale: str):
+    message_channel = _template_key(event, channel, locale)
+    if reset_message_template(event, message_channel, locale):
+        db.session.commit()
+        flash(_("The built-in text is used again."), "success")
+    return redirect(url_for("notifications.message_templates"))

@@ -1,0 +1,409 @@
+"""Delivering the outbox: after the commit, exactly once, retried with backoff.
+
+How a message travels:
+
+1. A service adds an ``OutboxMessage`` to the caller's transaction. A listener on
+   ``db.session`` notes its id when it is flushed, keeps it when the transaction
+   commits and forgets it on a rollback: nothing is said about a change that did
+   not happen.
+2. After the commit, ``dispatch_committed`` (run by an ``after_request`` hook and when
+   an app context ends, e.g. a CLI command) hands the ids on: with ``REDIS_URL`` it
+   enqueues one RQ job per id on the queue ``notifications``; otherwise it delivers
+   them inline (``NOTIFY_INLINE``, the default), in a session of its own. A failure
+   there is logged, never raised: the request has already succeeded.
+3. ``deliver_message`` claims the row with a conditional UPDATE (pending and due →
+   sending), commits the claim, sends, then marks it sent. A failure puts it back to
+   pending with exponential backoff, or ``failed`` after ``NOTIFY_MAX_ATTEMPTS``. A
+   ``sending`` claim older than ``NOTIFY_LEASE_SECONDS`` (a worker died) is taken over.
+4. ``deliver_due`` sends everything due: retries, and anything the inline or RQ path
+   missed. ``flask cases sweep --every`` runs it on each pass; ``flask notifications
+   deliver`` runs it once.
+
+E-mail goes through ``smtplib`` with a ``Message-ID`` derived from the outbox row, so a
+receiving system can drop the duplicate a crash between "sent" and "marked" could cause.
+SMS goes through an ``SmsGateway`` (``SMS_GATEWAY``; by default one that only logs).
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import logging
+import smtplib
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import TYPE_CHECKING, Any, Protocol
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy.orm import Session
+
+from portal.db import db, utcnow
+from portal.notifications import bp
+from portal.notifications.models import MessageChannel, OutboxMessage, OutboxStatus
+from portal.privacy import mask_phone
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "notifications"
+_FLUSHED = "notifications.flushed"  # session.info: outbox ids flushed in this transaction
+_COMMITTED = "notifications.committed"  # ... and committed, waiting to be handed on
+
+
+class PermanentDeliveryError(Exception):
+    """The message can never be delivered (the address was refused): no more tries."""
+
+
+# --- SMS ----------------------------------------------------------------------------
+
+
+class SmsGateway(Protocol):
+    """What an SMS provider's adapter offers. Raise to have the message retried later,
+    ``PermanentDeliveryError`` to give up on it."""
+
+    def send(self, phone: str, text: str) -> None: ...
+
+
+class LogSmsGateway:
+    """The default gateway: writes the message to the log, with the phone masked."""
+
+    def send(self, phone: str, text: str) -> None:
+        log.info("SMS to %s: %s", mask_phone(phone), text)
+
+
+def sms_gateway() -> SmsGateway:
+    """The gateway named by ``SMS_GATEWAY`` (``package.module.Class``), else the log one."""
+    path = current_app.config.get("SMS_GATEWAY")
+    if not path:
+        return LogSmsGateway()
+    cached = current_app.extensions.get("notifications.sms_gateway")
+    if cached is not None and cached[0] == path:
+        return cached[1]
+    module_name, _, class_name = path.replace(":", ".").rpartition(".")
+    gateway = getattr(importlib.import_module(module_name), class_name)()
+    current_app.extensions["notifications.sms_gateway"] = (path, gateway)
+    return gateway
+
+
+# --- e-mail -------------------------------------------------------------------------
+
+
+def message_id_header(message: OutboxMessage) -> str:
+    """A ``Message-ID`` that is the same on every attempt to send ``message``."""
+    sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    domain = sender.rpartition("@")[2] or "localhost"
+    return f"<outbox-{message.id}.{message.created_at:%Y%m%d%H%M%S}@{domain}>"
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    """The e-mail for an outbox row: UTF-8 text, stable ``Message-ID`` and ``Date``."""
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    email["To"] = message.address
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = message_id_header(message)
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(message.body, charset="utf-8")
+    return email
+
+
+def send_email(message: OutboxMessage) -> None:
+    """Hand the e-mail to the SMTP server (``MAIL_*``); raise if it did not take it.
+
+    A 5xx refusal of the recipient or of the message is permanent; anything else
+    (no connection, 4xx "try again later", bad login) is worth another try.
+    """
+    config = current_app.config
+    email = build_email(message)
+    smtp = smtplib.SMTP(
+        config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=float(config["MAIL_TIMEOUT"])
+    )
+    try:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        try:
+            smtp.send_message(email, to_addrs=[message.address])
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _text in error.recipients.values()]
+            if codes and all(code >= 500 for code in codes):
+                raise PermanentDeliveryError(f"recipient refused: {codes}") from error
+            raise
+        except smtplib.SMTPDataError as error:
+            if error.smtp_code >= 500:
+                raise PermanentDeliveryError(f"message refused: {error.smtp_code}") from error
+            raise
+    finally:
+        # The message is out (or not) already: a failing QUIT must not make it a retry.
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+def send(message: OutboxMessage) -> None:
+    """Send one message on its channel."""
+    if message.channel == MessageChannel.EMAIL:
+        send_email(message)
+    elif message.channel == MessageChannel.SMS:
+        sms_gateway().send(message.address, message.body)
+    else:  # inbox messages are written directly, never through the outbox
+        raise PermanentDeliveryError(f"nothing delivers {message.channel} messages")
+
+
+# --- claiming, sending, marking -------------------------------------------------------
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # failed this time; pending again with a later next_attempt_at
+    FAILED = "failed"  # gave up
+    SKIPPED = "skipped"  # not due, or someone else has it
+
+
+@dataclass
+class DeliveryCounts:
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+
+    def summary(self) -> str:
+        return (
+            f"sent: {self.sent}, retry later: {self.retry}, failed: {self.failed}, "
+            f"skipped: {self.skipped}"
+        )
+
+
+def _claimable(now: datetime):
+    """Rows a worker may claim at ``now``: pending and due, or a claim past its lease."""
+    lease = timedelta(seconds=current_app.config["NOTIFY_LEASE_SECONDS"])
+    return or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at < now - lease,
+        ),
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failure: 1, 2, 4 … minutes, capped."""
+    base = current_app.config["NOTIFY_RETRY_BASE_SECONDS"]
+    cap = current_app.config["NOTIFY_RETRY_MAX_SECONDS"]
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+
+
+def deliver_message(message_id: int, now: datetime | None = None) -> Outcome:
+    """Claim, send and mark one outbox message; ``SKIPPED`` if it is not ours to send.
+
+    Works in a session of its own (never the caller's unit of work) and commits the
+    claim before sending, so of several workers exactly one sends.
+    """
+    claimed_at = now or utcnow()
+    with Session(db.engine, expire_on_commit=False) as session:
+        claimed = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, _claimable(claimed_at))
+            .values(status=OutboxStatus.SENDING, claimed_at=claimed_at)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            session.rollback()
+            return Outcome.SKIPPED
+        message = session.get(OutboxMessage, message_id)
+        session.commit()
+        assert message is not None
+
+        ours = and_(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at == claimed_at,
+        )
+        try:
+            send(message)
+        except Exception as error:  # any failure of a gateway is a failed try
+            outcome, values = _failure(message, error, now or utcnow())
+        else:
+            outcome = Outcome.SENT
+            values = {"status": OutboxStatus.SENT, "sent_at": now or utcnow()}
+        marked = session.execute(
+            update(OutboxMessage).where(ours).values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+    if not marked:
+        log.warning("outbox %s: claim expired while sending (%s)", message_id, outcome)
+    if outcome == Outcome.SENT:
+        log.info("outbox %s: %s sent (%s)", message_id, message.channel, message.event)
+    return outcome
+
+
+def _failure(message: OutboxMessage, error: Exception, now: datetime) -> tuple[Outcome, dict]:
+    attempts = message.attempts + 1
+    text = f"{type(error).__name__}: {error}"[:1000]
+    permanent = isinstance(error, PermanentDeliveryError)
+    if permanent or attempts >= current_app.config["NOTIFY_MAX_ATTEMPTS"]:
+        log.error("outbox %s: %s failed for good after %d attempts: %s",
+                  message.id, message.channel, attempts, text)
+        return Outcome.FAILED, {
+            "status": OutboxStatus.FAILED, "attempts": attempts, "last_error": text,
+            "claimed_at": None,
+        }
+    delay = retry_delay(attempts)
+    log.warning("outbox %s: %s attempt %d failed (%s); next try in %s",
+                message.id, message.channel, attempts, text, delay)
+    return Outcome.RETRY, {
+        "status": OutboxStatus.PENDING, "attempts": attempts, "last_error": text,
+        "claimed_at": None, "next_attempt_at": now + delay,
+    }
+
+
+def deliver_ids(ids: Iterable[int], now: datetime | None = None) -> DeliveryCounts:
+    counts = DeliveryCounts()
+    for message_id in ids:
+        counts.add(deliver_message(message_id, now))
+    return counts
+
+
+def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryCounts:
+    """Deliver every message due at ``now`` (at most ``limit``): first tries and retries.
+
+    Safe to run from several processes at once: each message is claimed by one.
+    """
+    moment = now or utcnow()
+    with Session(db.engine) as session:
+        ids = session.scalars(
+            select(OutboxMessage.id)
+            .where(_claimable(moment))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        ).all()
+    counts = deliver_ids(ids, now)
+    if ids:
+        log.info("notifications: %s", counts.summary())
+    return counts
+
+
+# --- after the commit: inline or through RQ -----------------------------------------
+
+
+def _note_flushed(session: Session, flush_context: Any) -> None:
+    ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
+    if ids:
+        session.info.setdefault(_FLUSHED, []).extend(ids)
+
+
+def _note_committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: the outer one decides
+        return
+    ids = session.info.pop(_FLUSHED, None)
+    if ids:
+        session.info.setdefault(_COMMITTED, []).extend(ids)
+
+
+def _forget_rolled_back(session: Session) -> None:
+    if session.in_nested_transaction():  # rows of a rolled-back SAVEPOINT are simply
+        return  # not found when claimed
+    session.info.pop(_FLUSHED, None)
+
+
+for _name, _listener in (
+    ("after_flush", _note_flushed),
+    ("after_commit", _note_committed),
+    ("after_rollback", _forget_rolled_back),
+):
+    if not event.contains(db.session, _name, _listener):
+        event.listen(db.session, _name, _listener)
+
+
+def committed_ids() -> list[int]:
+    """Take the ids of outbox rows committed by this app context's session so far."""
+    if not db.session.registry.has():
+        return []
+    return db.session.info.pop(_COMMITTED, None) or []
+
+
+def dispatch_committed() -> None:
+    """Hand the just-committed messages on: enqueue (``REDIS_URL``) or deliver inline.
+
+    Never raises: the change is committed; a message that is not handed on now is
+    pending and due, and ``deliver_due`` sends it on the next pass.
+    """
+    ids = committed_ids()
+    if not ids:
+        return
+    try:
+        if current_app.config.get("REDIS_URL"):
+            enqueue(ids)
+        elif current_app.config.get("NOTIFY_INLINE", True):
+            deliver_ids(ids)
+    except Exception:
+        log.exception("notifications: could not hand on outbox %s; deliver_due will", ids)
+
+
+@bp.after_app_request
+def _dispatch_after_request(response: Any) -> Any:
+    dispatch_committed()
+    return response
+
+
+@bp.record_once
+def _install_teardown(state: Any) -> None:
+    # Commits outside a request (CLI commands, jobs, tests) are handed on when their
+    # app context ends; registered after Flask-SQLAlchemy's, so it runs before the
+    # session is removed.
+    state.app.teardown_appcontext(lambda error: dispatch_committed())
+
+
+# --- RQ -------------------------------------------------------------------------------
+
+
+def redis_connection() -> Redis:
+    """The Redis connection of this app (``REDIS_URL``), made once."""
+    from redis import Redis
+
+    url = current_app.config["REDIS_URL"]
+    cached = current_app.extensions.get("notifications.redis")
+    if cached is None or cached[0] != url:
+        connection = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+        cached = (url, connection)
+        current_app.extensions["notifications.redis"] = cached
+    return cached[1]
+
+
+def enqueue(ids: Iterable[int]) -> None:
+    """One RQ job per message on the ``notifications`` queue."""
+    from rq import Queue
+
+    queue = Queue(QUEUE_NAME, connection=redis_connection())
+    for message_id in ids:
+        queue.enqueue(deliver_job, message_id, description=f"outbox {message_id}")
+
+
+_job_app: Flask | None = None
+
+
+def deliver_job(message_id: int) -> str:
+    """The RQ job: deliver one message (in the worker's app context, or a new app's)."""
+    global _job_app
+    if has_app_context():
+        return deliver_message(message_id).value
+    if _job_app is None:
+        from portal import create_app
+
+        _job_app = create_app()
+    with _job_app.app_context():
+        return deliver_message(message_id).value
