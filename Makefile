@@ -33,9 +33,9 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (deadline sweep every 5 minutes)"
-	$(FLASK) cases sweep --every 300 > instance/sweep.log 2>&1 & sweeper=$$!; \
+	PORTAL_MAIL_BACKEND=log $(FLASK) cases sweep --every 300 > instance/sweep.log 2>&1 & sweeper=$$!; \
 	trap 'kill $$sweeper 2>/dev/null' EXIT INT TERM; \
-	PORTAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) \
+	PORTAL_SESSION_COOKIE_SECURE=false PORTAL_MAIL_BACKEND=log $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) \
 		--access-logfile - wsgi:app
 
 # Chromium for the browser tests: Debian's package, installed when missing and we are root.

@@ -81,6 +81,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from cases import bp as cases_bp
     from citizens import bp as citizens_bp
+    from citizens import load_views as load_citizens_views
     from portal import main
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    load_citizens_views()
     app.register_blueprint(citizens_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notifications_bp)

@@ -19,6 +19,7 @@ class DefaultConfig:
 
     DATABASE_URL: str | None = None  # default: SQLite file in the instance folder
     SECRET_KEY: str | None = None  # default: generated once into the instance folder
+    MAIL_BACKEND = "smtp"  # or "log": e-mails are written to the log (make run's demo)
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "portal@localhost"

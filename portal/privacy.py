@@ -21,3 +21,11 @@ def mask_id_number(value: str | None) -> str:
     if len(value) <= 7:
         return "*" * len(value)
     return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
+
+
+def mask_email(value: str | None) -> str:
+    """``zhangsan@example.org`` → ``z***@example.org``."""
+    if not value or "@" not in value:
+        return mask_phone(value)
+    name, _, domain = value.partition("@")
+    return f"{name[:1]}***@{domain}"

@@ -790,3 +790,20 @@ def test_sms_template_has_no_subject_and_unknown_keys_are_404(client, database, 
 def test_dispatch_committed_outside_any_commit_does_nothing(database):
     with database.app_context():
         dispatch_committed()  # nothing flushed, nothing committed: no error, no delivery
+
+
+def test_log_mail_backend_marks_messages_sent_without_a_server(database, world, caplog):
+    caplog.set_level(logging.INFO, logger="portal.notifications.delivery")
+    saved = database.config["MAIL_BACKEND"]
+    database.config["MAIL_BACKEND"] = "log"
+    try:
+        with database.app_context():
+            db.session.add(OutboxMessage(channel=MessageChannel.EMAIL, address="zhang@example.org",
+                                         subject="测试", body="正文", event="reply"))
+            db.session.commit()
+            deliver_due()
+            message = db.session.scalar(select(OutboxMessage))
+            assert message.status == OutboxStatus.SENT
+        assert "z***@example.org" in caplog.text and "zhang@example.org" not in caplog.text
+    finally:
+        database.config["MAIL_BACKEND"] = saved

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from portal.db import db, utcnow
 from portal.notifications import bp
 from portal.notifications.models import MessageChannel, OutboxMessage, OutboxStatus
-from portal.privacy import mask_phone
+from portal.privacy import mask_email, mask_phone
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -123,6 +123,9 @@ def send_email(message: OutboxMessage) -> None:
     """
     config = current_app.config
     email = build_email(message)
+    if config.get("MAIL_BACKEND") == "log":  # demo and development: no mail server
+        log.info("e-mail %s to %s: %s", message.id, mask_email(message.address), message.subject)
+        return
     smtp = smtplib.SMTP(
         config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=float(config["MAIL_TIMEOUT"])
     )
