@@ -127,6 +127,7 @@ CONTACT_CHANNEL_LABELS = {
 
 class Client(TimestampMixin, db.Model):
     __tablename__ = "clients"
+    __table_args__ = (Index("ix_clients_district_id_name", "district_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ClientKind] = mapped_column(enum_column(ClientKind), index=True)
