@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import or_
 from wtforms.fields.choices import SelectChoice
 
 from cases import bp
@@ -27,7 +28,7 @@ from cases.duplicates import (
     similar_open_cases,
 )
 from cases.forms import ActionForm, BulkDispatchForm, BulkReplyForm, CaseForm
-from cases.models import CaseStatus, CaseType, Category, Channel, Priority, ReplyTemplate
+from cases.models import Case, CaseStatus, CaseType, Category, Channel, Priority, ReplyTemplate
 from cases.queries import (
     DEFAULT_SORT,
     QUEUE_NAMES,
@@ -155,13 +156,19 @@ def my_requests():
         abort(403)
     status_arg = request.args.get("status") or None
     status = CaseStatus(status_arg) if status_arg in CaseStatus._value2member_map_ else None
-    pagination = paginate(
-        client_cases_query(current_user.client_id, status),
-        page_arg(),
-        current_app.config["PAGE_SIZE"],
-    )
+    q = " ".join((request.args.get("q") or "").split())[:100]
+    stmt = client_cases_query(current_user.client_id, status)
+    if q:  # the client's own cases whose number or title contains the text
+        stmt = stmt.where(
+            or_(Case.number.icontains(q, autoescape=True), Case.title.icontains(q, autoescape=True))
+        )
+    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template(
-        "cases/my_requests.html", pagination=pagination, status=status, statuses=list(CaseStatus)
+        "cases/my_requests.html",
+        pagination=pagination,
+        status=status,
+        statuses=list(CaseStatus),
+        q=q,
     )
 
 

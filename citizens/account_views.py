@@ -1,1 +1,314 @@
-"""Pages of the clients room (being written)."""
+"""Self-service pages: the client's account, passwords, reset links, data, deletion.
+
+``/account`` (clients): profile, notification preferences, language, e-mail
+verification, a copy of their data (``/account/export``) and a deletion request.
+``/account/password`` (everyone signed in), ``/reset`` and ``/reset/<token>`` (anyone).
+``/admin/deletion-requests`` (admins): carry out or refuse deletion requests.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from citizens import bp, log
+from citizens.account_forms import (
+    ActionOnlyForm,
+    DeletionDecisionForm,
+    DeletionRequestForm,
+    PasswordChangeForm,
+    ProfileForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from citizens.account_services import (
+    Profile,
+    TokenInvalid,
+    carry_out_deletion,
+    change_password,
+    handled_deletion_requests,
+    notify_choice,
+    pending_deletion,
+    pending_deletion_requests,
+    refuse_deletion,
+    request_deletion,
+    request_password_reset,
+    reset_password,
+    send_email_verification,
+    update_profile,
+    user_for_reset_token,
+    verify_email,
+)
+from citizens.models import Client, ClientKind, DeletionRequest
+from citizens.privacy import export_json
+from portal.db import db, get_or_404, utcnow
+from portal.errors import DomainError
+from portal.extensions import limiter
+from portal.forms import add_form_error
+from portal.i18n import current_language
+from portal.models import Role
+from portal.permissions import role_required
+
+
+def own_client() -> Client:
+    """The signed-in client's record; 403 for staff and for accounts without one."""
+    if not current_user.is_client or current_user.client is None:
+        abort(403)
+    return current_user.client
+
+
+def render_account(client: Client, status: int = 200, **forms):
+    forms.setdefault("profile_form", profile_form_for(client))
+    forms.setdefault("deletion_form", DeletionRequestForm())
+    return render_template(
+        "account/index.html",
+        client=client,
+        is_enterprise=client.kind == ClientKind.ENTERPRISE,
+        pending=pending_deletion(client),
+        **forms,
+    ), status
+
+
+def profile_form_for(client: Client) -> ProfileForm:
+    form = ProfileForm()
+    form.enterprise = client.kind == ClientKind.ENTERPRISE
+    if not form.is_submitted():
+        form.name.data = client.name
+        form.contact_person.data = client.contact_person
+        form.phone.data = client.phone
+        form.email.data = client.email
+        form.notify.data = notify_choice(client)
+        form.locale.data = client.locale if client.locale in ("zh_CN", "en") else "zh_CN"
+    return form
+
+
+# --- the account page ------------------------------------------------------------------------
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    if current_user.is_staff:
+        return redirect(url_for("citizens.change_password"))
+    client = own_client()
+    form = profile_form_for(client)
+    if form.validate_on_submit():
+        profile = Profile(
+            name=form.name.data,
+            phone=form.phone.data,
+            email=form.email.data,
+            contact_person=form.contact_person.data,
+            notify=form.notify.data,
+            locale=form.locale.data,
+        )
+        try:
+            changed = update_profile(current_user, client, profile)
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+            return render_account(client, 422, profile_form=form)
+        db.session.commit()
+        session["locale"] = profile.locale
+        if changed:
+            flash(_("Your details are saved."), "success")
+        else:
+            flash(_("Nothing has changed."), "info")
+        return redirect(url_for("citizens.account"))
+    if form.is_submitted():
+        return render_account(client, 422, profile_form=form)
+    return render_account(client, profile_form=form)
+
+
+@bp.route("/account/verify-email", methods=["POST"])
+@login_required
+def send_verification():
+    client = own_client()
+    form = ActionOnlyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        send_email_verification(current_user, current_language())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("citizens.account"))
+    db.session.commit()
+    flash(
+        _("We have sent a link to %(email)s. Open it to confirm the address.", email=client.email),
+        "success",
+    )
+    return redirect(url_for("citizens.account"))
+
+
+@bp.route("/account/verify-email/<token>", endpoint="verify_email")
+def verify_email_link(token: str):
+    try:
+        user, claimed = verify_email(token)
+    except TokenInvalid as error:
+        db.session.rollback()
+        return render_template("account/link_invalid.html", message=error.message), 400
+    db.session.commit()
+    flash(_("Your e-mail address is verified."), "success")
+    if claimed is not None:
+        flash(
+            _(
+                "We found the record the service centre keeps for you: the requests you made "
+                "by phone or at a service window are now in your account."
+            ),
+            "success",
+        )
+    if current_user.is_authenticated and current_user.id == user.id:
+        return redirect(url_for("citizens.account"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/export")
+@login_required
+def export_data():
+    client = own_client()
+    body = export_json(client)
+    today = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    log.info("client %s downloaded their data through account %s", client.id, current_user.id)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="my-data-{today.isoformat()}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/account/delete", methods=["POST"])
+@login_required
+def ask_deletion():
+    client = own_client()
+    form = DeletionRequestForm()
+    if not form.validate_on_submit():
+        return render_account(client, 422, deletion_form=form)
+    try:
+        request_deletion(client, current_user, form.reason.data)
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return render_account(client, 409, deletion_form=form)
+    db.session.commit()
+    flash(
+        _("Your request is recorded. An administrator will carry it out or tell you why not."),
+        "success",
+    )
+    return redirect(url_for("citizens.account"))
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+@bp.route("/account/password", methods=["GET", "POST"], endpoint="change_password")
+@login_required
+def change_password_page():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+            return render_template("account/password.html", form=form), 422
+        db.session.commit()
+        flash(_("Your password is changed."), "success")
+        return redirect(url_for("citizens.account"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("account/password.html", form=form), status
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT"], methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        request_password_reset(form.login.data, current_language())
+        db.session.commit()
+        # The same answer whether or not the account exists: nothing to enumerate.
+        return render_template("account/reset_sent.html")
+    status = 422 if form.is_submitted() else 200
+    return render_template("account/reset_request.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+def reset_password_page(token: str):
+    try:
+        user_for_reset_token(token)
+    except TokenInvalid as error:
+        return render_template("account/link_invalid.html", message=error.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(token, form.password.data)
+        except TokenInvalid as error:
+            db.session.rollback()
+            return render_template("account/link_invalid.html", message=error.message), 400
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+            return render_template("account/reset_password.html", form=form, token=token), 422
+        db.session.commit()
+        flash(_("Your new password is set. Sign in with it."), "success")
+        return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("account/reset_password.html", form=form, token=token), status
+
+
+# --- admins: deletion requests ---------------------------------------------------------------
+
+
+def render_deletion_requests(form: DeletionDecisionForm, failed: int | None = None, status=200):
+    return render_template(
+        "citizens/deletion_requests.html",
+        pending=pending_deletion_requests(),
+        handled=handled_deletion_requests(),
+        form=form,
+        failed=failed,
+    ), status
+
+
+@bp.route("/admin/deletion-requests")
+@role_required(Role.ADMIN)
+def deletion_requests():
+    return render_deletion_requests(DeletionDecisionForm(formdata=None))
+
+
+@bp.route("/admin/deletion-requests/<int:request_id>", methods=["POST"])
+@role_required(Role.ADMIN)
+def decide_deletion(request_id: int):
+    deletion = get_or_404(DeletionRequest, request_id)
+    form = DeletionDecisionForm()
+    if not form.validate_on_submit():
+        return render_deletion_requests(form, request_id, 422)
+    try:
+        if form.decision.data == "carry_out":
+            client = carry_out_deletion(deletion, current_user)
+            message = _("Client #%(id)d is anonymised; their cases stay in the figures.",
+                        id=client.id)
+        else:
+            refuse_deletion(deletion, current_user, form.note.data)
+            message = _("The request is refused; the client is told why.")
+    except DomainError as error:
+        db.session.rollback()
+        add_form_error(form, error)
+        return render_deletion_requests(form, request_id, 409)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("citizens.deletion_requests"))
+

@@ -262,3 +262,13 @@ def test_clients_cannot_be_created_as_staff(client, login_as, world):
         },
     )
     assert response.status_code == 422
+
+
+def test_a_disabled_account_is_signed_out_at_once(client, database):
+    user = make_user(database, Role.CLERK)
+    sign_in(client, user.username)
+    assert client.get("/queues/unassigned").status_code == 200
+    with database.app_context():
+        db.session.get(User, user.id).active = False
+        db.session.commit()
+    assert client.get("/queues/unassigned").status_code == 302

@@ -72,9 +72,18 @@ def register():
             db.session.rollback()
             add_form_error(form, error)
             return render_template("auth/register.html", form=form), 422
+        if user.client is not None and user.client.email:
+            # Verifying the address attaches the account to a record the service centre
+            # made for the same person (see citizens.account_services.claim_matching_record).
+            from citizens.account_services import send_email_verification
+
+            send_email_verification(user, current_language())
         db.session.commit()
         login_user(user)
         flash(_("Your account is ready. You can file a request now."), "success")
+        if user.client is not None and user.client.email:
+            flash(_("We have sent a link to %(email)s. Open it to confirm the address.",
+                    email=user.client.email), "info")
         return redirect(url_for("cases.my_requests"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status

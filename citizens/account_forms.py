@@ -1,0 +1,141 @@
+"""Forms of the clients' self-service pages and of the admins' deletion-request list."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Field,
+    Form,
+    PasswordField,
+    RadioField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from citizens.account_services import normalise_cn_phone
+
+
+class CnPhone:
+    """A mainland mobile or landline number, as the ``phonenumbers`` library knows them."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if (field.data or "").strip() and normalise_cn_phone(field.data) is None:
+            raise ValidationError(
+                _l("Enter a mobile number of 11 digits or a landline such as 010-12345678.")
+            )
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(
+        _l("Full name or enterprise name"),
+        validators=[DataRequired(message=_l("Give your name.")), Length(max=200)],
+    )
+    contact_person = StringField(
+        _l("Contact person (enterprises)"), validators=[Optional(), Length(max=100)]
+    )
+    phone = StringField(_l("Phone"), validators=[Optional(), CnPhone()])
+    email = StringField(
+        _l("E-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
+    )
+    notify = RadioField(
+        _l("Tell me about my requests by"),
+        choices=[
+            SelectChoice("email", _l("E-mail")),
+            SelectChoice("sms", _l("SMS")),
+            SelectChoice("both", _l("E-mail and SMS")),
+            SelectChoice("none", _l("Neither (I look in the portal)")),
+        ],
+        validators=[DataRequired(message=_l("Choose how we tell you about your requests."))],
+    )
+    locale = RadioField(
+        _l("Language"),
+        choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
+        validators=[DataRequired(message=_l("Choose a language from the list."))],
+    )
+
+    # Set by the view: an enterprise must name its contact person.
+    enterprise = False
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the checks across fields, each on its own field."""
+        ok = super().validate(extra_validators)
+        phone = (self.phone.data or "").strip()
+        email = (self.email.data or "").strip()
+        if self.enterprise and not (self.contact_person.data or "").strip():
+            self._fail(self.contact_person, _l("An enterprise needs a contact person."))
+            ok = False
+        if not (phone or email):
+            self._fail(self.phone, _l("Give a phone number or an e-mail."))
+            ok = False
+        if self.notify.data in ("email", "both") and not email:
+            self._fail(self.notify, _l("Give an e-mail address to be told by e-mail."))
+            ok = False
+        elif self.notify.data in ("sms", "both") and not phone:
+            self._fail(self.notify, _l("Give a phone number to be told by SMS."))
+            ok = False
+        return ok
+
+    @staticmethod
+    def _fail(field: Field, message) -> None:
+        field.errors = [*field.errors, message]
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=256)]
+    )
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ResetRequestForm(FlaskForm):
+    login = StringField(
+        _l("Username or e-mail"), validators=[DataRequired(), Length(max=254)]
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ActionOnlyForm(FlaskForm):
+    """A button that posts (sending a verification link): the CSRF token only."""
+
+
+class DeletionRequestForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that my account will be closed and my personal data deleted."),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
+
+
+class DeletionDecisionForm(FlaskForm):
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("carry_out", _l("Delete: anonymise the client now")),
+            SelectChoice("refuse", _l("Refuse")),
+        ],
+        validators=[DataRequired(message=_l("Choose a decision."))],
+    )
+    note = TextAreaField(_l("Reason for a refusal"), validators=[Optional(), Length(max=2000)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.decision.data == "refuse" and not (self.note.data or "").strip():
+            self.note.errors = [*self.note.errors, _l("Give the reason for the refusal.")]
+            ok = False
+        return ok

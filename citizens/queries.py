@@ -1,0 +1,326 @@
+"""Read-side queries of the clients room: the staff list and the 360° page, scoped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from cases.models import Attachment, Case, CaseAssist, CaseReply
+from citizens.identifiers import is_valid_credit_code, is_valid_resident_id, normalise_id
+from citizens.models import (
+    FREQUENT_FROM,
+    REPEAT_FROM,
+    Client,
+    ClientFlag,
+    ClientKind,
+    ClientTag,
+    ContactLog,
+    Engagement,
+    RevealLog,
+    SizeTier,
+    VulnerableGroup,
+)
+from portal.db import db
+from portal.models import DEPARTMENT_ROLES, Role, User
+from portal.permissions import CITYWIDE_ROLES
+from portal.validators import PHONE_RE, normalise_phone
+
+# "Any vulnerable group" in the list's flag filter (besides each single group).
+ANY_FLAG = "any"
+
+SORTS = {
+    "name": (Client.name, Client.id),
+    "newest": (Client.id.desc(),),
+    "cases": (Client.case_count.desc(), Client.id.desc()),
+}
+SORT_LABELS = {
+    "name": _l("Name"),
+    "newest": _l("Newest records first"),
+    "cases": _l("Most requests first"),
+}
+
+
+def visible_cases_clause(user: User) -> ColumnElement[bool]:
+    """Which cases of a client ``user`` sees on the client pages.
+
+    Citywide staff see every case, department staff those their department leads or
+    assists; an anonymous tip-off is shown to supervisors only (else it names its reporter).
+    """
+    if not user.is_authenticated or user.role.is_client:
+        return false()
+    if user.role == Role.SUPERVISOR:
+        return true()
+    named = Case.anonymous.is_(False)
+    if user.role in CITYWIDE_ROLES:
+        return named
+    if user.role in DEPARTMENT_ROLES and user.department_id is not None:
+        assisting = exists().where(
+            CaseAssist.case_id == Case.id, CaseAssist.department_id == user.department_id
+        )
+        return and_(named, or_(Case.department_id == user.department_id, assisting))
+    return false()
+
+
+def sees_every_client(user: User) -> bool:
+    return user.is_authenticated and user.role in CITYWIDE_ROLES
+
+
+def may_list_clients(user: User) -> bool:
+    return user.is_authenticated and (
+        user.role in CITYWIDE_ROLES or user.role in DEPARTMENT_ROLES
+    )
+
+
+def may_open_client(user: User, client_id: int) -> bool:
+    """Citywide staff open every client; department staff one with a case of theirs."""
+    if not may_list_clients(user):
+        return False
+    if sees_every_client(user):
+        return True
+    stmt = select(exists().where(Case.client_id == client_id, visible_cases_clause(user)))
+    return bool(db.session.scalar(stmt))
+
+
+# --- the list ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    kind: ClientKind | None = None
+    size_tier: SizeTier | None = None
+    industry: str | None = None
+    district_id: int | None = None
+    flag: str | None = None  # a VulnerableGroup value, or ANY_FLAG
+    engagement: Engagement | None = None
+    tag: str | None = None
+    q: str | None = None
+    include_inactive: bool = False  # merged and anonymised records too
+    sort: str = "name"
+
+    @property
+    def is_empty(self) -> bool:
+        return self == ClientFilter(sort=self.sort)
+
+
+def engagement_clause(engagement: Engagement) -> ColumnElement[bool]:
+    if engagement == Engagement.FREQUENT:
+        return Client.case_count >= FREQUENT_FROM
+    if engagement == Engagement.REPEAT:
+        return and_(Client.case_count >= REPEAT_FROM, Client.case_count < FREQUENT_FROM)
+    return Client.case_count < REPEAT_FROM
+
+
+def search_clause(query: str) -> ColumnElement[bool]:
+    """A phone number, ID number or credit code found exactly; anything else in the name.
+
+    Told apart by their shape (a phone number's pattern, an identifier's check character),
+    so an identifier is looked up in its index instead of by scanning every name.
+    """
+    phone = normalise_phone(query)
+    if PHONE_RE.match(phone):
+        return Client.phone == phone
+    ident = normalise_id(query)
+    if is_valid_resident_id(ident) or is_valid_credit_code(ident):
+        return or_(Client.id_number == ident, Client.credit_code == ident)
+    return Client.name.contains(query, autoescape=True)
+
+
+def department_client_ids(user: User) -> Select:
+    """Ids of the clients with a case ``user``'s department leads or assists (not anonymous).
+
+    Uncorrelated: one pass over the department's cases (``ix_cases_department_id_*``) and
+    its assists (``ix_case_assists_department_id``), however many clients there are.
+    """
+    named = Case.anonymous.is_(False)
+    lead = select(Case.client_id).where(Case.department_id == user.department_id, named)
+    assisted = (
+        select(Case.client_id)
+        .join(CaseAssist, CaseAssist.case_id == Case.id)
+        .where(CaseAssist.department_id == user.department_id, named)
+    )
+    return lead.union(assisted)
+
+
+def client_list_query(user: User, filters: ClientFilter, *, for_count: bool = False) -> Select:
+    """The statement behind ``/clients``: filtered, scoped to what ``user`` may see.
+
+    Department staff see clients with a case their department leads or assists. A page
+    reads them with a correlated EXISTS in the list's order (``ix_cases_client_id_*`` per
+    client, stopping after one page); the total (``for_count``) with a semi-join on the
+    department's client ids, which does not probe every client's cases.
+    """
+    stmt = select(Client)
+    if not sees_every_client(user):
+        if not (user.role in DEPARTMENT_ROLES and user.department_id is not None):
+            stmt = stmt.where(false())
+        elif for_count:
+            stmt = stmt.where(Client.id.in_(department_client_ids(user)))
+        else:
+            stmt = stmt.where(
+                exists().where(Case.client_id == Client.id, visible_cases_clause(user))
+            )
+    if not filters.include_inactive:
+        stmt = stmt.where(Client.merged_into_id.is_(None), Client.anonymised_at.is_(None))
+    if filters.kind:
+        stmt = stmt.where(Client.kind == filters.kind)
+    if filters.size_tier:
+        stmt = stmt.where(Client.size_tier == filters.size_tier)
+    if filters.industry:
+        stmt = stmt.where(Client.industry.contains(filters.industry, autoescape=True))
+    if filters.district_id:
+        stmt = stmt.where(Client.district_id == filters.district_id)
+    # Flags and tags are rare: semi-joins read them from their own indexes.
+    if filters.flag == ANY_FLAG:
+        stmt = stmt.where(Client.id.in_(select(ClientFlag.client_id)))
+    elif filters.flag in VulnerableGroup._value2member_map_:
+        flagged = select(ClientFlag.client_id).where(
+            ClientFlag.flag == VulnerableGroup(filters.flag)
+        )
+        stmt = stmt.where(Client.id.in_(flagged))
+    if filters.engagement:
+        stmt = stmt.where(engagement_clause(filters.engagement))
+    if filters.tag:
+        tagged = select(ClientTag.client_id).where(ClientTag.tag == filters.tag)
+        stmt = stmt.where(Client.id.in_(tagged))
+    if filters.q:
+        stmt = stmt.where(search_clause(filters.q))
+    if for_count:
+        return stmt
+    stmt = stmt.options(
+        joinedload(Client.district), selectinload(Client.flags), selectinload(Client.tags)
+    )
+    return stmt.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+
+
+def paginate(stmt: Select, page: int, per_page: int) -> Pagination:
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
+
+
+def client_list_page(user: User, filters: ClientFilter, page: int, per_page: int) -> Pagination:
+    """One page of ``/clients`` and the total (see ``client_list_query``)."""
+    pagination = db.paginate(
+        client_list_query(user, filters),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+        max_per_page=100,
+        count=False,
+    )
+    counted = client_list_query(user, filters, for_count=True).with_only_columns(
+        func.count(Client.id)
+    )
+    pagination.total = db.session.scalar(counted) or 0
+    return pagination
+
+
+def tags_in_use(limit: int = 200) -> list[str]:
+    """Tags in use, for the filter's suggestions (read from the tag index)."""
+    stmt = select(ClientTag.tag).group_by(ClientTag.tag).order_by(ClientTag.tag).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+# --- the 360° page ----------------------------------------------------------------
+
+
+def client_profile(client_id: int) -> Client | None:
+    stmt = (
+        select(Client)
+        .where(Client.id == client_id)
+        .options(
+            joinedload(Client.district), selectinload(Client.flags), selectinload(Client.tags)
+        )
+    )
+    return db.session.scalar(stmt)
+
+
+def linked_accounts(client_id: int) -> list[User]:
+    stmt = select(User).where(User.client_id == client_id).order_by(User.id)
+    return list(db.session.scalars(stmt))
+
+
+def client_cases_query(client_id: int, user: User) -> Select:
+    """Every case of the client that ``user`` may see, newest first, in one query."""
+    return (
+        select(Case)
+        .where(Case.client_id == client_id, visible_cases_clause(user))
+        .options(
+            joinedload(Case.category),
+            joinedload(Case.department),
+            joinedload(Case.district),
+        )
+        .order_by(Case.created_at.desc(), Case.id.desc())
+    )
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    public_replies: int = 0
+    internal_notes: int = 0
+    attachments: int = 0
+
+
+def case_counts(case_ids: list[int]) -> dict[int, CaseCounts]:
+    """Public replies, internal notes and attachments of each case, in one query."""
+    if not case_ids:
+        return {}
+
+    def counted(model, *where):
+        return (
+            select(func.count())
+            .select_from(model)
+            .where(model.case_id == Case.id, *where)
+            .scalar_subquery()
+        )
+
+    stmt = select(
+        Case.id,
+        counted(CaseReply, CaseReply.is_public.is_(True)),
+        counted(CaseReply, CaseReply.is_public.is_(False)),
+        counted(Attachment),
+    ).where(Case.id.in_(case_ids))
+    return {row[0]: CaseCounts(*row[1:]) for row in db.session.execute(stmt)}
+
+
+def client_contacts_query(client_id: int, user: User) -> Select:
+    """The client's contacts, newest first: those without a case, and those of visible cases.
+
+    The join names the client's own cases only (its ``ix_cases_client_id_*`` index); a
+    contact pointing elsewhere finds no case and is left out.
+    """
+    return (
+        select(ContactLog)
+        .outerjoin(Case, and_(ContactLog.case_id == Case.id, Case.client_id == client_id))
+        .where(
+            ContactLog.client_id == client_id,
+            or_(ContactLog.case_id.is_(None), visible_cases_clause(user)),
+        )
+        .options(joinedload(ContactLog.staff), contains_eager(ContactLog.case))
+        .order_by(ContactLog.created_at.desc(), ContactLog.id.desc())
+    )
+
+
+def visible_case_by_number(client_id: int, user: User, number: str) -> Case | None:
+    """One of the client's cases by number, if ``user`` sees it on the client's page."""
+    stmt = select(Case).where(
+        Case.client_id == client_id, Case.number == number, visible_cases_clause(user)
+    )
+    return db.session.scalar(stmt)
+
+
+def reveal_log(client_id: int, limit: int = 50) -> tuple[list[RevealLog], int]:
+    """The newest entries of the client's access log, and how many there are in all."""
+    stmt = (
+        select(RevealLog)
+        .where(RevealLog.client_id == client_id)
+        .options(joinedload(RevealLog.user))
+        .order_by(RevealLog.created_at.desc(), RevealLog.id.desc())
+        .limit(limit)
+    )
+    total = db.session.scalar(
+        select(func.count()).select_from(RevealLog).where(RevealLog.client_id == client_id)
+    )
+    return list(db.session.scalars(stmt)), total or 0
