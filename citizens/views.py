@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -17,7 +21,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from cases.services import districts
-from citizens import bp, queries
+from citizens import bp, log, queries
 from citizens.forms import REVEAL_FIELD_LABELS, ClassificationForm, ContactForm, RevealForm
 from citizens.models import (
     Client,
@@ -36,12 +40,12 @@ from citizens.services import (
     reveal_field,
     update_classification,
 )
-from portal.db import db
+from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.forms import add_form_error
 from portal.models import DEPARTMENT_ROLES, Role, User
 from portal.permissions import INTAKE_ROLES
-from portal.privacy import mask_email
+from portal.privacy import mask_email, mask_id_number, mask_phone
 
 # Who records contacts and may see a full value (giving a reason): staff who work cases.
 CONTACT_ROLES = INTAKE_ROLES | DEPARTMENT_ROLES
@@ -294,3 +298,57 @@ def classify(client_id: int):
     db.session.commit()
     flash(_("The classification is saved."), "success")
     return redirect(url_for("citizens.show", client_id=client_id))
+
+
+EXPORT_LIMIT = 10_000
+
+
+@bp.route("/clients/export.csv")
+@login_required
+def export_clients():
+    """The filtered client list as CSV (UTF-8 with BOM for spreadsheet programs), masked.
+
+    Phones and ID numbers are masked here as in every list; revealing one stays an
+    explicit, logged action on the client's page.
+    """
+    require_staff()
+    filters = filter_from_args()
+    stmt = queries.client_list_query(current_user, filters).limit(EXPORT_LIMIT)
+    rows = db.session.scalars(stmt).all()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            _("Client number"),
+            _("Kind"),
+            _("Name"),
+            _("Phone"),
+            _("ID number or credit code"),
+            _("District"),
+            _("Requests"),
+            _("Engagement"),
+        ]
+    )
+    for client in rows:
+        writer.writerow(
+            [
+                client.id,
+                client.kind.label,
+                client.name,
+                mask_phone(client.phone),
+                mask_id_number(client.id_number or client.credit_code),
+                client.district.name if client.district else "",
+                client.case_count,
+                client.engagement.label,
+            ]
+        )
+    log.info("user %s exported %d clients", current_user.id, len(rows))
+    filename = f"clients-{utcnow():%Y%m%d}.csv"
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

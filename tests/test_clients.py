@@ -484,3 +484,23 @@ def test_pages_of_cases_and_contacts(client, login_as, database, world):
     third = html(client, f"/clients/{person_id}?contacts_page=3")  # 50 contacts
     assert "contacts_page=2" in third and "contacts_page=4" not in third
     assert third.count("回访") == 5  # the oldest ten: five filings, five calls
+
+
+def test_client_list_export_is_masked_and_filtered(client, login_as, database):
+    with database.app_context():
+        db.session.add_all([
+            Client(kind=ClientKind.CITIZEN, name="导出甲", phone="13911112222",
+                   id_number="11010519491231002X"),
+            Client(kind=ClientKind.ENTERPRISE, name="导出乙公司", phone="13933334444",
+                   credit_code="91110108551385082Q"),
+        ])
+        db.session.commit()
+    login_as(Role.CLERK)
+    response = client.get("/clients/export.csv?kind=citizen")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert "导出甲" in text and "139****2222" in text and "110***********002X" in text
+    assert "13911112222" not in text and "11010519491231002X" not in text
+    assert "导出乙公司" not in text  # the filter applies
+    login_as(Role.CITIZEN)
+    assert client.get("/clients/export.csv").status_code == 403
