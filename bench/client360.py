@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -28,11 +27,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    drop_postgres_database,
+    fresh_postgres_database,
+    header,
+    report,
+    timed,
+)
 from cases.models import (  # noqa: E402
     Attachment,
     Case,
@@ -69,21 +73,6 @@ ANSWERED = {CaseStatus.REPLIED, CaseStatus.CLOSED}
 INDUSTRIES = ["制造业", "餐饮", "零售", "建筑", "物流", "软件和信息技术", "教育培训", "房地产"]
 TAGS = ["媒体关注", "人大代表", "独居老人", "重点关注", "多次来电", "外籍人士"]
 SIZES = ["large", "medium", "small", "micro"]
-
-
-def postgres_bench_url(url: str) -> str:
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return parsed.set(database=BENCH_DB).render_as_string(hide_password=False)
-
-
-def drop_postgres_bench(url: str) -> None:
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 def insert_batches(model, rows) -> None:
@@ -229,8 +218,13 @@ def fill(case_count: int, heavy: int, seed: int = 7) -> dict:
     insert_batches(
         CaseReply,
         (
-            {"case_id": case_id, "author_id": handler.id, "body": body, "is_public": public,
-             "created_at": filed + timedelta(days=1)}
+            {
+                "case_id": case_id,
+                "author_id": handler.id,
+                "body": body,
+                "is_public": public,
+                "created_at": filed + timedelta(days=1),
+            }
             for case_id, status, filed in heavy_cases
             for body, public in (("已安排人员现场处理。", True), ("已电话联系。", False))
             if status in ANSWERED or not public
@@ -239,9 +233,15 @@ def fill(case_count: int, heavy: int, seed: int = 7) -> dict:
     insert_batches(
         Attachment,
         (
-            {"case_id": case_id, "filename": "现场照片.jpg", "content_type": "image/jpeg",
-             "size": 100_000, "sha256": "0" * 64, "storage_key": f"bench-{case_id}",
-             "created_at": filed}
+            {
+                "case_id": case_id,
+                "filename": "现场照片.jpg",
+                "content_type": "image/jpeg",
+                "size": 100_000,
+                "sha256": "0" * 64,
+                "storage_key": f"bench-{case_id}",
+                "created_at": filed,
+            }
             for case_id, _status, filed in heavy_cases
             if case_id % 3 == 0
         ),
@@ -250,18 +250,28 @@ def fill(case_count: int, heavy: int, seed: int = 7) -> dict:
     insert_batches(
         ContactLog,
         (
-            {"client_id": owner, "channel": "web", "case_id": first_case + i,
-             "summary": f"{year}-{i + 1:07d} 测试诉求", "automatic": True,
-             "created_at": now - timedelta(minutes=(case_count - i) // 2)}
+            {
+                "client_id": owner,
+                "channel": "web",
+                "case_id": first_case + i,
+                "summary": f"{year}-{i + 1:07d} 测试诉求",
+                "automatic": True,
+                "created_at": now - timedelta(minutes=(case_count - i) // 2),
+            }
             for i, owner in enumerate(owners)
         ),
     )
     insert_batches(
         ContactLog,
         (
-            {"client_id": heavy_id, "channel": "phone", "staff_id": clerk.id,
-             "summary": "电话回访，群众表示已解决。", "automatic": False,
-             "created_at": now - timedelta(days=d)}
+            {
+                "client_id": heavy_id,
+                "channel": "phone",
+                "staff_id": clerk.id,
+                "summary": "电话回访，群众表示已解决。",
+                "automatic": False,
+                "created_at": now - timedelta(days=d),
+            }
             for d in range(20)
         ),
     )
@@ -270,8 +280,10 @@ def fill(case_count: int, heavy: int, seed: int = 7) -> dict:
     if db.engine.dialect.name == "postgresql":
         for table in ("clients", "cases"):
             db.session.execute(
-                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                     f"(SELECT max(id) FROM {table}))")
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT max(id) FROM {table}))"
+                )
             )
         db.session.commit()
     # Fresh statistics, as autovacuum (PostgreSQL) or a maintenance job (SQLite) would keep.
@@ -285,22 +297,6 @@ def fill(case_count: int, heavy: int, seed: int = 7) -> dict:
     }
 
 
-def timed(client, method: str, url: str, n: int, data=None) -> list[float]:
-    samples = []
-    for _ in range(n):
-        started = time.perf_counter()
-        response = client.open(url, method=method, data=data)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return samples
-
-
-def report(name: str, samples: list[float]) -> None:
-    samples = sorted(samples)
-    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-    print(f"{name:<52} {statistics.median(samples):8.1f} {p95:8.1f} {len(samples):6d}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
@@ -311,7 +307,7 @@ def main() -> None:
 
     tmp = tempfile.TemporaryDirectory()
     url = (
-        postgres_bench_url(args.database_url)
+        fresh_postgres_database(args.database_url, BENCH_DB)
         if args.database_url
         else f"sqlite:///{Path(tmp.name) / 'bench.db'}"
     )
@@ -336,38 +332,54 @@ def main() -> None:
         sessions[user].post("/login", data={"username": user, "password": DEMO_PASSWORD})
     clerk, handler, supervisor = sessions["clerk"], sessions["handler"], sessions["supervisor"]
 
-    print(f"{'page (ms)':<52} {'median':>8} {'p95':>8} {'n':>6}")
-    report(f"GET /clients/<id> ({args.heavy} cases, clerk)", timed(clerk, "GET",
-           f"/clients/{heavy}", n))
-    report("GET /clients/<id>?page=20 (clerk)", timed(clerk, "GET",
-           f"/clients/{heavy}?page=20&contacts_page=20", n))
-    report("GET /clients/<id> (supervisor, + access log)", timed(supervisor, "GET",
-           f"/clients/{heavy}", n))
-    report("GET /clients/<id> (handler, own department)", timed(handler, "GET",
-           f"/clients/{heavy}", n))
-    report("POST /clients/<id>/reveal (clerk)", timed(
-        clerk, "POST", f"/clients/{heavy}/reveal", n,
-        data={"field": "phone", "reason": "回访核实"},
-    ))
+    header()
+    report(
+        f"GET /clients/<id> ({args.heavy} cases, clerk)",
+        timed(clerk, "GET", f"/clients/{heavy}", n),
+    )
+    report(
+        "GET /clients/<id>?page=20 (clerk)",
+        timed(clerk, "GET", f"/clients/{heavy}?page=20&contacts_page=20", n),
+    )
+    report(
+        "GET /clients/<id> (supervisor, + access log)",
+        timed(supervisor, "GET", f"/clients/{heavy}", n),
+    )
+    report(
+        "GET /clients/<id> (handler, own department)", timed(handler, "GET", f"/clients/{heavy}", n)
+    )
+    report(
+        "POST /clients/<id>/reveal (clerk)",
+        timed(
+            clerk,
+            "POST",
+            f"/clients/{heavy}/reveal",
+            n,
+            data={"field": "phone", "reason": "回访核实"},
+        ),
+    )
     report("GET /clients (clerk)", timed(clerk, "GET", "/clients", n))
-    report("GET /clients?engagement=frequent&district= (clerk)", timed(
-        clerk, "GET", f"/clients?engagement=frequent&district={facts['district']}", n))
-    report("GET /clients?kind=enterprise&size_tier=large (clerk)", timed(
-        clerk, "GET", "/clients?kind=enterprise&size_tier=large", n))
+    report(
+        "GET /clients?engagement=frequent&district= (clerk)",
+        timed(clerk, "GET", f"/clients?engagement=frequent&district={facts['district']}", n),
+    )
+    report(
+        "GET /clients?kind=enterprise&size_tier=large (clerk)",
+        timed(clerk, "GET", "/clients?kind=enterprise&size_tier=large", n),
+    )
     report("GET /clients?flag=any (clerk)", timed(clerk, "GET", "/clients?flag=any", n))
     report("GET /clients?tag=媒体关注 (clerk)", timed(clerk, "GET", "/clients?tag=媒体关注", n))
-    report("GET /clients?q=<phone> (clerk)", timed(clerk, "GET", f"/clients?q={facts['phone']}",
-                                                   n))
-    report("GET /clients?q=<part of a name> (clerk)", timed(clerk, "GET",
-           "/clients?q=0001234", n))
-    report("GET /clients (handler: department scope)", timed(handler, "GET",
-           "/clients", n))
-    report("GET /clients?engagement=frequent (handler)", timed(handler, "GET",
-           "/clients?engagement=frequent", n))
+    report("GET /clients?q=<phone> (clerk)", timed(clerk, "GET", f"/clients?q={facts['phone']}", n))
+    report("GET /clients?q=<part of a name> (clerk)", timed(clerk, "GET", "/clients?q=0001234", n))
+    report("GET /clients (handler: department scope)", timed(handler, "GET", "/clients", n))
+    report(
+        "GET /clients?engagement=frequent (handler)",
+        timed(handler, "GET", "/clients?engagement=frequent", n),
+    )
     with app.app_context():
         db.engine.dispose()
     if args.database_url:
-        drop_postgres_bench(args.database_url)
+        drop_postgres_database(args.database_url, BENCH_DB)
     tmp.cleanup()
 
 

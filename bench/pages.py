@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import io
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -23,11 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    drop_postgres_database,
+    fresh_postgres_database,
+    header,
+    report,
+    timed,
+)
 from cases.models import Case, CaseEvent, CaseNumberCounter, CaseStatus, Category  # noqa: E402
 from citizens.models import Client  # noqa: E402
 from portal import create_app  # noqa: E402
@@ -35,14 +39,7 @@ from portal.db import db, utcnow  # noqa: E402
 from portal.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
 from portal.models import Department, District, User  # noqa: E402
 
-
-def postgres_bench_url(url: str) -> str:
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "portal_bench" WITH (FORCE)')
-        conn.execute('CREATE DATABASE "portal_bench"')
-    return parsed.set(database="portal_bench").render_as_string(hide_password=False)
+BENCH_DB = "portal_bench"
 
 
 STATUS_MIX = (
@@ -145,28 +142,6 @@ def fill(case_count: int, seed: int = 7) -> None:
 PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(100_000) + b"\xff\xd9"
 
 
-def timed(
-    client, method: str, url_for_i, n: int, expect: int | None = None, data=None, **kw
-) -> list[float]:
-    """Time ``n`` requests; ``data`` may be a callable (a fresh body per request)."""
-    samples = []
-    for i in range(n):
-        url = url_for_i(i)
-        body = data() if callable(data) else data
-        started = time.perf_counter()
-        response = client.open(url, method=method, data=body, **kw)
-        samples.append((time.perf_counter() - started) * 1000)
-        ok = response.status_code == expect if expect else response.status_code < 400
-        assert ok, (url, response.status_code)
-    return samples
-
-
-def report(name: str, samples: list[float]) -> None:
-    samples = sorted(samples)
-    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-    print(f"{name:<40} {statistics.median(samples):8.1f} {p95:8.1f} {len(samples):6d}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
@@ -176,7 +151,7 @@ def main() -> None:
 
     tmp = tempfile.TemporaryDirectory()
     url = (
-        postgres_bench_url(args.database_url)
+        fresh_postgres_database(args.database_url, BENCH_DB)
         if args.database_url
         else f"sqlite:///{Path(tmp.name) / 'bench.db'}"
     )
@@ -191,6 +166,7 @@ def main() -> None:
             "SESSION_COOKIE_SECURE": False,
             "FILING_RATE_LIMIT": "100000 per hour",
             "TRACK_RATE_LIMIT": "100000 per minute",
+            "MAIL_BACKEND": "log",
         }
     )
     with app.app_context():
@@ -208,7 +184,7 @@ def main() -> None:
     for c, user in ((clerk, "clerk"), (handler, "handler"), (citizen, "citizen")):
         c.post("/login", data={"username": user, "password": DEMO_PASSWORD})
 
-    print(f"{'page (ms)':<40} {'median':>8} {'p95':>8} {'n':>6}")
+    header()
     report("GET /cases/<number> (clerk)", timed(clerk, "GET", lambda i: f"/cases/{numbers[i]}", n))
     for queue in ("unassigned", "mine", "due-soon", "overdue", "waiting", "supervised"):
         report(
@@ -265,9 +241,7 @@ def main() -> None:
     with app.app_context():
         db.engine.dispose()
     if args.database_url:
-        admin = make_url(args.database_url).set(drivername="postgresql")
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-            conn.execute('DROP DATABASE IF EXISTS "portal_bench" WITH (FORCE)')
+        drop_postgres_database(args.database_url, BENCH_DB)
     tmp.cleanup()
 
 

@@ -28,12 +28,15 @@ def bigrams(text: str) -> set[str]:
     return grams
 
 
-def title_similarity(a: str, b: str) -> float:
-    """Jaccard similarity of the two titles' bigrams, 0..1."""
-    x, y = bigrams(a), bigrams(b)
+def _jaccard(x: set[str], y: set[str]) -> float:
     if not x or not y:
         return 0.0
     return len(x & y) / len(x | y)
+
+
+def title_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of the two titles' bigrams, 0..1."""
+    return _jaccard(bigrams(a), bigrams(b))
 
 
 def similar_open_cases(
@@ -45,12 +48,13 @@ def similar_open_cases(
 ) -> list[tuple[Case, float]]:
     """Open cases of the same category and district whose titles look alike, best first.
 
-    The candidates come from an indexed query (recent open cases of the category); the
-    titles are compared in Python, which is cheap for a few hundred rows.
+    The candidates come from an indexed query that reads only ids and titles (recent open
+    cases of the category and district); the titles are compared in Python, and only the
+    few best matches are loaded as whole cases.
     """
     open_statuses = [s for s in CaseStatus if s.is_open]
     stmt = (
-        select(Case)
+        select(Case.id, Case.title)
         .where(
             Case.category_id == category_id,
             Case.district_id == district_id,
@@ -62,10 +66,20 @@ def similar_open_cases(
     )
     if exclude_id is not None:
         stmt = stmt.where(Case.id != exclude_id)
-    scored = [(case, title_similarity(title, case.title)) for case in db.session.scalars(stmt)]
-    scored = [pair for pair in scored if pair[1] >= SIMILARITY_THRESHOLD]
+    wanted = bigrams(title)
+    scored = []
+    for case_id, other_title in db.session.execute(stmt):
+        score = _jaccard(wanted, bigrams(other_title))
+        if score >= SIMILARITY_THRESHOLD:
+            scored.append((case_id, score))
     scored.sort(key=lambda pair: pair[1], reverse=True)
-    return scored[:limit]
+    scored = scored[:limit]
+    if not scored:
+        return []
+    cases = {
+        c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_([i for i, _ in scored])))
+    }
+    return [(cases[case_id], score) for case_id, score in scored]
 
 
 def case_by_number_or_none(number: str | None) -> Case | None:

@@ -210,6 +210,9 @@ class Case(TimestampMixin, db.Model):
         Index("ix_cases_department_id_due_at", "department_id", "due_at"),
         Index("ix_cases_assignee_id_due_at", "assignee_id", "due_at"),
         Index("ix_cases_supervised_due_at", "supervised", "due_at"),
+        # Look-alike open cases of a category and district, newest first (duplicates).
+        Index("ix_cases_category_id_district_id_created_at", "category_id", "district_id",
+              "created_at"),
         # A department's clients (the client list's scope for department staff).
         Index("ix_cases_department_id_anonymous_client_id", "department_id", "anonymous",
               "client_id"),
