@@ -298,12 +298,21 @@ def bulk_reply(name: str):
     return redirect(url_for("cases.queue", name=name))
 
 
-def action_form() -> ActionForm:
+def action_form(actions: set[str] | None = None) -> ActionForm:
+    """The shared action form, with choices loaded only for the actions on offer."""
     form = ActionForm()
-    form.department.choices = department_choices(_("Choose a department"))
-    form.assisting.choices = department_choices()
-    form.category.choices = category_choices("—")
-    form.template.choices = template_choices(_("No template"))
+    wanted = actions if actions is not None else {"dispatch", "classify", "reply"}
+    departments = (
+        department_choices() if wanted & {"dispatch", "transfer", "assist"} else []
+    )
+    form.department.choices = [SelectChoice("", _("Choose a department")), *departments]
+    form.assisting.choices = departments
+    form.category.choices = category_choices("—") if "classify" in wanted else []
+    form.template.choices = (
+        template_choices(_("No template"))
+        if wanted & {"reply", "answer"}
+        else [SelectChoice("", _("No template"))]
+    )
     return form
 
 
@@ -321,29 +330,33 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
                 status: int = 200):
     user = current_user
     issued = session.pop("issued_code", None)
+    transitions = allowed_transitions(case, user)
+    records = allowed_records(case, user)
+    offered = {t.action for t in transitions} | set(records)
+    internal = can_see_internal(user)
     return (
         render_template(
             "cases/show.html",
             case=case,
             issued_code=issued[1] if issued and issued[0] == case.number else None,
-            transitions=allowed_transitions(case, user),
-            records=allowed_records(case, user),
+            transitions=transitions,
+            records=records,
             record_labels={k: v[2] for k, v in RECORDS.items()},
-            form=form or action_form(),
+            form=form or action_form(offered),
             failed_action=failed_action,
             suggested=route_department(case.category_id, case.district_id)
-            if case.status in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED)
+            if "dispatch" in offered
             else None,
-            internal=can_see_internal(user),
+            internal=internal,
             reporter_visible=can_see_reporter(user, case),
             now=utcnow(),
             duplicates=similar_open_cases(
                 case.category_id, case.district_id, case.title, exclude_id=case.id
             )
-            if can_see_internal(user) and case.is_open
+            if offered & {"merge", "link"}
             else [],
-            related=related_cases(case) if can_see_internal(user) else [],
-            merged=merged_duplicates(case) if can_see_internal(user) else [],
+            related=related_cases(case) if internal else [],
+            merged=merged_duplicates(case) if internal else [],
         ),
         status,
     )
