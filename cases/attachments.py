@@ -39,6 +39,7 @@ from cases import deadlines
 from cases.models import Attachment, Case, CaseStatus
 from cases.services import TransitionRefused, record_event
 from cases.workflow import TRANSITIONS
+from citizens.models import ContactChannel, ContactLog
 from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.models import User
@@ -522,6 +523,15 @@ def add_client_information(
         raise DomainError(_("Write what you want to add, or attach a file."), field="note")
     attachments = store_attachments(case, user, files)
     record_event(case, user, "client_info", None, None, text or None, is_public=True)
+    db.session.add(
+        ContactLog(
+            client_id=case.client_id,
+            channel=ContactChannel.WEB,
+            case_id=case.id,
+            summary=f"{case.number} " + (text or "")[:200],
+            automatic=True,
+        )
+    )
     if case.status == CaseStatus.WAITING:
         resume = TRANSITIONS["resume"]
         case.status = resume.target

@@ -18,6 +18,7 @@ from werkzeug.datastructures import FileStorage
 from cases.attachments import FILE_TYPES, clean_filename, detect_type, store_attachments
 from cases.models import Attachment, Case, CaseEvent, CaseStatus
 from cases.services import ActionInput, perform
+from citizens.models import ContactLog
 from portal.db import db
 from portal.models import Department, Role, User
 from tests.conftest import csrf_token, sign_in
@@ -515,6 +516,11 @@ def test_owner_adds_a_note_to_a_case_in_progress(client, database, world, cast, 
     after, actions = case_state(database, case.number)
     assert after.status == CaseStatus.IN_PROGRESS and actions[-1] == "client_info"
     assert "resume" not in actions
+    with database.app_context():  # the system logs the contact on the client's record
+        contact = db.session.scalars(
+            select(ContactLog).where(ContactLog.case_id == after.id).order_by(ContactLog.id)
+        ).all()[-1]
+        assert contact.automatic and "晚上九点以后最严重" in contact.summary
 
 
 def test_adding_to_a_closed_case_is_refused(client, database, world, cast, files_dir):
