@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from flask import Flask, current_app, request
@@ -26,9 +27,17 @@ def time_left(due: datetime | None, now: datetime) -> str:
     return format_timedelta(due - now, add_direction=True, threshold=1.2)
 
 
+def as_choice(item: object, text: str = "label") -> tuple[object, str]:
+    """``(value, text)`` for filter selects: an enum's value and label, or a row's id and name."""
+    if isinstance(item, enum.Enum):
+        return item.value, getattr(item, text)
+    return item.id, getattr(item, "name" if text == "label" else text)  # type: ignore[attr-defined]
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.globals["time_left"] = time_left
+    app.jinja_env.filters["choice"] = as_choice
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.globals["event_label"] = event_label

@@ -87,6 +87,7 @@ def test_filters_and_sort(client, login_as, board, world):
     login_as(Role.SUPERVISOR)
     urgent = listed(client, "/queues/overdue?priority=urgent")
     assert board["urban_mine"] in urgent and board["transport"] not in urgent
+    assert '<option value="urgent" selected>' in urgent  # the form keeps the filter
     by_district = listed(client, f"/queues/overdue?district={world.taijiang.id}")
     assert board["urban_mine"] not in by_district
     due_first = listed(client, "/queues/overdue?sort=due")
