@@ -46,11 +46,64 @@ def test_enterprise_registers_with_a_contact_person(client, database):
         "name": "福州某某科技有限公司",
         "contact_person": "李四",
         "username": "firm1",
+        "credit_code": "91110108551385082q",
     }
     assert submit(client, "/register", data).status_code == 302
     with database.app_context():
         user = db.session.scalar(select(User).where(User.username == "firm1"))
         assert user.role == Role.ENTERPRISE and user.client.contact_person == "李四"
+        assert user.client.credit_code == "91110108551385082Q"
+
+
+@pytest.mark.parametrize("code", ["", "91110108551385082A", "12345"])
+def test_enterprise_needs_a_valid_credit_code(client, database, code):
+    data = {
+        **REGISTRATION,
+        "kind": "enterprise",
+        "name": "某公司",
+        "contact_person": "李四",
+        "username": "firm2",
+        "credit_code": code,
+    }
+    response = submit(client, "/register", data)
+    assert response.status_code == 422
+    assert 'id="credit_code-errors"' in response.get_data(as_text=True)
+    assert users_named(database, "firm2") == []
+
+
+def test_a_second_representative_joins_the_enterprise_through_a_merge(client, login_as, database):
+    """Both representatives register; the duplicate finder pairs the records by credit code
+    and a clerk merges them, so the enterprise has one record and two accounts."""
+    for username, person in (("firm-a", "李四"), ("firm-b", "王五")):
+        data = {
+            **REGISTRATION,
+            "kind": "enterprise",
+            "name": "福州某某科技有限公司",
+            "contact_person": person,
+            "username": username,
+            "credit_code": "91110108551385082Q",
+            "email": f"{username}@example.org",
+        }
+        assert submit(database.test_client(), "/register", data).status_code == 302
+    with database.app_context():
+        first, second = (
+            db.session.scalar(select(User).where(User.username == u)) for u in ("firm-a", "firm-b")
+        )
+        survivor, other = first.client_id, second.client_id
+    login_as(Role.CLERK)
+    assert "91110108551385082Q" not in client.get("/clients/duplicates").get_data(as_text=True)
+    assert f"/clients/{survivor}/merge" in client.get("/clients/duplicates").get_data(
+        as_text=True
+    ) or f"/clients/{other}/merge" in client.get("/clients/duplicates").get_data(as_text=True)
+    response = submit(
+        client,
+        f"/clients/{survivor}/merge?other={other}",
+        {"other": str(other), "reason": "同一企业的两位联系人"},
+    )
+    assert response.status_code == 302
+    with database.app_context():
+        accounts = db.session.scalars(select(User).where(User.client_id == survivor)).all()
+        assert {u.username for u in accounts} == {"firm-a", "firm-b"}
 
 
 @pytest.mark.parametrize(

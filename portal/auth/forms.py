@@ -8,6 +8,7 @@ from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from citizens.identifiers import is_valid_credit_code, normalise_id
 from citizens.models import ClientKind
 from portal.models import ROLE_LABELS, Role
 from portal.validators import Phone, Username
@@ -35,6 +36,9 @@ class RegisterForm(FlaskForm):
     contact_person = StringField(
         _l("Contact person (enterprises)"), validators=[Optional(), Length(max=100)]
     )
+    credit_code = StringField(
+        _l("Unified social credit code (enterprises)"), validators=[Optional(), Length(max=20)]
+    )
     username = StringField(_l("Username"), validators=[DataRequired(), Username()])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
@@ -54,6 +58,22 @@ class RegisterForm(FlaskForm):
                 _l("An enterprise needs a contact person."),
             ]
             ok = False
+        if self.kind.data == ClientKind.ENTERPRISE.value:
+            code = normalise_id(self.credit_code.data or "")
+            if not code:
+                self.credit_code.errors = [
+                    *self.credit_code.errors,
+                    _l("An enterprise gives its unified social credit code."),
+                ]
+                ok = False
+            elif not is_valid_credit_code(code):
+                self.credit_code.errors = [
+                    *self.credit_code.errors,
+                    _l(
+                        "This is not a valid unified social credit code (check the last character)."
+                    ),
+                ]
+                ok = False
         if not (self.phone.data or self.email.data):
             self.phone.errors = [*self.phone.errors, _l("Give a phone number or an e-mail.")]
             ok = False

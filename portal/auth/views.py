@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from citizens.identifiers import normalise_id
 from citizens.models import ClientKind
 from portal.auth import bp
 from portal.auth.forms import LoginForm, RegisterForm
@@ -66,6 +67,9 @@ def register():
                 email=(form.email.data or "").strip() or None,
                 phone=normalise_phone(form.phone.data) or None,
                 contact_person=form.contact_person.data,
+                credit_code=normalise_id(form.credit_code.data or "") or None
+                if form.kind.data == ClientKind.ENTERPRISE.value
+                else None,
                 locale=current_language(),
             )
         except DomainError as error:
@@ -82,8 +86,13 @@ def register():
         login_user(user)
         flash(_("Your account is ready. You can file a request now."), "success")
         if user.client is not None and user.client.email:
-            flash(_("We have sent a link to %(email)s. Open it to confirm the address.",
-                    email=user.client.email), "info")
+            flash(
+                _(
+                    "We have sent a link to %(email)s. Open it to confirm the address.",
+                    email=user.client.email,
+                ),
+                "info",
+            )
         return redirect(url_for("cases.my_requests"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
