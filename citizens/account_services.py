@@ -422,17 +422,23 @@ def claim_matching_record(user: User) -> Client | None:
     if (
         not user.is_client
         or own is None
-        or not own.email
-        or own.email_verified_at is None
         or own.merged_into_id is not None
         or own.anonymised_at is not None
     ):
+        return None
+    # Only a verified address or number can prove the staff's record is this person's.
+    proofs = []
+    if own.email and own.email_verified_at is not None:
+        proofs.append(func.lower(Client.email) == own.email.strip().lower())
+    if own.phone and own.phone_verified_at is not None:
+        proofs.append(Client.phone == own.phone)
+    if not proofs:
         return None
     with_account = select(User.client_id).where(User.client_id.is_not(None))
     candidates = db.session.scalars(
         select(Client)
         .where(
-            func.lower(Client.email) == own.email.strip().lower(),
+            or_(*proofs),
             Client.id != own.id,
             Client.kind == own.kind,
             Client.merged_into_id.is_(None),
@@ -455,7 +461,10 @@ def claim_matching_record(user: User) -> Client | None:
     record.case_count += own.case_count
     own.case_count = 0
     # Blanks on the staff's record are filled from the account's; nothing is overwritten.
-    record.email_verified_at = own.email_verified_at
+    if own.email_verified_at is not None and same_email(record.email, own.email):
+        record.email_verified_at = own.email_verified_at
+    if own.phone_verified_at is not None and record.phone == own.phone:
+        record.phone_verified_at = own.phone_verified_at
     if not record.phone and own.phone:
         record.phone, record.phone_verified_at = own.phone, own.phone_verified_at
     if not record.contact_person and own.contact_person:

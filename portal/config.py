@@ -54,6 +54,7 @@ class DefaultConfig:
     REGISTER_RATE_LIMIT = "5 per hour"
     FILING_RATE_LIMIT = "20 per hour"
     TRACK_RATE_LIMIT = "10 per minute"
+    PHONE_CODE_RATE_LIMIT = "5 per hour"
     LOGIN_LOCKOUT_THRESHOLD = 5
     LOGIN_LOCKOUT_MINUTES = 15
     RATELIMIT_ENABLED = True

@@ -47,6 +47,7 @@ def app_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
         "REGISTER_RATE_LIMIT": "1000 per minute",
         "FILING_RATE_LIMIT": "1000 per minute",
         "TRACK_RATE_LIMIT": "1000 per minute",
+        "PHONE_CODE_RATE_LIMIT": "1000 per minute",
         "SERVER_NAME": None,
         # Delivery is tested on its own (test_notifications); elsewhere the outbox is
         # written but not sent, so no test waits on a mail server.

@@ -678,3 +678,48 @@ def test_admin_refuses_with_a_reason_the_client_reads(client, database, login_as
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     sign_in(client, user.username)
     assert ask_for_deletion(client).status_code == 302
+
+
+SMS_CODE = re.compile(r"\b(\d{6})\b")
+
+
+def test_verifying_the_phone_by_text_message_claims_the_record(client, database, world):
+    clerk = make_user(database, Role.CLERK)
+    record_id = clerk_made_record(database, world, clerk, email=None)
+    data = {**REGISTRATION, "phone": "13700137000", "email": ""}
+    assert submit(client, "/register", data).status_code == 302
+    assert "楼道灯坏了两周" not in client.get("/requests").get_data(as_text=True)
+    response = submit(client, "/account", {}, action="/account/verify-phone")
+    assert response.status_code == 302
+    (message,) = outbox(database, "verify_phone")
+    assert message.channel.value == "sms" and message.address == "13700137000"
+    code = SMS_CODE.search(message.body).group(1)
+    # The session cookie is readable: it must not carry the code.
+    assert code not in str(client.get_cookie("portal_session").value)
+
+    wrong = "000000" if code != "000000" else "111111"
+    response = submit(client, "/account/verify-phone/code", {"code": wrong})
+    assert response.status_code == 422
+    response = submit(client, "/account/verify-phone/code", {"code": code})
+    assert response.status_code == 302
+    assert "楼道灯坏了两周" in client.get("/requests").get_data(as_text=True)
+    with database.app_context():
+        user = db.session.scalar(select(User).where(User.username == "wangwu"))
+        assert user.client_id == record_id
+        assert db.session.get(Client, record_id).phone_verified_at is not None
+
+
+def test_phone_code_attempts_are_limited(client, database, world):
+    data = {**REGISTRATION, "phone": "13700137001", "email": ""}
+    submit(client, "/register", data)
+    submit(client, "/account", {}, action="/account/verify-phone")
+    (message,) = outbox(database, "verify_phone")
+    code = SMS_CODE.search(message.body).group(1)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        assert submit(client, "/account/verify-phone/code", {"code": wrong}).status_code == 422
+    # After five wrong tries even the right code no longer works: ask for a new one.
+    assert submit(client, "/account/verify-phone/code", {"code": code}).status_code == 409
+    with database.app_context():
+        user = db.session.scalar(select(User).where(User.username == "wangwu"))
+        assert user.client.phone_verified_at is None
