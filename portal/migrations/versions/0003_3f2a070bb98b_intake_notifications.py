@@ -120,7 +120,13 @@ def upgrade():
         batch_op.add_column(sa.Column('anonymous', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('tracking_code_hash', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_cases_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_index(
+            'ix_cases_merged_into_id',
+            ['merged_into_id'],
+            unique=False,
+            sqlite_where=sa.text('merged_into_id IS NOT NULL'),
+            postgresql_where=sa.text('merged_into_id IS NOT NULL'),
+        )
         batch_op.create_foreign_key(batch_op.f('fk_cases_merged_into_id_cases'), 'cases', ['merged_into_id'], ['id'])
 
     with op.batch_alter_table('clients', schema=None) as batch_op:
@@ -149,7 +155,7 @@ def downgrade():
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_cases_merged_into_id_cases'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_cases_merged_into_id'))
+        batch_op.drop_index('ix_cases_merged_into_id')
         batch_op.drop_column('merged_into_id')
         batch_op.drop_column('tracking_code_hash')
         batch_op.drop_column('anonymous')
