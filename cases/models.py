@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -11,11 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizens.models import Client
 from portal.db import TimestampMixin, UTCDateTime, db, utcnow
-from portal.i18n import LocalisedName
+from portal.i18n import LabelledEnum, LocalisedName, bind_labels
 from portal.models import Department, District, User, enum_column
 
 
-class CaseType(enum.StrEnum):
+class CaseType(LabelledEnum):
     ENQUIRY = "enquiry"
     HELP = "help"
     COMPLAINT = "complaint"
@@ -23,22 +22,21 @@ class CaseType(enum.StrEnum):
     SUGGESTION = "suggestion"
     PRAISE = "praise"
 
-    @property
-    def label(self) -> str:
-        return str(CASE_TYPE_LABELS[self])
+
+CASE_TYPE_LABELS = bind_labels(
+    CaseType,
+    {
+        CaseType.ENQUIRY: _l("Enquiry"),
+        CaseType.HELP: _l("Request for help"),
+        CaseType.COMPLAINT: _l("Complaint"),
+        CaseType.TIPOFF: _l("Tip-off"),
+        CaseType.SUGGESTION: _l("Suggestion"),
+        CaseType.PRAISE: _l("Praise"),
+    },
+)
 
 
-CASE_TYPE_LABELS = {
-    CaseType.ENQUIRY: _l("Enquiry"),
-    CaseType.HELP: _l("Request for help"),
-    CaseType.COMPLAINT: _l("Complaint"),
-    CaseType.TIPOFF: _l("Tip-off"),
-    CaseType.SUGGESTION: _l("Suggestion"),
-    CaseType.PRAISE: _l("Praise"),
-}
-
-
-class Channel(enum.StrEnum):
+class Channel(LabelledEnum):
     WEB = "web"
     MOBILE = "mobile"
     PHONE = "phone"
@@ -46,22 +44,21 @@ class Channel(enum.StrEnum):
     LETTER = "letter"
     EMAIL = "email"
 
-    @property
-    def label(self) -> str:
-        return str(CHANNEL_LABELS[self])
+
+CHANNEL_LABELS = bind_labels(
+    Channel,
+    {
+        Channel.WEB: _l("Web"),
+        Channel.MOBILE: _l("Mobile web"),
+        Channel.PHONE: _l("Phone hotline"),
+        Channel.WALK_IN: _l("Service window"),
+        Channel.LETTER: _l("Letter"),
+        Channel.EMAIL: _l("E-mail"),
+    },
+)
 
 
-CHANNEL_LABELS = {
-    Channel.WEB: _l("Web"),
-    Channel.MOBILE: _l("Mobile web"),
-    Channel.PHONE: _l("Phone hotline"),
-    Channel.WALK_IN: _l("Service window"),
-    Channel.LETTER: _l("Letter"),
-    Channel.EMAIL: _l("E-mail"),
-}
-
-
-class CaseStatus(enum.StrEnum):
+class CaseStatus(LabelledEnum):
     """Every state of DOMAIN.md's life cycle; ``cases.workflow`` says how they connect."""
 
     SUBMITTED = "submitted"
@@ -76,10 +73,6 @@ class CaseStatus(enum.StrEnum):
     MERGED = "merged"
 
     @property
-    def label(self) -> str:
-        return str(CASE_STATUS_LABELS[self])
-
-    @property
     def is_open(self) -> bool:
         return self not in FINAL_STATUSES
 
@@ -88,75 +81,74 @@ FINAL_STATUSES = frozenset(
     {CaseStatus.CLOSED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN, CaseStatus.MERGED}
 )
 
-CASE_STATUS_LABELS = {
-    CaseStatus.SUBMITTED: _l("Submitted"),
-    CaseStatus.ACCEPTED: _l("Accepted"),
-    CaseStatus.DISPATCHED: _l("Dispatched"),
-    CaseStatus.IN_PROGRESS: _l("In progress"),
-    CaseStatus.WAITING: _l("Waiting for client"),
-    CaseStatus.REPLIED: _l("Replied"),
-    CaseStatus.CLOSED: _l("Closed"),
-    CaseStatus.NOT_ACCEPTED: _l("Not accepted"),
-    CaseStatus.WITHDRAWN: _l("Withdrawn"),
-    CaseStatus.MERGED: _l("Merged"),
-}
+CASE_STATUS_LABELS = bind_labels(
+    CaseStatus,
+    {
+        CaseStatus.SUBMITTED: _l("Submitted"),
+        CaseStatus.ACCEPTED: _l("Accepted"),
+        CaseStatus.DISPATCHED: _l("Dispatched"),
+        CaseStatus.IN_PROGRESS: _l("In progress"),
+        CaseStatus.WAITING: _l("Waiting for client"),
+        CaseStatus.REPLIED: _l("Replied"),
+        CaseStatus.CLOSED: _l("Closed"),
+        CaseStatus.NOT_ACCEPTED: _l("Not accepted"),
+        CaseStatus.WITHDRAWN: _l("Withdrawn"),
+        CaseStatus.MERGED: _l("Merged"),
+    },
+)
 
 
-class Priority(enum.StrEnum):
+class Priority(LabelledEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
 
     @property
-    def label(self) -> str:
-        return str(PRIORITY_LABELS[self])
-
-    @property
     def rank(self) -> int:
         return PRIORITY_RANK[self]
 
 
-PRIORITY_LABELS = {
-    Priority.LOW: _l("Low"),
-    Priority.NORMAL: _l("Normal"),
-    Priority.HIGH: _l("High"),
-    Priority.URGENT: _l("Urgent"),
-}
+PRIORITY_LABELS = bind_labels(
+    Priority,
+    {
+        Priority.LOW: _l("Low"),
+        Priority.NORMAL: _l("Normal"),
+        Priority.HIGH: _l("High"),
+        Priority.URGENT: _l("Urgent"),
+    },
+)
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
-class TimeUnit(enum.StrEnum):
+class TimeUnit(LabelledEnum):
     """Deadlines count in working hours or working days."""
 
     HOURS = "hours"
     DAYS = "days"
 
-    @property
-    def label(self) -> str:
-        return str(TIME_UNIT_LABELS[self])
+
+TIME_UNIT_LABELS = bind_labels(
+    TimeUnit, {TimeUnit.HOURS: _l("working hours"), TimeUnit.DAYS: _l("working days")}
+)
 
 
-TIME_UNIT_LABELS = {TimeUnit.HOURS: _l("working hours"), TimeUnit.DAYS: _l("working days")}
-
-
-class DueState(enum.StrEnum):
+class DueState(LabelledEnum):
     """What the last sweep found about the running deadline."""
 
     ON_TIME = "on_time"
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
 
-    @property
-    def label(self) -> str:
-        return str(DUE_STATE_LABELS[self])
 
-
-DUE_STATE_LABELS = {
-    DueState.ON_TIME: _l("On time"),
-    DueState.DUE_SOON: _l("Due soon"),
-    DueState.OVERDUE: _l("Overdue"),
-}
+DUE_STATE_LABELS = bind_labels(
+    DueState,
+    {
+        DueState.ON_TIME: _l("On time"),
+        DueState.DUE_SOON: _l("Due soon"),
+        DueState.OVERDUE: _l("Overdue"),
+    },
+)
 
 
 class Category(LocalisedName, db.Model):
@@ -211,8 +203,12 @@ class Case(TimestampMixin, db.Model):
         Index("ix_cases_assignee_id_due_at", "assignee_id", "due_at"),
         Index("ix_cases_supervised_due_at", "supervised", "due_at"),
         # Look-alike open cases of a category and district, newest first (duplicates).
-        Index("ix_cases_category_id_district_id_created_at", "category_id", "district_id",
-              "created_at"),
+        Index(
+            "ix_cases_category_id_district_id_created_at",
+            "category_id",
+            "district_id",
+            "created_at",
+        ),
         # Almost every row is NULL: a partial index keeps the planner's statistics honest.
         Index(
             "ix_cases_merged_into_id",
@@ -221,8 +217,9 @@ class Case(TimestampMixin, db.Model):
             postgresql_where=text("merged_into_id IS NOT NULL"),
         ),
         # A department's clients (the client list's scope for department staff).
-        Index("ix_cases_department_id_anonymous_client_id", "department_id", "anonymous",
-              "client_id"),
+        Index(
+            "ix_cases_department_id_anonymous_client_id", "department_id", "anonymous", "client_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -379,21 +376,20 @@ class RoutingRule(db.Model):
     department: Mapped[Department] = relationship()
 
 
-class ExtensionStatus(enum.StrEnum):
+class ExtensionStatus(LabelledEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REFUSED = "refused"
 
-    @property
-    def label(self) -> str:
-        return str(EXTENSION_STATUS_LABELS[self])
 
-
-EXTENSION_STATUS_LABELS = {
-    ExtensionStatus.PENDING: _l("Pending"),
-    ExtensionStatus.APPROVED: _l("Approved"),
-    ExtensionStatus.REFUSED: _l("Refused"),
-}
+EXTENSION_STATUS_LABELS = bind_labels(
+    ExtensionStatus,
+    {
+        ExtensionStatus.PENDING: _l("Pending"),
+        ExtensionStatus.APPROVED: _l("Approved"),
+        ExtensionStatus.REFUSED: _l("Refused"),
+    },
+)
 
 
 class ExtensionRequest(db.Model):

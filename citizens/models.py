@@ -11,25 +11,24 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, db, utcnow
+from portal.i18n import LabelledEnum, bind_labels
 from portal.models import District, User, enum_column
 
 if TYPE_CHECKING:
     from cases.models import Case
 
 
-class ClientKind(enum.StrEnum):
+class ClientKind(LabelledEnum):
     CITIZEN = "citizen"
     ENTERPRISE = "enterprise"
 
-    @property
-    def label(self) -> str:
-        return str(CLIENT_KIND_LABELS[self])
+
+CLIENT_KIND_LABELS = bind_labels(
+    ClientKind, {ClientKind.CITIZEN: _l("Citizen"), ClientKind.ENTERPRISE: _l("Enterprise")}
+)
 
 
-CLIENT_KIND_LABELS = {ClientKind.CITIZEN: _l("Citizen"), ClientKind.ENTERPRISE: _l("Enterprise")}
-
-
-class SizeTier(enum.StrEnum):
+class SizeTier(LabelledEnum):
     """Enterprise size (大型 / 中型 / 小型 / 微型)."""
 
     LARGE = "large"
@@ -37,20 +36,19 @@ class SizeTier(enum.StrEnum):
     SMALL = "small"
     MICRO = "micro"
 
-    @property
-    def label(self) -> str:
-        return str(SIZE_TIER_LABELS[self])
+
+SIZE_TIER_LABELS = bind_labels(
+    SizeTier,
+    {
+        SizeTier.LARGE: _l("Large"),
+        SizeTier.MEDIUM: _l("Medium"),
+        SizeTier.SMALL: _l("Small"),
+        SizeTier.MICRO: _l("Micro"),
+    },
+)
 
 
-SIZE_TIER_LABELS = {
-    SizeTier.LARGE: _l("Large"),
-    SizeTier.MEDIUM: _l("Medium"),
-    SizeTier.SMALL: _l("Small"),
-    SizeTier.MICRO: _l("Micro"),
-}
-
-
-class VulnerableGroup(enum.StrEnum):
+class VulnerableGroup(LabelledEnum):
     """Groups whose requests are handled with priority."""
 
     LOW_INCOME = "low_income"  # 低保 minimum-living-allowance recipients
@@ -59,37 +57,35 @@ class VulnerableGroup(enum.StrEnum):
     VETERAN = "veteran"
     MINOR = "minor"
 
-    @property
-    def label(self) -> str:
-        return str(VULNERABLE_LABELS[self])
+
+VULNERABLE_LABELS = bind_labels(
+    VulnerableGroup,
+    {
+        VulnerableGroup.LOW_INCOME: _l("Minimum living allowance"),
+        VulnerableGroup.ELDERLY: _l("Elderly"),
+        VulnerableGroup.DISABLED: _l("Disabled"),
+        VulnerableGroup.VETERAN: _l("Veteran"),
+        VulnerableGroup.MINOR: _l("Minor"),
+    },
+)
 
 
-VULNERABLE_LABELS = {
-    VulnerableGroup.LOW_INCOME: _l("Minimum living allowance"),
-    VulnerableGroup.ELDERLY: _l("Elderly"),
-    VulnerableGroup.DISABLED: _l("Disabled"),
-    VulnerableGroup.VETERAN: _l("Veteran"),
-    VulnerableGroup.MINOR: _l("Minor"),
-}
-
-
-class Engagement(enum.StrEnum):
+class Engagement(LabelledEnum):
     """Computed from how many requests the client has made."""
 
     FIRST_TIME = "first_time"
     REPEAT = "repeat"
     FREQUENT = "frequent"
 
-    @property
-    def label(self) -> str:
-        return str(ENGAGEMENT_LABELS[self])
 
-
-ENGAGEMENT_LABELS = {
-    Engagement.FIRST_TIME: _l("First-time"),
-    Engagement.REPEAT: _l("Repeat"),
-    Engagement.FREQUENT: _l("Frequent filer"),
-}
+ENGAGEMENT_LABELS = bind_labels(
+    Engagement,
+    {
+        Engagement.FIRST_TIME: _l("First-time"),
+        Engagement.REPEAT: _l("Repeat"),
+        Engagement.FREQUENT: _l("Frequent filer"),
+    },
+)
 REPEAT_FROM = 2
 FREQUENT_FROM = 5
 
@@ -102,7 +98,7 @@ def engagement_for(case_count: int) -> Engagement:
     return Engagement.FIRST_TIME
 
 
-class ContactChannel(enum.StrEnum):
+class ContactChannel(LabelledEnum):
     WEB = "web"
     PHONE = "phone"
     WALK_IN = "walk_in"
@@ -110,19 +106,18 @@ class ContactChannel(enum.StrEnum):
     EMAIL = "email"
     VISIT = "visit"  # staff went to see the client
 
-    @property
-    def label(self) -> str:
-        return str(CONTACT_CHANNEL_LABELS[self])
 
-
-CONTACT_CHANNEL_LABELS = {
-    ContactChannel.WEB: _l("Web"),
-    ContactChannel.PHONE: _l("Phone"),
-    ContactChannel.WALK_IN: _l("Service window"),
-    ContactChannel.LETTER: _l("Letter"),
-    ContactChannel.EMAIL: _l("E-mail"),
-    ContactChannel.VISIT: _l("Visit"),
-}
+CONTACT_CHANNEL_LABELS = bind_labels(
+    ContactChannel,
+    {
+        ContactChannel.WEB: _l("Web"),
+        ContactChannel.PHONE: _l("Phone"),
+        ContactChannel.WALK_IN: _l("Service window"),
+        ContactChannel.LETTER: _l("Letter"),
+        ContactChannel.EMAIL: _l("E-mail"),
+        ContactChannel.VISIT: _l("Visit"),
+    },
+)
 
 
 class Client(TimestampMixin, db.Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -48,3 +50,20 @@ class LocalisedName:
         if current_language() == "en" and self.name_en:
             return self.name_en
         return self.name_zh
+
+
+class LabelledEnum(enum.StrEnum):
+    """A string enum whose members read as translated labels (see ``bind_labels``)."""
+
+    @property
+    def label(self) -> str:
+        return str(type(self)._labels[self])  # type: ignore[attr-defined]
+
+
+def bind_labels(enum_cls: type[LabelledEnum], labels: dict) -> dict:
+    """Give ``enum_cls`` its members' lazy labels; returns them for module-level use."""
+    missing = set(enum_cls) - set(labels)
+    if missing:
+        raise ValueError(f"{enum_cls.__name__} has no label for {sorted(missing)}")
+    enum_cls._labels = labels  # type: ignore[attr-defined]
+    return labels

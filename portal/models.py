@@ -12,13 +12,13 @@ from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, db
-from portal.i18n import LocalisedName
+from portal.i18n import LabelledEnum, LocalisedName, bind_labels
 
 if TYPE_CHECKING:
     from citizens.models import Client
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
     """Who a user is; decides what they may see and do."""
 
     CITIZEN = "citizen"
@@ -29,10 +29,6 @@ class Role(enum.StrEnum):
     SUPERVISOR = "supervisor"
     OFFICIAL = "official"
     ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
 
     @property
     def is_client(self) -> bool:
@@ -46,16 +42,19 @@ class Role(enum.StrEnum):
 CLIENT_ROLES = frozenset({Role.CITIZEN, Role.ENTERPRISE})
 DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.DEPARTMENT_HEAD})
 
-ROLE_LABELS = {
-    Role.CITIZEN: _l("Citizen"),
-    Role.ENTERPRISE: _l("Enterprise"),
-    Role.CLERK: _l("Intake clerk"),
-    Role.HANDLER: _l("Handler"),
-    Role.DEPARTMENT_HEAD: _l("Department head"),
-    Role.SUPERVISOR: _l("Supervisor"),
-    Role.OFFICIAL: _l("Official"),
-    Role.ADMIN: _l("Administrator"),
-}
+ROLE_LABELS = bind_labels(
+    Role,
+    {
+        Role.CITIZEN: _l("Citizen"),
+        Role.ENTERPRISE: _l("Enterprise"),
+        Role.CLERK: _l("Intake clerk"),
+        Role.HANDLER: _l("Handler"),
+        Role.DEPARTMENT_HEAD: _l("Department head"),
+        Role.SUPERVISOR: _l("Supervisor"),
+        Role.OFFICIAL: _l("Official"),
+        Role.ADMIN: _l("Administrator"),
+    },
+)
 
 
 def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> Enum:

@@ -10,24 +10,24 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, db, utcnow
+from portal.i18n import LabelledEnum, bind_labels
 from portal.models import User, enum_column
 
 
-class MessageChannel(enum.StrEnum):
+class MessageChannel(LabelledEnum):
     EMAIL = "email"
     SMS = "sms"
     INBOX = "inbox"
 
-    @property
-    def label(self) -> str:
-        return str(CHANNEL_LABELS[self])
 
-
-CHANNEL_LABELS = {
-    MessageChannel.EMAIL: _l("E-mail"),
-    MessageChannel.SMS: _l("SMS"),
-    MessageChannel.INBOX: _l("Inbox"),
-}
+CHANNEL_LABELS = bind_labels(
+    MessageChannel,
+    {
+        MessageChannel.EMAIL: _l("E-mail"),
+        MessageChannel.SMS: _l("SMS"),
+        MessageChannel.INBOX: _l("Inbox"),
+    },
+)
 
 
 class OutboxStatus(enum.StrEnum):
