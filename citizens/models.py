@@ -277,3 +277,26 @@ class DeletionRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Client] = relationship()
+
+
+class PhoneCode(db.Model):
+    """A verification code sent by SMS to one number for one account.
+
+    Only an HMAC of the code is kept, with its attempts, on the server: replaying an old
+    cookie gains nothing. A code proves the number it was sent to, nothing else.
+    """
+
+    __tablename__ = "phone_codes"
+    __table_args__ = (
+        Index("ix_phone_codes_user_id_created_at", "user_id", "created_at"),
+        Index("ix_phone_codes_phone_created_at", "phone", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -52,6 +52,10 @@ class OutboxMessage(db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
+    # A secret the message carries (a verification code): ``body`` holds it masked, this
+    # column the real text encrypted with a key derived from SECRET_KEY; it is erased once
+    # the message is sent or given up.
+    sealed_body: Mapped[str | None] = mapped_column(Text)
     event: Mapped[str] = mapped_column(String(40))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
     status: Mapped[OutboxStatus] = mapped_column(
