@@ -266,6 +266,10 @@ class Case(TimestampMixin, db.Model):
     # The public lookup's secret code (shown once at filing), hashed like a password.
     tracking_code_hash: Mapped[str | None] = mapped_column(String(255))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # Bumped by every write to the row (SQLAlchemy's version counter): of two people acting
+    # on the same case at the same instant, the second one's UPDATE matches no row and is
+    # refused (StaleDataError -> 409), so each step has exactly one winner.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)
 
     # Set by ``file_case`` so the filing page can show the code once; not a column.
     issued_tracking_code = None
@@ -292,6 +296,8 @@ class Case(TimestampMixin, db.Model):
     extension_requests: Mapped[list[ExtensionRequest]] = relationship(
         back_populates="case", order_by="ExtensionRequest.id", cascade="all, delete-orphan"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_open(self) -> bool:

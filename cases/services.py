@@ -310,7 +310,18 @@ def _check(case: Case, action: str, actor: User, note: str | None) -> Transition
         )
     if transition.needs_note and not (note and note.strip()):
         raise TransitionRefused(_("Write the reason or text first."), field="note")
+    touch(case)
     return transition
+
+
+def touch(case: Case) -> None:
+    """Mark the case written by this step, so its UPDATE checks and bumps ``version``.
+
+    Two steps that read the same version race to one UPDATE ... WHERE version = n; the
+    loser's matches no row and SQLAlchemy raises StaleDataError, which the app answers
+    with a 409 after rolling the loser's whole transaction back.
+    """
+    case.updated_at = utcnow()
 
 
 def _move(case: Case, transition: Transition, actor: User | None, note: str | None) -> None:
@@ -538,6 +549,7 @@ def merge_case(case: Case, actor: User, master: Case | None, note: str | None = 
 def _check_record(case: Case, actor: User, action: str) -> None:
     if not may_record(actor, case, action):
         raise TransitionRefused(_("You may not do this to this case now."))
+    touch(case)
 
 
 def claim_case(case: Case, actor: User) -> Case:
@@ -550,7 +562,7 @@ def claim_case(case: Case, actor: User) -> Case:
     changed = db.session.execute(
         update(Case)
         .where(Case.id == case.id, Case.assignee_id.is_(None))
-        .values(assignee_id=actor.id, updated_at=utcnow())
+        .values(assignee_id=actor.id, updated_at=utcnow(), version=Case.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.db import db
@@ -38,6 +39,7 @@ def error_messages() -> dict[int, tuple[str, str]]:
         403: (_("Not allowed"), _("You do not have permission to see this page.")),
         404: (_("Page not found"), _("The page you asked for does not exist.")),
         405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
+        409: (_("Changed meanwhile"), _("The request conflicts with a change made meanwhile.")),
         413: (_("Too large"), _("What you sent is larger than the portal accepts.")),
         429: (_("Too many attempts"), _("You have tried too often. Wait a little and try again.")),
         500: (_("Something went wrong"), _("The portal hit an error. Nothing you saved is lost.")),
@@ -59,6 +61,20 @@ def register_error_handlers(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return render_error(
             400, _("The form has expired or was not sent from this site. Please try again.")
+        )
+
+    @app.errorhandler(StaleDataError)
+    def concurrent_change(error: StaleDataError):
+        # Someone else changed the same record between our read and our write (a second
+        # click, a colleague at the same instant): theirs stands, ours is undone whole.
+        db.session.rollback()
+        log.info("concurrent change refused on %s %s", request.method, request.path)
+        return render_error(
+            409,
+            _(
+                "Someone else changed this at the same moment, so nothing was saved. "
+                "Reload the page to see what it is now, then try again if it still applies."
+            ),
         )
 
     @app.errorhandler(HTTPException)
