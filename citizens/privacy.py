@@ -29,6 +29,7 @@ from citizens.models import (
     DeletionRequest,
     RevealLog,
 )
+from portal.auth.sessions import end_sessions
 from portal.db import db, utcnow
 from portal.models import User
 from portal.notifications.models import InboxMessage, OutboxMessage
@@ -333,8 +334,7 @@ def _anonymise(client: Client, admin: User, done: set[int]) -> None:
         user.locale = None
         user.active = False
         user.password_hash = UNUSABLE_PASSWORD
-        user.failed_logins = 0
-        user.locked_until = None
+        end_sessions(user)  # signed out everywhere, at once
 
     # The record itself.
     client.name = ANONYMOUS_NAME.format(id=client.id)

@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask
 
 from portal.config import load_config
+from portal.logmask import install_log_masking
+from portal.params import register_params
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,8 +26,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    register_params(app)  # bounded URL converters, before any route is added
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    install_log_masking()  # no full phone, ID number or e-mail in any log line
 
     register_extensions(app)
     register_blueprints(app)
@@ -64,6 +68,8 @@ def register_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(ROOT / "portal" / "translations"),
     )
+    import portal.ratelimit  # noqa: F401  (registers the limiter's "db://" storage)
+
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -71,13 +77,24 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    from flask import request
+    from flask_login import current_user
+
+    from portal.auth.sessions import user_for_token
     from portal.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        """The signed-in user; a disabled (or anonymised) account is signed out at once."""
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(token: str) -> User | None:
+        """The user of a live server-side session; signed out, revoked, expired or
+        disabled sessions open nothing (the cookie carries the session's token)."""
+        return user_for_token(token)
+
+    @app.before_request
+    def load_user_first() -> None:
+        # Before the view writes anything: the loader records activity in its own short
+        # transaction, which on SQLite must not wait for the request's.
+        if request.endpoint != "static":
+            current_user._get_current_object()
 
 
 def register_blueprints(app: Flask) -> None:

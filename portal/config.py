@@ -55,10 +55,13 @@ class DefaultConfig:
     FILING_RATE_LIMIT = "20 per hour"
     TRACK_RATE_LIMIT = "10 per minute"
     PHONE_CODE_RATE_LIMIT = "5 per hour"
+    PHONE_GUESS_RATE_LIMIT = "20 per hour"  # codes entered, per account
     LOGIN_LOCKOUT_THRESHOLD = 5
     LOGIN_LOCKOUT_MINUTES = 15
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Shared by every worker: the database (portal/ratelimit.py), or Redis when REDIS_URL
+    # is set. "memory://" counts per process: tests only.
+    RATELIMIT_STORAGE_URI = "db://"
     RATELIMIT_HEADERS_ENABLED = True
     PAGE_SIZE = 20
 
@@ -122,7 +125,7 @@ def load_config(app: Flask, config: dict | None) -> None:
     app.config["ATTACHMENT_DIR"] = str(instance / attachment_dir)  # absolute paths stay
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(instance)
-    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "db://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
 

@@ -13,7 +13,8 @@ babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 migrate = Migrate()
-# Storage comes from RATELIMIT_STORAGE_URI (memory, or Redis when PORTAL_REDIS_URL is set).
+# Storage comes from RATELIMIT_STORAGE_URI: the database ("db://", portal/ratelimit.py),
+# or Redis when PORTAL_REDIS_URL is set; either way shared by every worker.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 __all__ = ["babel", "csrf", "db", "limiter", "login_manager", "migrate"]

@@ -1,4 +1,4 @@
-"""Registration, sign-in, lockout, rate limits, safe redirects and staff accounts."""
+"""Registration, sign-in, throttling, rate limits, safe redirects and staff accounts."""
 
 from __future__ import annotations
 
@@ -176,16 +176,16 @@ def test_unknown_user_gets_the_same_message(client, database):
     assert "用户名或密码错误" in response.get_data(as_text=True)
 
 
-def test_account_locks_after_repeated_failures(client, database):
+def test_sign_in_is_throttled_after_repeated_failures(client, database):
+    """Throttled per address and name (tests/test_login_throttle.py has the details)."""
     user = make_user(database, Role.CLERK)
     for _ in range(database.config["LOGIN_LOCKOUT_THRESHOLD"]):
         assert sign_in(client, user.username, "wrong-password").status_code == 422
-    # Even the right password is refused while the lock lasts.
-    response = sign_in(client, user.username, PASSWORD)
-    assert response.status_code == 422
-    assert "账户已被暂时锁定" in response.get_data(as_text=True)
-    with database.app_context():
-        assert db.session.get(User, user.id).locked_until is not None
+    # Even the right password is refused from this address while the throttle lasts.
+    response = sign_in(client, user.username, PASSWORD, headers={"Accept-Language": "en"})
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
+    assert client.get("/queues/unassigned").status_code == 302
 
 
 def test_disabled_account_cannot_sign_in(client, database):

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -57,10 +58,12 @@ from portal.admin.services import (
 )
 from portal.auth.forms import StaffUserForm
 from portal.auth.services import create_staff_user
+from portal.auth.sessions import current_session, end_sessions
 from portal.db import db, get_or_404
 from portal.errors import DomainError
 from portal.forms import add_form_error
 from portal.models import CLIENT_ROLES, Department, District, Role, User
+from portal.params import arg_int, page_arg
 from portal.permissions import role_required
 
 T = TypeVar("T")
@@ -84,7 +87,7 @@ def users():
     )
     pagination = db.paginate(
         stmt,
-        page=request.args.get("page", 1, type=int) or 1,
+        page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
@@ -118,13 +121,30 @@ def new_user():
     return render_template("admin/new_user.html", form=form), status
 
 
+@bp.route("/users/<int:user_id>/sign-out", methods=["POST"])
+@role_required(Role.ADMIN)
+def sign_out_user(user_id: int):
+    """End every session of an account (a stolen cookie, a lost device) at once."""
+    user = get_or_404(User, user_id)
+    # An admin signing themselves out everywhere keeps the browser they did it from.
+    keep = current_session() if user.id == current_user.id else None
+    ended = end_sessions(user, keep=keep)
+    db.session.commit()
+    flash(
+        _("%(username)s is signed out everywhere (%(count)d sessions ended).",
+          username=user.username, count=ended),
+        "success",
+    )
+    return redirect(url_for("admin.users", page=page_arg()))
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 
 def paginate(stmt):
     return db.paginate(
         stmt,
-        page=request.args.get("page", 1, type=int) or 1,
+        page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
@@ -331,7 +351,7 @@ def category_form(category: Category | None) -> CategoryForm:
 def new_category():
     form = category_form(None)
     if not form.is_submitted():
-        form.parent_id.data = request.args.get("parent", type=int)
+        form.parent_id.data = arg_int("parent")
     return save_form(
         form,
         lambda: create_category(form_values(form, CategoryData)),
@@ -428,7 +448,7 @@ FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
 def year_arg() -> int:
-    year = request.args.get("year", type=int)
+    year = arg_int("year")
     return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else local_now().year
 
 

@@ -1,9 +1,8 @@
-"""Account rules: password hashing, sign-in with lockout, registration, staff creation."""
+"""Account rules: password hashing, throttled sign-in, registration, staff creation."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from citizens.models import Client, ClientKind
+from portal.auth.throttle import forget_failures, minutes_blocked, record_failure
 from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.models import DEPARTMENT_ROLES, Department, Role, User
@@ -24,6 +24,10 @@ _DUMMY_HASH: dict[str, str] = {}
 
 class LoginRefused(DomainError):
     pass
+
+
+class LoginThrottled(LoginRefused):
+    """Too many failures from this address for this name: wait (HTTP 429)."""
 
 
 def hash_password(password: str) -> str:
@@ -43,38 +47,34 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(stmt)
 
 
-def authenticate(username: str, password: str) -> User:
-    """The user these credentials belong to; counts failures and locks the account.
+def authenticate(username: str, password: str, address: str | None = None) -> User:
+    """The user these credentials belong to, unless this address is throttled.
 
-    The same message is given for an unknown user and a wrong password, so the
-    form does not tell which usernames exist.
+    The same message is given for an unknown user and a wrong password, and the same
+    throttle answer for any name, so the form does not tell which usernames exist.
+    Failures count per ``address`` and name (``portal.auth.throttle``).
     """
+    minutes = minutes_blocked(address, username)
+    if minutes:
+        raise LoginThrottled(
+            _("Too many failed sign-in attempts. Try again in %(minutes)d min.", minutes=minutes)
+        )
     user = find_user(username)
     wrong = LoginRefused(_("The username or password is wrong."))
     if user is None:
         method = current_app.config["PASSWORD_HASH_METHOD"]
         dummy = _DUMMY_HASH.setdefault(method, generate_password_hash("x", method=method))
         check_password_hash(dummy, password)
+        record_failure(address, username)
         raise wrong
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        raise LoginRefused(
-            _("This account is locked after too many failed sign-ins. Try again later.")
-        )
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        threshold = current_app.config["LOGIN_LOCKOUT_THRESHOLD"]
-        if user.failed_logins >= threshold:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            log.warning("user %s locked after %d failed sign-ins", user.id, threshold)
-        db.session.flush()
+        record_failure(address, username)
         raise wrong
     if not user.active:
         raise LoginRefused(_("This account is disabled."))
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    # Before the flush: on SQLite the limiter's own transaction must not wait for ours.
+    forget_failures(address, username)
+    user.last_login_at = utcnow()
     db.session.flush()
     return user
 

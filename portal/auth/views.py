@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from citizens.identifiers import normalise_id
 from citizens.models import ClientKind
 from portal.auth import bp
 from portal.auth.forms import LoginForm, RegisterForm
-from portal.auth.services import authenticate, register_client, safe_next_url
+from portal.auth.services import LoginThrottled, authenticate, register_client, safe_next_url
+from portal.auth.sessions import end_session, start_session
 from portal.db import db
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import add_form_error
 from portal.i18n import current_language
+from portal.models import User
 from portal.navigation import home_for
 from portal.validators import normalise_phone
+
+
+def open_session(user: User) -> None:
+    """Sign ``user`` in with a server-side session (see ``portal.auth.sessions``)."""
+    token = start_session(user, request.user_agent.string)
+    login_user(user)
+    # Flask-Login keeps "_user_id" in the cookie and hands it to the user loader: it
+    # carries the sign-in's random token, never the bare user id.
+    session["_user_id"] = token
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,12 +42,13 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data)
+            user = authenticate(form.username.data, form.password.data, get_remote_address())
         except DomainError as error:
-            db.session.commit()  # keep the failure count and any lockout
+            db.session.rollback()
             form.password.errors.append(error.message)
-            return render_template("auth/login.html", form=form), 422
-        login_user(user)
+            status = 429 if isinstance(error, LoginThrottled) else 422
+            return render_template("auth/login.html", form=form), status
+        open_session(user)
         db.session.commit()
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
         return redirect(safe_next_url(form.next.data) or home_for(user))
@@ -46,6 +59,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_session(session.get("_user_id"))
+    db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.index"))
@@ -82,8 +97,8 @@ def register():
             from citizens.account_services import send_email_verification
 
             send_email_verification(user, current_language())
+        open_session(user)
         db.session.commit()
-        login_user(user)
         flash(_("Your account is ready. You can file a request now."), "success")
         if user.client is not None and user.client.email:
             flash(
