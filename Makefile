@@ -35,8 +35,8 @@ run: install
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (deadline sweep every 5 minutes)"
 	PORTAL_MAIL_BACKEND=log $(FLASK) cases sweep --every 300 > instance/sweep.log 2>&1 & sweeper=$$!; \
 	trap 'kill $$sweeper 2>/dev/null' EXIT INT TERM; \
-	PORTAL_SESSION_COOKIE_SECURE=false PORTAL_MAIL_BACKEND=log $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) \
-		--access-logfile - wsgi:app
+	PORTAL_SESSION_COOKIE_SECURE=false PORTAL_MAIL_BACKEND=log $(BIN)/gunicorn -c gunicorn.conf.py --workers 2 \
+		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # Chromium for the browser tests: Debian's package, installed when missing and we are root.
 browser:

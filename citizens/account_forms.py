@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
@@ -15,9 +14,10 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from citizens.account_services import normalise_cn_phone
+from portal.forms import PortalForm
 
 
 class CnPhone:
@@ -30,7 +30,7 @@ class CnPhone:
             )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PortalForm):
     name = StringField(
         _l("Full name or enterprise name"),
         validators=[DataRequired(message=_l("Give your name.")), Length(max=200)],
@@ -85,7 +85,7 @@ class ProfileForm(FlaskForm):
         field.errors = [*field.errors, message]
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(PortalForm):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(), Length(max=256)]
     )
@@ -96,13 +96,13 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(PortalForm):
     login = StringField(
         _l("Username or e-mail"), validators=[DataRequired(), Length(max=254)]
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(PortalForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
         _l("Repeat the password"),
@@ -110,11 +110,21 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ActionOnlyForm(FlaskForm):
+class ActionOnlyForm(PortalForm):
     """A button that posts (sending a verification link): the CSRF token only."""
 
 
-class DeletionRequestForm(FlaskForm):
+class PhoneCodeForm(PortalForm):
+    code = StringField(
+        _l("Verification code"),
+        validators=[
+            DataRequired(message=_l("Enter the code from the text message.")),
+            Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits.")),
+        ],
+    )
+
+
+class DeletionRequestForm(PortalForm):
     confirm = BooleanField(
         _l("I understand that my account will be closed and my personal data deleted."),
         validators=[DataRequired(message=_l("Tick the box to confirm."))],
@@ -122,7 +132,7 @@ class DeletionRequestForm(FlaskForm):
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
 
 
-class DeletionDecisionForm(FlaskForm):
+class DeletionDecisionForm(PortalForm):
     decision = RadioField(
         _l("Decision"),
         choices=[

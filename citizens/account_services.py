@@ -41,9 +41,10 @@ from citizens.models import (
     RevealLog,
 )
 from portal.auth.services import check_password_rules, find_user, hash_password
+from portal.auth.sessions import end_sessions
 from portal.db import db, utcnow
 from portal.errors import DomainError
-from portal.models import Role, User
+from portal.models import Role, User, UserSession
 from portal.notifications.models import InboxMessage, MessageChannel, OutboxMessage
 from portal.notifications.services import absolute_url
 
@@ -249,12 +250,16 @@ def update_profile(user: User, client: Client, profile: Profile) -> list[str]:
 # --- passwords ------------------------------------------------------------------------
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Set a new password once the current one is given."""
+def change_password(
+    user: User, current: str, new: str, keep: UserSession | None = None
+) -> None:
+    """Set a new password once the current one is given; every sign-in but ``keep``
+    (the browser that changed it) ends, so whoever knew the old password is out."""
     if not check_password_hash(user.password_hash, current or ""):
         raise DomainError(_("The current password is wrong."), field="current_password")
     check_password_rules(new)
     user.password_hash = hash_password(new)
+    end_sessions(user, keep=keep)
     db.session.flush()
     log.info("user %s changed their password", user.id)
 
@@ -301,9 +306,7 @@ def reset_password(token: str, new: str) -> User:
     user = user_for_reset_token(token)
     check_password_rules(new)
     user.password_hash = hash_password(new)
-    # Having the mailbox proves the account is theirs: a lock from failed sign-ins goes.
-    user.failed_logins = 0
-    user.locked_until = None
+    end_sessions(user)  # the mailbox proves the account is theirs: every sign-in ends
     db.session.flush()
     log.info("user %s reset their password by e-mail", user.id)
     return user
@@ -406,14 +409,16 @@ def verify_email(token: str) -> tuple[User, Client | None]:
     return user, claim_matching_record(user)
 
 
-def claim_matching_record(user: User) -> Client | None:
+def claim_matching_record(user: User, proven_phone: str | None = None) -> Client | None:
     """Attach ``user`` to the one record staff made for the same person, if there is one.
 
     Conservative on purpose: only when the account's client record has a *verified*
-    e-mail, and exactly one other record of the same kind has that address (letter case
-    aside), has no web account, and is neither merged nor anonymised. The account then
-    speaks for that record; whatever the new record holds (normally nothing) moves with
-    it, and the new record goes (or, if something still refers to it, is marked merged).
+    e-mail, or ``proven_phone`` is its number and a code sent to that number was used in
+    this very request (``check_phone_code``), and exactly one other record of the same
+    kind has that address (letter case aside) or number, has no web account, and is
+    neither merged nor anonymised. The account then speaks for that record; whatever the
+    new record holds (normally nothing) moves with it, and the new record goes (or, if
+    something still refers to it, is marked merged).
     A contact-log line on the claimed record says what happened.
     """
     from cases.models import Case
@@ -430,8 +435,10 @@ def claim_matching_record(user: User) -> Client | None:
     proofs = []
     if own.email and own.email_verified_at is not None:
         proofs.append(func.lower(Client.email) == own.email.strip().lower())
-    if own.phone and own.phone_verified_at is not None:
-        proofs.append(Client.phone == own.phone)
+    # A number proves only once, right after its code was used: a verified flag alone
+    # might come from another way, and must not claim later records of that number.
+    if proven_phone and proven_phone == own.phone and own.phone_verified_at is not None:
+        proofs.append(Client.phone == proven_phone)
     if not proofs:
         return None
     with_account = select(User.client_id).where(User.client_id.is_not(None))

@@ -23,9 +23,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Regexp
 
 from citizens import bp, log
 from citizens.account_forms import (
@@ -33,6 +30,7 @@ from citizens.account_forms import (
     DeletionDecisionForm,
     DeletionRequestForm,
     PasswordChangeForm,
+    PhoneCodeForm,
     ProfileForm,
     ResetPasswordForm,
     ResetRequestForm,
@@ -57,8 +55,9 @@ from citizens.account_services import (
     verify_email,
 )
 from citizens.models import Client, ClientKind, DeletionRequest
-from citizens.phone_verification import check_phone_code, send_phone_code
+from citizens.phone_verification import PhoneCodeLimit, check_phone_code, send_phone_code
 from citizens.privacy import export_json
+from portal.auth.sessions import current_session
 from portal.db import db, get_or_404, utcnow
 from portal.errors import DomainError
 from portal.extensions import limiter
@@ -227,7 +226,12 @@ def change_password_page():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            change_password(current_user, form.current_password.data, form.password.data)
+            change_password(
+                current_user,
+                form.current_password.data,
+                form.password.data,
+                keep=current_session(),
+            )
         except DomainError as error:
             db.session.rollback()
             add_form_error(form, error)
@@ -320,14 +324,14 @@ def decide_deletion(request_id: int):
 
 
 
-class PhoneCodeForm(FlaskForm):
-    code = StringField(
-        _l("Verification code"),
-        validators=[
-            DataRequired(message=_l("Enter the code from the text message.")),
-            Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits.")),
-        ],
-    )
+
+# --- verifying the phone by text message -----------------------------------------------------
+
+
+CLAIMED_MESSAGE = _l(
+    "We found the record the service centre keeps for you: the requests you made "
+    "by phone or at a service window are now in your account."
+)
 
 
 @bp.route("/account/verify-phone", methods=["POST"])
@@ -337,56 +341,54 @@ class PhoneCodeForm(FlaskForm):
     key_func=lambda: f"phone-code:{current_user.get_id()}",
 )
 def send_phone_verification():
-    own_client()
+    client = own_client()
     if not ActionOnlyForm().validate_on_submit():
         abort(400)
     try:
-        pending = send_phone_code(current_user, current_language())
+        send_phone_code(current_user, current_language())
+    except PhoneCodeLimit as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_account(client, 429)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("citizens.account"))
     db.session.commit()
-    session["phone_code"] = pending
     flash(_("We have sent a code by text message. Enter it below."), "success")
     return redirect(url_for("citizens.verify_phone"))
 
 
 @bp.route("/account/verify-phone/code", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["PHONE_GUESS_RATE_LIMIT"],
+    key_func=lambda: f"phone-guess:{current_user.get_id()}",
+    methods=["POST"],
+)
 def verify_phone():
     client = own_client()
     form = PhoneCodeForm()
     status = 200
     if form.validate_on_submit():
-        pending = session.get("phone_code")
         try:
-            verified = check_phone_code(current_user, pending, form.code.data)
+            proven = check_phone_code(current_user, form.code.data)
         except DomainError as error:
             db.session.rollback()
-            session.pop("phone_code", None)
             add_form_error(form, error)
-            status = 409
+            status = 429 if isinstance(error, PhoneCodeLimit) else 409
         else:
-            session["phone_code"] = pending  # the attempt is counted
-            if verified:
-                claimed = claim_matching_record(current_user)
+            if proven is None:
+                db.session.commit()  # the wrong guess stays counted
+                form.code.errors = [_("This code is not right. Check the text message.")]
+                status = 422
+            else:
+                claimed = claim_matching_record(current_user, proven_phone=proven)
                 db.session.commit()
-                session.pop("phone_code", None)
                 flash(_("Your phone number is verified."), "success")
                 if claimed is not None:
-                    flash(
-                        _(
-                            "We found the record the service centre keeps for you: the "
-                            "requests you made by phone or at a service window are now in "
-                            "your account."
-                        ),
-                        "success",
-                    )
+                    flash(str(CLAIMED_MESSAGE), "success")
                 return redirect(url_for("citizens.account"))
-            db.session.rollback()
-            form.code.errors = [_("This code is not right. Check the text message.")]
-            status = 422
     elif form.is_submitted():
         status = 422
     return render_template("account/verify_phone.html", form=form, client=client), status

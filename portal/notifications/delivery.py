@@ -22,6 +22,9 @@ How a message travels:
 E-mail goes through ``smtplib`` with a ``Message-ID`` derived from the outbox row, so a
 receiving system can drop the duplicate a crash between "sent" and "marked" could cause.
 SMS goes through an ``SmsGateway`` (``SMS_GATEWAY``; by default one that only logs).
+A message carrying a secret (a verification code) has it masked in ``body``; the real
+text is in ``sealed_body``, encrypted, opened only to hand it to a real gateway, and
+erased once the message is sent or given up.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from portal.db import db, utcnow
 from portal.notifications import bp
 from portal.notifications.models import MessageChannel, OutboxMessage, OutboxStatus
 from portal.privacy import mask_email, mask_phone
+from portal.sealing import OUTBOX, InvalidToken, unseal
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -72,7 +76,10 @@ class SmsGateway(Protocol):
 
 
 class LogSmsGateway:
-    """The default gateway: writes the message to the log, with the phone masked."""
+    """The default gateway: writes the message to the log, with the phone masked.
+
+    It is handed the masked text of a message carrying a code: the log shows no secret.
+    """
 
     def send(self, phone: str, text: str) -> None:
         log.info("SMS to %s: %s", mask_phone(phone), text)
@@ -158,7 +165,14 @@ def send(message: OutboxMessage) -> None:
     if message.channel == MessageChannel.EMAIL:
         send_email(message)
     elif message.channel == MessageChannel.SMS:
-        sms_gateway().send(message.address, message.body)
+        gateway = sms_gateway()
+        text = message.body
+        if message.sealed_body and not isinstance(gateway, LogSmsGateway):
+            try:
+                text = unseal(message.sealed_body, OUTBOX)
+            except InvalidToken as error:  # SECRET_KEY changed: the code is lost anyway
+                raise PermanentDeliveryError("sealed text cannot be opened") from error
+        gateway.send(message.address, text)
     else:  # inbox messages are written directly, never through the outbox
         raise PermanentDeliveryError(f"nothing delivers {message.channel} messages")
 
@@ -241,7 +255,7 @@ def deliver_message(message_id: int, now: datetime | None = None) -> Outcome:
             outcome, values = _failure(message, error, now or utcnow())
         else:
             outcome = Outcome.SENT
-            values = {"status": OutboxStatus.SENT, "sent_at": now or utcnow()}
+            values = {"status": OutboxStatus.SENT, "sent_at": now or utcnow(), "sealed_body": None}
         marked = session.execute(
             update(OutboxMessage).where(ours).values(**values)
             .execution_options(synchronize_session=False)
@@ -263,7 +277,7 @@ def _failure(message: OutboxMessage, error: Exception, now: datetime) -> tuple[O
                   message.id, message.channel, attempts, text)
         return Outcome.FAILED, {
             "status": OutboxStatus.FAILED, "attempts": attempts, "last_error": text,
-            "claimed_at": None,
+            "claimed_at": None, "sealed_body": None,
         }
     delay = retry_delay(attempts)
     log.warning("outbox %s: %s attempt %d failed (%s); next try in %s",
