@@ -8,7 +8,6 @@ from flask import abort, current_app, flash, g, redirect, request, send_file, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
@@ -30,11 +29,11 @@ from cases.views import filing_key, load_case, render_case
 from portal.db import db
 from portal.errors import DomainError
 from portal.extensions import limiter
-from portal.forms import add_form_error
+from portal.forms import PortalForm, add_form_error
 from portal.permissions import can_see_internal, in_scope
 
 
-class AddInformationForm(FlaskForm):
+class AddInformationForm(PortalForm):
     """The client's note; the files come from ``request.files`` (checked by the service)."""
 
     note = TextAreaField(

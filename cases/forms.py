@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -24,16 +23,10 @@ from wtforms.validators import (
 )
 
 from cases.models import CASE_TYPE_LABELS, PRIORITY_LABELS, CaseType, Priority
+from portal.forms import PortalForm, coerce_id
 
 
-def int_or_none(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-class CaseForm(FlaskForm):
+class CaseForm(PortalForm):
     """The filing form; field names are a fixed point (type, category, title, ...)."""
 
     type = SelectField(
@@ -43,7 +36,7 @@ class CaseForm(FlaskForm):
     )
     category = SelectField(
         _l("Category"),
-        coerce=int_or_none,
+        coerce=coerce_id,
         validators=[InputRequired(message=_l("Choose a category."))],
     )
     title = StringField(
@@ -62,7 +55,7 @@ class CaseForm(FlaskForm):
     )
     district = SelectField(
         _l("District"),
-        coerce=int_or_none,
+        coerce=coerce_id,
         validators=[InputRequired(message=_l("Choose the district where it happens."))],
     )
     anonymous = BooleanField(
@@ -77,7 +70,7 @@ class CaseForm(FlaskForm):
             raise ValidationError(_l("Only tip-offs can be filed anonymously."))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """Every action form on the case page posts these fields (each uses what it needs)."""
 
     note = TextAreaField(
@@ -87,9 +80,9 @@ class ActionForm(FlaskForm):
             Length(max=5000, message=_l("The text may have at most 5000 characters.")),
         ],
     )
-    department = SelectField(_l("Department"), coerce=int_or_none, validators=[Optional()])
+    department = SelectField(_l("Department"), coerce=coerce_id, validators=[Optional()])
     assisting = SelectMultipleField(
-        _l("Assisting departments"), coerce=int, validators=[Optional()]
+        _l("Assisting departments"), coerce=coerce_id, validators=[Optional()]
     )
     days = IntegerField(
         _l("Working days"),
@@ -104,14 +97,14 @@ class ActionForm(FlaskForm):
         + [SelectChoice(t.value, CASE_TYPE_LABELS[t]) for t in CaseType],
         validators=[Optional()],
     )
-    category = SelectField(_l("Category"), coerce=int_or_none, validators=[Optional()])
+    category = SelectField(_l("Category"), coerce=coerce_id, validators=[Optional()])
     priority = SelectField(
         _l("Priority"),
         choices=[SelectChoice("", "—")]
         + [SelectChoice(p.value, PRIORITY_LABELS[p]) for p in Priority],
         validators=[Optional()],
     )
-    template = SelectField(_l("Reply template"), coerce=int_or_none, validators=[Optional()])
+    template = SelectField(_l("Reply template"), coerce=coerce_id, validators=[Optional()])
     target = StringField(
         _l("Tracking number of the other case"), validators=[Optional(), Length(max=20)]
     )
@@ -122,24 +115,24 @@ class ActionForm(FlaskForm):
     )
 
 
-class BulkDispatchForm(FlaskForm):
+class BulkDispatchForm(PortalForm):
     cases = SelectMultipleField(
-        _l("Cases"), coerce=int, validate_choice=False, validators=[Optional()]
+        _l("Cases"), coerce=coerce_id, validate_choice=False, validators=[Optional()]
     )
     department = SelectField(
         _l("Dispatch the selected cases to"),
-        coerce=int_or_none,
+        coerce=coerce_id,
         validators=[InputRequired(message=_l("Choose the department to dispatch to."))],
     )
 
 
-class BulkReplyForm(FlaskForm):
+class BulkReplyForm(PortalForm):
     cases = SelectMultipleField(
-        _l("Cases"), coerce=int, validate_choice=False, validators=[Optional()]
+        _l("Cases"), coerce=coerce_id, validate_choice=False, validators=[Optional()]
     )
     template = SelectField(
         _l("Answer the selected cases with"),
-        coerce=int_or_none,
+        coerce=coerce_id,
         validators=[InputRequired(message=_l("Choose a reply template."))],
     )
 

@@ -12,7 +12,7 @@ from wtforms.validators import Email, Length, Optional
 
 from cases import bp
 from cases.duplicates import similar_open_cases
-from cases.forms import CaseForm, int_or_none, priority_choices
+from cases.forms import CaseForm, priority_choices
 from cases.models import CHANNEL_LABELS, CaseType, Channel, Priority
 from cases.services import CaseRequest, file_case
 from cases.views import category_choices, district_choices
@@ -20,7 +20,8 @@ from citizens.models import CLIENT_KIND_LABELS, Client, ClientKind
 from citizens.services import create_client, find_clients
 from portal.db import db
 from portal.errors import DomainError
-from portal.forms import add_form_error
+from portal.forms import add_form_error, int_or_none
+from portal.params import arg_int, arg_text
 from portal.permissions import INTAKE_ROLES
 
 STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.LETTER, Channel.EMAIL)
@@ -65,11 +66,11 @@ def intake():
     form.category.choices = category_choices(_("Choose a category"))
     form.district.choices = district_choices(_("Choose a district"))
     form.priority.choices = priority_choices()
-    chosen_id = request.args.get("client", type=int) or form.client_id.data
+    chosen_id = arg_int("client") or form.client_id.data
     client = db.session.get(Client, chosen_id) if chosen_id else None
     if client is not None:
         form.client_id.data = client.id
-    query = request.args.get("q", "").strip()
+    query = arg_text("q").strip()
     matches = find_clients(query) if query and client is None else []
     similar = []
     if form.validate_on_submit():

@@ -6,13 +6,11 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from cases import bp
-from cases.forms import int_or_none
 from cases.models import ReplyTemplate
 from cases.reply_templates import (
     can_edit_template,
@@ -24,14 +22,14 @@ from cases.reply_templates import (
 from cases.services import active_departments
 from portal.db import db, get_or_404
 from portal.errors import DomainError
-from portal.forms import add_form_error
+from portal.forms import PortalForm, add_form_error, coerce_id
 from portal.models import Department, Role
 
 
-class ReplyTemplateForm(FlaskForm):
+class ReplyTemplateForm(PortalForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=100)])
     body = TextAreaField(_l("Reply text"), validators=[DataRequired(), Length(max=5000)])
-    department = SelectField(_l("Department"), coerce=int_or_none, validators=[Optional()])
+    department = SelectField(_l("Department"), coerce=coerce_id, validators=[Optional()])
     is_active = BooleanField(_l("Active"), default=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from datetime import datetime
 
 from flask_babel import format_datetime
@@ -10,17 +9,20 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from cases.models import Case, ReplyTemplate
+from portal import placeholders
 from portal.db import db
 from portal.errors import DomainError
 from portal.models import Department, Role, User
 
 PLACEHOLDERS = ("client_name", "number", "title", "deadline")
+# The longest public reply (the case page's text field allows as much).
+MAX_REPLY_LENGTH = 5000
 MANAGERS = frozenset({Role.DEPARTMENT_HEAD, Role.SUPERVISOR, Role.ADMIN})
 
 
 def placeholder_list() -> str:
     """``{client_name}, {number}, ...`` for hints and messages."""
-    return ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+    return placeholders.listing(PLACEHOLDERS)
 
 
 def can_manage_templates(user: User) -> bool:
@@ -50,23 +52,8 @@ def templates_for(user: User, include_inactive: bool = False) -> list[ReplyTempl
 
 
 def check_placeholders(body: str) -> None:
-    """Refuse unknown ``{names}`` and broken braces, so rendering never fails later."""
-    try:
-        names = [name for _text, name, _spec, _conv in string.Formatter().parse(body) if name]
-    except ValueError as error:
-        raise DomainError(
-            _("Braces must come in pairs, like {number}."), field="body"
-        ) from error
-    unknown = sorted(set(names) - set(PLACEHOLDERS))
-    if unknown:
-        raise DomainError(
-            _(
-                "Unknown placeholder: %(names)s. Use %(allowed)s.",
-                names=", ".join(unknown),
-                allowed=placeholder_list(),
-            ),
-            field="body",
-        )
+    """Refuse unknown or decorated ``{names}`` and stray braces, so use never fails later."""
+    placeholders.check(body, PLACEHOLDERS)
 
 
 def save_reply_template(
@@ -96,7 +83,11 @@ def save_reply_template(
 
 
 def render_reply(template: ReplyTemplate, case: Case, now: datetime | None = None) -> str:
-    """The template's text for ``case``; an anonymous reporter is not named."""
+    """The template's text for ``case``; an anonymous reporter is not named.
+
+    Raises DomainError (field ``template``) when a stored template is malformed or the
+    filled-in text would exceed MAX_REPLY_LENGTH: refused, never cut short.
+    """
     name = _("Sir or Madam") if case.anonymous else case.client.name
     deadline = case.reply_due_at or case.due_at
     values = {
@@ -105,4 +96,27 @@ def render_reply(template: ReplyTemplate, case: Case, now: datetime | None = Non
         "title": case.title,
         "deadline": format_datetime(deadline, "short") if deadline else "",
     }
-    return template.body.format_map(values)
+    try:
+        text = placeholders.fill(template.body, values)
+    except DomainError as error:  # saved before placeholders were checked this strictly
+        raise DomainError(
+            _(
+                "The reply template “%(title)s” cannot be used: %(reason)s",
+                title=template.title,
+                reason=error.message,
+            ),
+            field="template",
+        ) from error
+    if len(text) > MAX_REPLY_LENGTH:
+        raise DomainError(
+            _(
+                "Filled in for case %(number)s, the reply template “%(title)s” has "
+                "%(n)d characters; a reply may have at most %(max)d.",
+                number=case.number,
+                title=template.title,
+                n=len(text),
+                max=MAX_REPLY_LENGTH,
+            ),
+            field="template",
+        )
+    return text

@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from cases import bp
 from cases.tracking import find_tracked_case, public_replies
 from portal.extensions import limiter
+from portal.forms import PortalForm
 
 
-class TrackForm(FlaskForm):
+class TrackForm(PortalForm):
     number = StringField(
         _l("Tracking number"),
         validators=[DataRequired(message=_l("Enter the tracking number.")), Length(max=20)],

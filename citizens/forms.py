@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -23,6 +22,7 @@ from citizens.services import (
     MAX_TAGS,
     parse_tags,
 )
+from portal.forms import PortalForm, coerce_id
 
 REVEAL_FIELD_LABELS = {
     "phone": _l("Phone"),
@@ -32,14 +32,7 @@ REVEAL_FIELD_LABELS = {
 }
 
 
-def int_or_none(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-class RevealForm(FlaskForm):
+class RevealForm(PortalForm):
     """Show one full value; the reason goes to the client's access log."""
 
     field = SelectField(
@@ -59,7 +52,7 @@ class RevealForm(FlaskForm):
     )
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PortalForm):
     """A contact recorded by hand."""
 
     channel = SelectField(
@@ -85,10 +78,10 @@ class ContactForm(FlaskForm):
     )
 
 
-class ClassificationForm(FlaskForm):
+class ClassificationForm(PortalForm):
     """District, address, enterprise fields, vulnerable-group flags and free tags."""
 
-    district = SelectField(_l("District"), coerce=int_or_none, validators=[Optional()])
+    district = SelectField(_l("District"), coerce=coerce_id, validators=[Optional()])
     address = StringField(
         _l("Address"),
         validators=[

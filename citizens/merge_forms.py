@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-
-def int_or_none(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+from portal.forms import PortalForm, int_or_none
 
 
-class MergeForm(FlaskForm):
+class MergeForm(PortalForm):
     """Which record goes into this one, and why (the reason stays in the history)."""
 
     other = HiddenField(

@@ -21,16 +21,13 @@ from citizens.merge import (
     merge_problem,
     reason_label,
 )
-from citizens.merge_forms import MergeForm, int_or_none
+from citizens.merge_forms import MergeForm
 from citizens.models import Client
 from portal.db import db, get_or_404
 from portal.errors import DomainError
 from portal.forms import add_form_error
+from portal.params import arg_int, page_arg
 from portal.permissions import INTAKE_ROLES, role_required
-
-
-def page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 def render(template: str, status: int = 200, **context):
@@ -54,7 +51,7 @@ def merge(client_id: int):
     form = MergeForm()
     submitted = form.is_submitted()
     raw = "" if submitted else request.args.get("other", "").strip()
-    other_id = form.other.data if submitted else int_or_none(raw)
+    other_id = form.other.data if submitted else arg_int("other")
     other = db.session.get(Client, other_id) if other_id else None
 
     if submitted:

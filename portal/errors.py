@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from portal.db import db
 
@@ -33,6 +34,13 @@ def wants_json() -> bool:
     )
 
 
+def concurrent_change_message() -> str:
+    return _(
+        "Someone else changed this at the same moment, so nothing was saved. "
+        "Reload the page to see what it is now, then try again if it still applies."
+    )
+
+
 def error_messages() -> dict[int, tuple[str, str]]:
     return {
         400: (_("Bad request"), _("The request could not be understood. Check what you sent.")),
@@ -46,14 +54,25 @@ def error_messages() -> dict[int, tuple[str, str]]:
     }
 
 
-def render_error(code: int, description: str | None = None):
+def render_error(code: int, description: str | None = None, unsaved: str | None = None):
+    """The error page (or JSON); ``unsaved`` hands back text the user typed, to copy."""
     messages = error_messages()
     title, text = messages.get(code, (str(code), ""))
     if description:
         text = description
     if wants_json():
         return jsonify({"error": {"code": code, "title": title, "description": text}}), code
-    return render_template("errors/error.html", code=code, title=title, text=text), code
+    return render_template(
+        "errors/error.html", code=code, title=title, text=text, unsaved=unsaved
+    ), code
+
+
+def readable_size(size: int) -> str:
+    """``64 MB``, ``10 KB`` or ``900 B`` (binary units, rounded down)."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size // factor} {unit}"
+    return f"{size} B"
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -63,19 +82,28 @@ def register_error_handlers(app: Flask) -> None:
             400, _("The form has expired or was not sent from this site. Please try again.")
         )
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        # The body was refused unread; the page's own forms (CSRF token, language switch)
+        # would try to read it again and turn this 413 into a 500, so they see none.
+        request.form = ImmutableMultiDict()
+        request.files = ImmutableMultiDict()
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        return render_error(
+            413,
+            _(
+                "What you sent is larger than the portal accepts (at most %(size)s).",
+                size=readable_size(limit),
+            ),
+        )
+
     @app.errorhandler(StaleDataError)
     def concurrent_change(error: StaleDataError):
         # Someone else changed the same record between our read and our write (a second
         # click, a colleague at the same instant): theirs stands, ours is undone whole.
         db.session.rollback()
         log.info("concurrent change refused on %s %s", request.method, request.path)
-        return render_error(
-            409,
-            _(
-                "Someone else changed this at the same moment, so nothing was saved. "
-                "Reload the page to see what it is now, then try again if it still applies."
-            ),
-        )
+        return render_error(409, concurrent_change_message())
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

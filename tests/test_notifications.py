@@ -368,10 +368,17 @@ def test_admin_template_is_used_and_a_broken_one_falls_back(database, world):
     add_template(database, "accept", MessageChannel.EMAIL, "zh_CN",
                  subject="受理通知 {number}", body="{client_name}：已受理。{unknown}")
     add_template(database, "accept", MessageChannel.SMS, "zh_CN", body="已受理 {number")
+    add_template(database, "close", MessageChannel.EMAIL, "zh_CN",
+                 subject="办结通知 {number}", body="{client_name}：已办结。{{说明}}")
     email, sms = outbox(database, notify(database, case.id, "accept"))
-    assert email.subject == f"受理通知 {case.number}"
-    assert email.body == f"{user.display_name}：已受理。{{unknown}}"  # left visible
-    assert sms.body.startswith("【民众服务平台】您的诉求")  # the built-in text instead
+    # A name the portal does not fill, or a stray brace (rows the save check would have
+    # refused): the built-in text instead, never a half-filled one.
+    assert email.subject == f"您的诉求 {case.number} 已受理"
+    assert sms.body.startswith("【民众服务平台】您的诉求")
+    [closed] = [m for m in outbox(database, notify(database, case.id, "close"))
+                if m.channel == MessageChannel.EMAIL]
+    assert closed.subject == f"办结通知 {case.number}"
+    assert closed.body == f"{user.display_name}：已办结。{{说明}}"  # {{ }} write a brace
 
 
 # --- delivery -------------------------------------------------------------------------

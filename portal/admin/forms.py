@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,18 +22,11 @@ from wtforms.validators import (
 )
 
 from cases.models import TIME_UNIT_LABELS, TimeUnit
+from portal.forms import PortalForm, coerce_id
 
 CODE_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
 MAX_POSITION = 9999
 MAX_DEADLINE = 365
-
-
-def int_or_none(value: object) -> int | None:
-    """Coerce a select's value; the empty placeholder becomes None."""
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 def strip(value: str | None) -> str | None:
@@ -119,28 +111,28 @@ def unit_field(label: str) -> SelectField:
 
 def optional_select(label: str) -> SelectField:
     """A select whose empty first option means "none" (choices are set by the view)."""
-    return SelectField(label, coerce=int_or_none, validators=[Optional()])
+    return SelectField(label, coerce=coerce_id, validators=[Optional()])
 
 
 def required_select(label: str, message: str) -> SelectField:
-    return SelectField(label, coerce=int_or_none, validators=[InputRequired(message=message)])
+    return SelectField(label, coerce=coerce_id, validators=[InputRequired(message=message)])
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(PortalForm):
     code = code_field()
     name_zh = name_zh_field()
     name_en = name_en_field()
     is_active = BooleanField(_l("Active (cases can be dispatched to it)"), default=True)
 
 
-class DistrictForm(FlaskForm):
+class DistrictForm(PortalForm):
     code = code_field()
     name_zh = name_zh_field()
     name_en = name_en_field()
     position = position_field()
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(PortalForm):
     parent_id = optional_select(_l("Parent category"))
     code = code_field()
     name_zh = name_zh_field()
@@ -154,7 +146,7 @@ class CategoryForm(FlaskForm):
     reply_unit = unit_field(_l("Unit of the time to reply"))
 
 
-class RoutingRuleForm(FlaskForm):
+class RoutingRuleForm(PortalForm):
     category_id = required_select(_l("Category"), _l("Choose a category."))
     district_id = optional_select(_l("District"))
     department_id = required_select(_l("Department"), _l("Choose a department."))
@@ -165,7 +157,7 @@ class RoutingRuleForm(FlaskForm):
 DAY_KINDS = ("holiday", "workday")
 
 
-class CalendarDayForm(FlaskForm):
+class CalendarDayForm(PortalForm):
     day = DateField(
         _l("Date"),
         format="%Y-%m-%d",
@@ -190,7 +182,7 @@ class CalendarDayForm(FlaskForm):
     )
 
 
-class CalendarYearForm(FlaskForm):
+class CalendarYearForm(PortalForm):
     """The buttons of the calendar page: import a year, mark it published."""
 
     year = IntegerField(

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from citizens.identifiers import is_valid_credit_code, normalise_id
 from citizens.models import ClientKind
+from portal.forms import PortalForm, coerce_id
 from portal.models import ROLE_LABELS, Role
 from portal.validators import Phone, Username
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(PortalForm):
     kind = RadioField(
         _l("I am registering as"),
         choices=[
@@ -80,7 +80,7 @@ class RegisterForm(FlaskForm):
         return ok
 
 
-class StaffUserForm(FlaskForm):
+class StaffUserForm(PortalForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Username()])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(
@@ -88,7 +88,7 @@ class StaffUserForm(FlaskForm):
         choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role if r.is_staff],
         validators=[DataRequired()],
     )
-    department = SelectField(_l("Department"), coerce=int, validators=[Optional()])
+    department = SelectField(_l("Department"), coerce=coerce_id, validators=[Optional()])
     email = StringField(
         _l("E-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
     )

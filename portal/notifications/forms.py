@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.forms import PortalForm
 
-class MessageTemplateForm(FlaskForm):
+
+class MessageTemplateForm(PortalForm):
     subject = StringField(_l("Subject"), validators=[Optional(), Length(max=200)])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=4000)])

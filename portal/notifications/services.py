@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from werkzeug.routing import BuildError
 
+from portal import placeholders
 from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.models import Role, User
@@ -41,7 +42,6 @@ from portal.notifications.texts import (
     channels_for,
     default_text,
     normalise_locale,
-    placeholder_problems,
     render,
 )
 
@@ -375,20 +375,7 @@ def message_template(event: str, channel: MessageChannel, locale: str) -> Messag
 
 def check_template_text(text: str, field: str) -> None:
     """Refuse placeholders the portal does not fill (``DomainError`` on ``field``)."""
-    problems = placeholder_problems(text)
-    if problems == ["{"]:
-        raise DomainError(
-            _("A { or } has no partner. Write {{ or }} to show a brace itself."), field=field
-        )
-    if problems:
-        raise DomainError(
-            _(
-                "Unknown placeholder %(names)s. Use only: %(allowed)s.",
-                names=", ".join(problems),
-                allowed=", ".join("{" + name + "}" for name in PLACEHOLDERS),
-            ),
-            field=field,
-        )
+    placeholders.check(text, PLACEHOLDERS, field)
 
 
 def save_message_template(

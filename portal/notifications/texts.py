@@ -8,12 +8,13 @@ An admin may override any (event, channel, language) with a ``MessageTemplate`` 
 from __future__ import annotations
 
 import logging
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from portal import placeholders
+from portal.errors import DomainError
 from portal.notifications.models import MessageChannel
 
 log = logging.getLogger(__name__)
@@ -226,47 +227,20 @@ def default_text(event: str, channel: MessageChannel, locale: str) -> Text:
 # --- placeholders -----------------------------------------------------------------
 
 
-class _Values(dict):
-    """Placeholder values; an unknown ``{name}`` stays visible instead of failing."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def fill(template: str, values: Mapping[str, str]) -> str:
-    """``template`` with its placeholders filled (``str.format_map``).
+    """``template`` with its placeholders filled (see ``portal.placeholders``).
 
-    Unknown names stay as written. Raises ``ValueError`` (or ``AttributeError``,
-    ``IndexError``) for text that is not a format string at all, e.g. a lone ``{``.
+    Raises DomainError for text that is not a plain template (an unknown name, a stray
+    brace, a format specification).
     """
-    return template.format_map(_Values(values))
+    # Every known name may appear in every message: one the event does not know is empty.
+    return placeholders.fill(template, {**dict.fromkeys(PLACEHOLDERS, ""), **values})
 
 
 def render(template: Text, values: Mapping[str, str], fallback: Text) -> Text:
     """Fill ``template``; if an admin's text cannot be filled, fill ``fallback`` instead."""
     try:
         return Text(fill(template.subject, values), fill(template.body, values))
-    except (ValueError, AttributeError, IndexError, KeyError, TypeError) as error:
+    except DomainError as error:
         log.warning("message template cannot be filled (%s); using the built-in text", error)
         return Text(fill(fallback.subject, values), fill(fallback.body, values))
-
-
-def placeholder_problems(text: str) -> list[str]:
-    """What is wrong with the placeholders of ``text``: unknown names, bad braces.
-
-    Each problem is a name as written (``{nmuber}``) or the marker ``"{"`` for
-    unbalanced braces. An empty list means the text is fine.
-    """
-    try:
-        parsed = list(string.Formatter().parse(text))
-    except ValueError:
-        return ["{"]
-    problems = []
-    for _literal, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if name not in PLACEHOLDERS or spec or conversion:
-            written = "{" + name + (f"!{conversion}" if conversion else "")
-            written += (f":{spec}" if spec else "") + "}"
-            problems.append(written)
-    return problems

@@ -38,12 +38,8 @@ from portal.notifications.texts import (
     channels_for,
     default_text,
 )
+from portal.params import page_arg
 from portal.permissions import role_required
-
-
-def page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
 
 # --- the inbox ----------------------------------------------------------------------
 
@@ -86,10 +82,11 @@ def inbox():
 @bp.route("/inbox/<int:message_id>/read", methods=["POST"])
 @login_required
 def read(message_id: int):
+    page = page_arg(values=request.form) if request.form.get("page") else None
     if not mark_read(current_user, message_id):
         abort(404)  # someone else's message is not there for you
     db.session.commit()
-    return redirect(url_for("notifications.inbox", page=request.form.get("page", type=int)))
+    return redirect(url_for("notifications.inbox", page=page))
 
 
 @bp.route("/inbox/read-all", methods=["POST"])
