@@ -6,16 +6,20 @@ import re
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 
-from cases.models import Case, CaseLink, CaseStatus
+from cases.models import Case, CaseLink, CaseStatus, CaseType
 from portal.db import db, utcnow
+from portal.models import User
 
 # Letters, digits and CJK characters; punctuation and spaces don't make titles alike.
 _WORD_CHARS = re.compile(r"[\w\u4e00-\u9fff]+")
 SIMILARITY_THRESHOLD = 0.3
 LOOKBACK_DAYS = 180
 MAX_CANDIDATES = 300
+# Of other clients' cases, a client filing is reminded only of these: matters about a
+# public place (night-time noise, a broken road) whose titles say nothing of a person.
+PUBLIC_MATTER_TYPES = (CaseType.COMPLAINT, CaseType.SUGGESTION)
 
 
 def bigrams(text: str) -> set[str]:
@@ -39,14 +43,32 @@ def title_similarity(a: str, b: str) -> float:
     return _jaccard(bigrams(a), bigrams(b))
 
 
+def shown_to_client(user: User) -> ColumnElement[bool]:
+    """Which look-alike cases a client filing a request may be shown.
+
+    Their own cases, and other clients' complaints and suggestions (``PUBLIC_MATTER_TYPES``)
+    that are not anonymous. Never another client's tip-off: its title names a suspect and
+    would tell that someone reported them (and whom, to a neighbour). Nor enquiries,
+    requests for help or praise: their titles are about a person's own circumstances.
+    """
+    return or_(
+        Case.client_id == user.client_id,
+        and_(Case.type.in_(PUBLIC_MATTER_TYPES), Case.anonymous.is_(False)),
+    )
+
+
 def similar_open_cases(
     category_id: int,
     district_id: int,
     title: str,
     exclude_id: int | None = None,
     limit: int = 5,
+    shown: ColumnElement[bool] | None = None,
 ) -> list[tuple[Case, float]]:
     """Open cases of the same category and district whose titles look alike, best first.
+
+    ``shown`` narrows the candidates to what the viewer may be told of (see
+    ``shown_to_client``); staff who merge and link see every case.
 
     The candidates come from an indexed query that reads only ids and titles (recent open
     cases of the category and district); the titles are compared in Python, and only the
@@ -66,6 +88,8 @@ def similar_open_cases(
     )
     if exclude_id is not None:
         stmt = stmt.where(Case.id != exclude_id)
+    if shown is not None:
+        stmt = stmt.where(shown)
     wanted = bigrams(title)
     scored = []
     for case_id, other_title in db.session.execute(stmt):

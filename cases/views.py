@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from cases import bp
@@ -25,6 +26,7 @@ from cases.duplicates import (
     case_by_number_or_none,
     merged_duplicates,
     related_cases,
+    shown_to_client,
     similar_open_cases,
 )
 from cases.forms import ActionForm, BulkDispatchForm, BulkReplyForm, CaseForm
@@ -58,11 +60,12 @@ from cases.services import (
 )
 from cases.workflow import RECORDS, TRANSITIONS
 from portal.db import db, utcnow
-from portal.errors import DomainError
+from portal.errors import DomainError, concurrent_change_message, render_error
 from portal.extensions import limiter
 from portal.forms import add_form_error
 from portal.models import Department
 from portal.navigation import home_for
+from portal.params import arg_int, arg_text, page_arg
 from portal.permissions import (
     INTAKE_ROLES,
     can_file_case,
@@ -93,10 +96,6 @@ def department_choices(placeholder: str | None = None) -> list[SelectChoice]:
     return head + [SelectChoice(d.id, d.name) for d in active_departments()]
 
 
-def page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
 def load_case(number: str):
     """The case, if the signed-in user may see it; 404 otherwise (existence is private)."""
     case = case_by_number(number)
@@ -119,7 +118,12 @@ def new_request():
     similar = []
     valid = form.validate_on_submit()
     if valid and request.form.get("confirm_new") != "1":
-        similar = similar_open_cases(form.category.data, form.district.data, form.title.data)
+        similar = similar_open_cases(
+            form.category.data,
+            form.district.data,
+            form.title.data,
+            shown=shown_to_client(current_user),
+        )
     if valid and not similar:
         data = CaseRequest(
             type=CaseType(form.type.data),
@@ -156,7 +160,7 @@ def my_requests():
         abort(403)
     status_arg = request.args.get("status") or None
     status = CaseStatus(status_arg) if status_arg in CaseStatus._value2member_map_ else None
-    q = " ".join((request.args.get("q") or "").split())[:100]
+    q = " ".join(arg_text("q").split())[:100]
     stmt = client_cases_query(current_user.client_id, status)
     if q:  # the client's own cases whose number or title contains the text
         stmt = stmt.where(
@@ -177,8 +181,8 @@ def queue_filter_from_args() -> QueueFilter:
     priority = args.get("priority")
     case_type = args.get("type")
     return QueueFilter(
-        category_id=args.get("category", type=int),
-        district_id=args.get("district", type=int),
+        category_id=arg_int("category"),
+        district_id=arg_int("district"),
         priority=Priority(priority) if priority in Priority._value2member_map_ else None,
         type=CaseType(case_type) if case_type in CaseType._value2member_map_ else None,
         sort=args.get("sort") if args.get("sort") in SORT_LABELS else None,
@@ -382,7 +386,11 @@ def act(number: str, action: str):
     note = form.note.data
     template = usable_template(form.template.data)
     if action in ("reply", "answer") and not (note or "").strip() and template is not None:
-        note = render_reply(template, case)
+        try:
+            note = render_reply(template, case)
+        except DomainError as error:  # a broken stored template, or too long filled in
+            add_form_error(form, error)
+            return render_case(case, form, action, 422)
     data = ActionInput(
         note=note,
         department=db.session.get(Department, form.department.data)
@@ -401,11 +409,18 @@ def act(number: str, action: str):
         return render_case(case, form, action, 422)
     try:
         perform(case, action, current_user, data)
+        db.session.commit()
     except TransitionRefused as error:
         db.session.rollback()
         add_form_error(form, error)
         return render_case(load_case(number), form, action, 409)
-    db.session.commit()
+    except StaleDataError:  # a colleague's step won the race; keep what this one typed
+        db.session.rollback()
+        form.form_errors.append(concurrent_change_message())
+        case = case_by_number(number)
+        if case is None or not can_view_case(current_user, case):  # e.g. returned meanwhile
+            return render_error(409, concurrent_change_message(), unsaved=form.note.data)
+        return render_case(case, form, action, 409)
     flash(_("Done: %(status)s.", status=case.status.label), "success")
     if not can_view_case(current_user, case):  # e.g. returned: no longer this department's
         return redirect(home_for(current_user))

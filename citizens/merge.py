@@ -597,6 +597,9 @@ def merge_clients(survivor: Client, merged: Client, actor: User, reason: str) ->
     if "email" in filled:
         survivor.email_verified_at = merged.email_verified_at
     survivor.case_count = Client.case_count + merged_case_count
+    # The requests moved with their cases: the merged record keeps none, so its page
+    # never counts a request (an anonymous tip-off among them) that is no longer there.
+    merged.case_count = 0
 
     merge = ClientMerge(
         survivor_id=survivor.id,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.sql.elements import False_
 
 from cases.models import Attachment, Case, CaseAssist, CaseReply
 from citizens.identifiers import is_valid_credit_code, is_valid_resident_id, normalise_id
@@ -26,7 +28,7 @@ from citizens.models import (
 )
 from portal.db import db
 from portal.models import DEPARTMENT_ROLES, Role, User
-from portal.permissions import CITYWIDE_ROLES
+from portal.permissions import CITYWIDE_ROLES, reporter_hidden_clause
 from portal.validators import PHONE_RE, normalise_phone
 
 # "Any vulnerable group" in the list's flag filter (besides each single group).
@@ -35,7 +37,6 @@ ANY_FLAG = "any"
 SORTS = {
     "name": (Client.name, Client.id),
     "newest": (Client.id.desc(),),
-    "cases": (Client.case_count.desc(), Client.id.desc()),
 }
 SORT_LABELS = {
     "name": _l("Name"),
@@ -106,12 +107,61 @@ class ClientFilter:
         return self == ClientFilter(sort=self.sort)
 
 
-def engagement_clause(engagement: Engagement) -> ColumnElement[bool]:
+def known_case_count(user: User) -> ColumnElement[int]:
+    """A client's requests as ``user`` may know of them, as SQL (for sorting and filtering).
+
+    ``case_count`` counts every request, anonymous tip-offs too; for whoever may not know
+    their reporter those are subtracted (a correlated count on ``ix_cases_client_id_*``),
+    so no figure, rank or engagement level betrays that a client filed one.
+    """
+    hidden = reporter_hidden_clause(user)
+    if isinstance(hidden, False_):
+        return Client.case_count
+    hidden_count = (
+        select(func.count())
+        .select_from(Case)
+        .where(Case.client_id == Client.id, hidden)
+        .correlate(Client)
+        .scalar_subquery()
+    )
+    return Client.case_count - hidden_count
+
+
+def known_case_counts(user: User, clients: Sequence[Client]) -> dict[int, int]:
+    """Each client's requests as ``user`` may know of them (see ``known_case_count``).
+
+    One grouped query per thousand clients, none for who may see every reporter.
+    """
+    hidden_clause = reporter_hidden_clause(user)
+    ids = [c.id for c in clients]
+    hidden: dict[int, int] = {}
+    if isinstance(hidden_clause, False_):
+        ids = []
+    for start in range(0, len(ids), 1000):  # an export: bounded IN lists
+        stmt = (
+            select(Case.client_id, func.count())
+            .where(Case.client_id.in_(ids[start : start + 1000]), hidden_clause)
+            .group_by(Case.client_id)
+        )
+        hidden.update({client_id: n for client_id, n in db.session.execute(stmt)})
+    return {c.id: max(c.case_count - hidden.get(c.id, 0), 0) for c in clients}
+
+
+def hidden_case_numbers(user: User, numbers: Sequence[str]) -> set[str]:
+    """Of these case numbers, those whose reporter ``user`` may not know (merge history)."""
+    if not numbers or isinstance(reporter_hidden_clause(user), False_):
+        return set()
+    stmt = select(Case.number).where(Case.number.in_(list(numbers)), reporter_hidden_clause(user))
+    return set(db.session.scalars(stmt))
+
+
+def engagement_clause(engagement: Engagement, count: ColumnElement[int]) -> ColumnElement[bool]:
+    """Clients of one engagement level, by ``count`` (their requests as the viewer knows)."""
     if engagement == Engagement.FREQUENT:
-        return Client.case_count >= FREQUENT_FROM
+        return count >= FREQUENT_FROM
     if engagement == Engagement.REPEAT:
-        return and_(Client.case_count >= REPEAT_FROM, Client.case_count < FREQUENT_FROM)
-    return Client.case_count < REPEAT_FROM
+        return and_(count >= REPEAT_FROM, count < FREQUENT_FROM)
+    return count < REPEAT_FROM
 
 
 def search_clause(query: str) -> ColumnElement[bool]:
@@ -182,7 +232,7 @@ def client_list_query(user: User, filters: ClientFilter, *, for_count: bool = Fa
         )
         stmt = stmt.where(Client.id.in_(flagged))
     if filters.engagement:
-        stmt = stmt.where(engagement_clause(filters.engagement))
+        stmt = stmt.where(engagement_clause(filters.engagement, known_case_count(user)))
     if filters.tag:
         tagged = select(ClientTag.client_id).where(ClientTag.tag == filters.tag)
         stmt = stmt.where(Client.id.in_(tagged))
@@ -193,6 +243,8 @@ def client_list_query(user: User, filters: ClientFilter, *, for_count: bool = Fa
     stmt = stmt.options(
         joinedload(Client.district), selectinload(Client.flags), selectinload(Client.tags)
     )
+    if filters.sort == "cases":
+        return stmt.order_by(known_case_count(user).desc(), Client.id.desc())
     return stmt.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -30,6 +26,7 @@ from citizens.models import (
     Engagement,
     SizeTier,
     VulnerableGroup,
+    engagement_for,
 )
 from citizens.queries import ANY_FLAG, SORT_LABELS, ClientFilter
 from citizens.services import (
@@ -42,8 +39,10 @@ from citizens.services import (
 )
 from portal.db import db, utcnow
 from portal.errors import DomainError
+from portal.exports import csv_response
 from portal.forms import add_form_error
 from portal.models import DEPARTMENT_ROLES, Role, User
+from portal.params import arg_int, arg_text, page_arg
 from portal.permissions import INTAKE_ROLES
 from portal.privacy import mask_email, mask_id_number, mask_phone
 
@@ -63,10 +62,19 @@ def may_open_client(user: User, client: Client | None) -> bool:
 
 
 bp.add_app_template_filter(mask_email, "mask_email")
+bp.add_app_template_filter(engagement_for, "engagement")
 
 
-def page_arg(name: str = "page") -> int:
-    return max(request.args.get(name, 1, type=int) or 1, 1)
+@bp.app_template_global()
+def known_requests(client: Client) -> int:
+    """The client's requests as the signed-in user may know of them (no hidden tip-offs)."""
+    return queries.known_case_counts(current_user, [client])[client.id]
+
+
+@bp.app_template_global()
+def hidden_case_numbers(numbers: list[str]) -> set[str]:
+    """Of these case numbers, the anonymous tip-offs the signed-in user may not tie to anyone."""
+    return queries.hidden_case_numbers(current_user, numbers)
 
 
 def enum_arg(name: str, enum_cls):
@@ -86,12 +94,12 @@ def filter_from_args() -> ClientFilter:
     return ClientFilter(
         kind=enum_arg("kind", ClientKind),
         size_tier=enum_arg("size_tier", SizeTier),
-        industry=" ".join((args.get("industry") or "").split())[:100] or None,
-        district_id=args.get("district", type=int),
+        industry=" ".join(arg_text("industry").split())[:100] or None,
+        district_id=arg_int("district"),
         flag=flag if flag == ANY_FLAG or flag in VulnerableGroup._value2member_map_ else None,
         engagement=enum_arg("engagement", Engagement),
-        tag=normalise_tag(args.get("tag") or "")[:40] or None,
-        q=(args.get("q") or "").strip()[:200] or None,
+        tag=normalise_tag(arg_text("tag"))[:40] or None,
+        q=arg_text("q").strip()[:200] or None,
         include_inactive=args.get("all") == "1",
         sort=sort if sort in SORT_LABELS else "name",
     )
@@ -118,6 +126,7 @@ def index():
         sorts=SORT_LABELS,
         tags=queries.tags_in_use(),
         can_merge=current_user.role in INTAKE_ROLES,
+        requests=queries.known_case_counts(current_user, pagination.items),
     )
 
 
@@ -193,6 +202,7 @@ def render_client(
             client=client,
             cases=cases,
             counts=queries.case_counts([c.id for c in cases.items]),
+            requests_filed=queries.known_case_counts(user, [client])[client.id],
             contacts=contacts,
             accounts=queries.linked_accounts(client.id),
             survivor=db.session.get(Client, client.merged_into_id)
@@ -315,40 +325,29 @@ def export_clients():
     filters = filter_from_args()
     stmt = queries.client_list_query(current_user, filters).limit(EXPORT_LIMIT)
     rows = db.session.scalars(stmt).all()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
+    known = queries.known_case_counts(current_user, rows)  # tip-offs the user may not know
+    header = [
+        _("Client number"),
+        _("Kind"),
+        _("Name"),
+        _("Phone"),
+        _("ID number or credit code"),
+        _("District"),
+        _("Requests"),
+        _("Engagement"),
+    ]
+    cells = (
         [
-            _("Client number"),
-            _("Kind"),
-            _("Name"),
-            _("Phone"),
-            _("ID number or credit code"),
-            _("District"),
-            _("Requests"),
-            _("Engagement"),
+            client.id,
+            client.kind.label,
+            client.name,
+            mask_phone(client.phone),
+            mask_id_number(client.id_number or client.credit_code),
+            client.district.name if client.district else "",
+            known[client.id],
+            engagement_for(known[client.id]).label,
         ]
+        for client in rows
     )
-    for client in rows:
-        writer.writerow(
-            [
-                client.id,
-                client.kind.label,
-                client.name,
-                mask_phone(client.phone),
-                mask_id_number(client.id_number or client.credit_code),
-                client.district.name if client.district else "",
-                client.case_count,
-                client.engagement.label,
-            ]
-        )
     log.info("user %s exported %d clients", current_user.id, len(rows))
-    filename = f"clients-{utcnow():%Y%m%d}.csv"
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return csv_response(cells, header, f"clients-{utcnow():%Y%m%d}.csv")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import ColumnElement, and_, false
 
 from portal.extensions import login_manager
 from portal.models import DEPARTMENT_ROLES, Role, User
@@ -72,6 +73,22 @@ def can_see_reporter(user: User, case: Case) -> bool:
     if user.role.is_client:
         return user.client_id == case.client_id
     return user.role == Role.SUPERVISOR
+
+
+def reporter_hidden_clause(user: User) -> ColumnElement[bool]:
+    """SQL twin of ``can_see_reporter``'s anonymity rule: the cases whose reporter ``user``
+    may not know (anonymous tip-offs, unless a supervisor or the reporter looks).
+
+    Lists leave these out and counts subtract them, so a count never exceeds what the
+    viewer can list and nothing hints that a client filed a tip-off.
+    """
+    from cases.models import Case  # portal imports no room at module level
+
+    if user.is_authenticated and user.role == Role.SUPERVISOR:
+        return false()
+    if user.is_authenticated and user.role.is_client and user.client_id is not None:
+        return and_(Case.anonymous.is_(True), Case.client_id != user.client_id)
+    return Case.anonymous.is_(True)
 
 
 def can_see_internal(user: User) -> bool:
