@@ -142,8 +142,11 @@ def test_two_at_once_one_wins(database, world, cast, monkeypatch, race):  # noqa
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [302, 409], [r.get_data(as_text=True)[-2000:] for r in responses]
-    loser = next(r for r in responses if r.status_code == 409).get_data(as_text=True)
+    lost = next(i for i in range(2) if responses[i].status_code == 409)
+    loser = responses[lost].get_data(as_text=True)
     assert "同一时间" in loser or "at the same moment" in loser
+    if forms[lost].get("note"):  # what the loser typed is still in the form, not lost
+        assert forms[lost]["note"] in loser
 
     after = counts(database, case_id)
     # The step happened once: its event, and whatever one run of it writes (a public
