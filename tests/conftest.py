@@ -53,6 +53,16 @@ def app_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
         # written but not sent, so no test waits on a mail server.
         "NOTIFY_INLINE": False,
         "LOG_LEVEL": "WARNING",
+        # Tests do not need each commit on disk before the next step: PostgreSQL skips
+        # the wait for the WAL flush (durability, not correctness, is what it trades).
+        **(
+            {"SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_pre_ping": True,
+                "connect_args": {"options": "-c synchronous_commit=off"},
+            }}
+            if backend == "postgresql"
+            else {}
+        ),
     }
 
 
