@@ -315,6 +315,9 @@ class CaseEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who acted: "staff", "client", "system" (the sweep, rules) or "api" (another system's
+    # key); ``actor_id`` names the person or the API client's user when there is one.
+    actor_kind: Mapped[str] = mapped_column(String(20), default="staff", server_default="staff")
     action: Mapped[str] = mapped_column(String(40))
     from_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
     to_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))

@@ -168,3 +168,20 @@ class RateLimitCounter(db.Model):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds
+
+
+class ChangeRecord(db.Model):
+    """One row of the change feed: this entity changed in the transaction that wrote it.
+
+    Written in the same transaction as the change (bulk UPDATEs included), so search
+    indexes, reports and other readers can catch up from ``id`` onwards and miss nothing.
+    """
+
+    __tablename__ = "change_records"
+    __table_args__ = (Index("ix_change_records_entity_entity_id", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40))  # "case", "client", ...
+    entity_id: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(20))  # "insert", "update", "delete"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
