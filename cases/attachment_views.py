@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, g, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -15,22 +15,22 @@ from wtforms.validators import Length, Optional
 from cases import bp, log
 from cases.attachments import (
     MAX_NOTE_LENGTH,
-    AttachmentRejected,
     add_client_information,
     attachment_rules,
-    human_size,
     may_add_information,
     storage_path,
-    type_label,
 )
 from cases.models import Attachment
 from cases.services import TransitionRefused
 from cases.views import filing_key, load_case, render_case
+from cases.visibility import in_scope
 from portal.db import db
-from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import PortalForm, add_form_error
-from portal.permissions import can_see_internal, in_scope
+from portal.navigation import done
+from portal.permissions import can_see_internal
+from portal.transactions import form_errors
+from portal.uploads import UploadRejected, human_size, type_label
 
 
 class AddInformationForm(PortalForm):
@@ -99,25 +99,23 @@ def add_info(number: str):
     form = AddInformationForm()
     if not form.validate_on_submit():
         return show_add_info_errors(case, form, 422)
-    try:
+    with form_errors() as outcome:
         add_client_information(
             case, current_user, form.note.data, request.files.getlist("attachments")
         )
-    except TransitionRefused as error:
-        db.session.rollback()
+    error = outcome.error
+    if isinstance(error, TransitionRefused):
         form.form_errors.append(error.message)
         return show_add_info_errors(load_case(number), form, 409)
-    except AttachmentRejected as error:
-        db.session.rollback()
+    if isinstance(error, UploadRejected):
         form.form_errors.extend(error.messages)
         return show_add_info_errors(load_case(number), form, 422)
-    except DomainError as error:
-        db.session.rollback()
+    if error is not None:
         add_form_error(form, error)
         return show_add_info_errors(load_case(number), form, 422)
-    db.session.commit()
-    flash(_("Thank you. Your information was added to the case."), "success")
-    return redirect(url_for("cases.show", number=number))
+    return done(
+        _("Thank you. Your information was added to the case."), "cases.show", number=number
+    )
 
 
 def show_add_info_errors(case, form: AddInformationForm, status: int):

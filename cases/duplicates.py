@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from cases.models import Case, CaseLink, CaseStatus, CaseType
+from cases.visibility import visible_cases
 from portal.db import db, utcnow
 from portal.models import User
 
@@ -52,7 +53,7 @@ def shown_to_client(user: User) -> ColumnElement[bool]:
     requests for help or praise: their titles are about a person's own circumstances.
     """
     return or_(
-        Case.client_id == user.client_id,
+        visible_cases(user),  # a client's own
         and_(Case.type.in_(PUBLIC_MATTER_TYPES), Case.anonymous.is_(False)),
     )
 
@@ -112,18 +113,21 @@ def case_by_number_or_none(number: str | None) -> Case | None:
     return db.session.scalar(select(Case).where(Case.number == number.strip()))
 
 
-def related_cases(case: Case) -> list[Case]:
+def related_cases(case: Case, viewer: User) -> list[Case]:
+    """The cases linked to ``case`` that ``viewer`` sees (a link shows number and title)."""
     stmt = (
         select(Case)
         .join(CaseLink, CaseLink.related_id == Case.id)
-        .where(CaseLink.case_id == case.id)
+        .where(CaseLink.case_id == case.id, visible_cases(viewer))
         .order_by(Case.id)
     )
     return list(db.session.scalars(stmt))
 
 
-def merged_duplicates(case: Case) -> list[Case]:
-    return list(db.session.scalars(select(Case).where(Case.merged_into_id == case.id)))
+def merged_duplicates(case: Case, viewer: User) -> list[Case]:
+    """The duplicates merged into ``case`` that ``viewer`` sees."""
+    stmt = select(Case).where(Case.merged_into_id == case.id, visible_cases(viewer))
+    return list(db.session.scalars(stmt))
 
 
 def merge_message() -> str:

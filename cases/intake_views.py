@@ -11,18 +11,20 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional
 
 from cases import bp
+from cases.actors import Actor
 from cases.duplicates import similar_open_cases
+from cases.filing import file_request
 from cases.forms import CaseForm, priority_choices
 from cases.models import CHANNEL_LABELS, CaseType, Channel, Priority
-from cases.services import CaseRequest, file_case
+from cases.services import CaseRequest
 from cases.views import category_choices, district_choices
+from citizens import services as client_services  # the module: see cases.filing
 from citizens.models import CLIENT_KIND_LABELS, Client, ClientKind
-from citizens.services import create_client, find_clients
 from portal.db import db
-from portal.errors import DomainError
-from portal.forms import add_form_error, int_or_none
+from portal.forms import int_or_none
 from portal.params import arg_int, arg_text
 from portal.permissions import INTAKE_ROLES
+from portal.transactions import form_errors
 
 STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.LETTER, Channel.EMAIL)
 
@@ -52,6 +54,17 @@ class IntakeForm(CaseForm):
     )
 
 
+def new_client_details(form: IntakeForm) -> client_services.ClientDetails:
+    """The caller's details as typed, for a client record made on the spot."""
+    return client_services.ClientDetails(
+        kind=ClientKind(form.new_kind.data),
+        name=form.new_name.data,
+        phone=form.new_phone.data,
+        email=form.new_email.data,
+        identifier=form.new_id_number.data,
+    )
+
+
 def require_intake_staff() -> None:
     if not current_user.is_authenticated or current_user.role not in INTAKE_ROLES:
         abort(403)
@@ -71,7 +84,7 @@ def intake():
     if client is not None:
         form.client_id.data = client.id
     query = arg_text("q").strip()
-    matches = find_clients(query) if query and client is None else []
+    matches = client_services.find_clients(query) if query and client is None else []
     similar = []
     if form.validate_on_submit():
         if client is None and not (form.new_name.data or "").strip():
@@ -79,21 +92,8 @@ def intake():
         elif request.form.get("confirm_new") != "1":
             similar = similar_open_cases(form.category.data, form.district.data, form.title.data)
         if not form.new_name.errors and not similar:
-            try:
-                if client is None:
-                    kind = ClientKind(form.new_kind.data)
-                    ident = form.new_id_number.data
-                    client = create_client(
-                        kind=kind,
-                        name=form.new_name.data,
-                        phone=form.new_phone.data,
-                        email=form.new_email.data,
-                        id_number=ident if kind == ClientKind.CITIZEN else None,
-                        credit_code=ident if kind == ClientKind.ENTERPRISE else None,
-                    )
-                case = file_case(
-                    client,
-                    current_user,
+            with form_errors(form) as outcome:
+                filed = file_request(
                     CaseRequest(
                         type=CaseType(form.type.data),
                         category_id=form.category.data,
@@ -104,15 +104,15 @@ def intake():
                         priority=Priority(form.priority.data),
                         anonymous=form.anonymous.data,
                     ),
+                    actor=Actor.staff(current_user),
+                    client=client,
+                    new_client=None if client is not None else new_client_details(form),
                 )
-            except DomainError as error:
-                db.session.rollback()
-                add_form_error(form, error)
-            else:
-                db.session.commit()
+                case, client = filed.case, filed.client
+            if not outcome.refused:
                 flash(_("Filed as %(number)s for %(name)s.", number=case.number,
                         name=client.name), "success")
-                session["issued_code"] = [case.number, case.issued_tracking_code]
+                session["issued_code"] = [case.number, filed.tracking_code]
                 return redirect(url_for("cases.show", number=case.number))
     status = 422 if form.is_submitted() and not similar else 200
     return (

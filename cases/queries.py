@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.elements import True_
 
 from cases.models import (
     Case,
@@ -20,9 +20,10 @@ from cases.models import (
     ExtensionRequest,
     Priority,
 )
+from cases.visibility import scope_clause
 from portal.db import db
 from portal.models import User
-from portal.permissions import INTAKE_ROLES
+from portal.permissions import is_intake_staff
 
 OPEN_STATUSES = tuple(s for s in CaseStatus if s.is_open)
 AT_INTAKE = (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED)
@@ -72,10 +73,10 @@ def _list_options(stmt: Select) -> Select:
 
 
 def _scoped(stmt: Select, user: User) -> Select:
-    """Intake staff see every case; department staff their department's."""
-    if user.role in INTAKE_ROLES:
-        return stmt
-    return stmt.where(Case.department_id == user.department_id)
+    """Intake staff see every case; department staff their department's (the cases they
+    act on, ``cases.visibility.scope_clause``)."""
+    scope = scope_clause(user, "any")
+    return stmt if isinstance(scope, True_) else stmt.where(scope)
 
 
 def queue_query(
@@ -90,7 +91,7 @@ def queue_query(
             Case.department_id == user.department_id, Case.status.in_(WITH_DEPARTMENT)
         )
     elif name == "unassigned":
-        if user.role in INTAKE_ROLES:
+        if is_intake_staff(user):
             stmt = stmt.where(Case.status.in_(AT_INTAKE))
         else:
             stmt = stmt.where(
@@ -127,10 +128,6 @@ def client_cases_query(client_id: int, status: CaseStatus | None = None) -> Sele
     if status is not None:
         stmt = stmt.where(Case.status == status)
     return _list_options(stmt).order_by(Case.created_at.desc(), Case.id.desc())
-
-
-def paginate(stmt: Select, page: int, per_page: int) -> Pagination:
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
 
 
 def case_by_number(number: str) -> Case | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -21,9 +21,10 @@ from cases.reply_templates import (
 )
 from cases.services import active_departments
 from portal.db import db, get_or_404
-from portal.errors import DomainError
-from portal.forms import PortalForm, add_form_error, coerce_id
+from portal.forms import PortalForm, coerce_id
 from portal.models import Department, Role
+from portal.navigation import done
+from portal.transactions import form_errors
 
 
 class ReplyTemplateForm(PortalForm):
@@ -70,7 +71,7 @@ def edit_reply_template(template_id: int | None = None):
         department = (
             db.session.get(Department, form.department.data) if form.department.data else None
         )
-        try:
+        with form_errors(form) as outcome:
             saved = save_reply_template(
                 current_user,
                 template,
@@ -79,13 +80,10 @@ def edit_reply_template(template_id: int | None = None):
                 department=department,
                 is_active=form.is_active.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Reply template “%(title)s” saved.", title=saved.title), "success")
-            return redirect(url_for("cases.reply_templates"))
+        if not outcome.refused:
+            return done(
+                _("Reply template “%(title)s” saved.", title=saved.title), "cases.reply_templates"
+            )
     status = 422 if form.is_submitted() else 200
     return (
         render_template(

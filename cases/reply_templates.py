@@ -13,11 +13,12 @@ from portal import placeholders
 from portal.db import db
 from portal.errors import DomainError
 from portal.models import Department, Role, User
+from portal.permissions import REPLY_TEMPLATE_ROLES
 
 PLACEHOLDERS = ("client_name", "number", "title", "deadline")
 # The longest public reply (the case page's text field allows as much).
 MAX_REPLY_LENGTH = 5000
-MANAGERS = frozenset({Role.DEPARTMENT_HEAD, Role.SUPERVISOR, Role.ADMIN})
+MANAGERS = REPLY_TEMPLATE_ROLES
 
 
 def placeholder_list() -> str:

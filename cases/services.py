@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from cases import deadlines
+from cases.actors import Actor, Who, user_of
 from cases.models import (
     Case,
     CaseAssist,
@@ -38,13 +39,14 @@ from cases.models import (
     RoutingRule,
 )
 from cases.tracking import issue_tracking_code
+from cases.visibility import can_view_case, in_scope, is_assisting
 from cases.workflow import RECORDS, TRANSITIONS, Transition, transitions_from
 from citizens.models import Client, ContactChannel, ContactLog
+from portal.changes import record_change
 from portal.db import db, utcnow
 from portal.errors import DomainError
-from portal.models import Department, District, User
+from portal.models import Department, District, Role, User
 from portal.notifications.services import notify_case_event
-from portal.permissions import can_view_case, in_scope
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +157,11 @@ def route_department(category_id: int, district_id: int | None) -> Department | 
 # --- filing -----------------------------------------------------------------------
 
 
-def file_case(client: Client, filed_by: User | None, request: CaseRequest) -> Case:
-    """Record a new case; dispatch it at once when a routing rule matches."""
+def file_case(client: Client, filed_by: Who, request: CaseRequest) -> Case:
+    """Record a new case; dispatch it at once when a routing rule matches.
+
+    The filing step of ``cases.filing.file_request`` (the door every channel uses).
+    """
     category = db.session.get(Category, request.category_id)
     if category is None or not category.is_active:
         raise DomainError(_("Choose a category from the list."), field="category")
@@ -173,7 +178,7 @@ def file_case(client: Client, filed_by: User | None, request: CaseRequest) -> Ca
         category=category,
         district_id=request.district_id,
         client_id=client.id,
-        filed_by_id=filed_by.id if filed_by else None,
+        filed_by_id=Actor.of(filed_by).user_id,
         anonymous=request.anonymous and request.type == CaseType.TIPOFF,
     )
     if client.vulnerable and case.priority.rank < Priority.HIGH.rank:
@@ -186,11 +191,11 @@ def file_case(client: Client, filed_by: User | None, request: CaseRequest) -> Ca
     department = route_department(category.id, request.district_id)
     if department is not None:
         _dispatch_to(case, department, None, "route")
-    log.info("case %s filed by user %s", case.number, filed_by.id if filed_by else None)
+    log.info("case %s filed by user %s", case.number, Actor.of(filed_by).user_id)
     return case
 
 
-def record_filing_contact(client: Client, case: Case, filed_by: User | None) -> None:
+def record_filing_contact(client: Client, case: Case, filed_by: Who) -> None:
     """A filing is a contact: counted for engagement and written to the contact log."""
     db.session.execute(
         update(Client)
@@ -198,7 +203,9 @@ def record_filing_contact(client: Client, case: Case, filed_by: User | None) -> 
         .values(case_count=Client.case_count + 1)
         .execution_options(synchronize_session=False)
     )
-    staff = filed_by if filed_by is not None and filed_by.is_staff else None
+    record_change("client", client.id)  # the counter bypasses the unit of work
+    who = Actor.of(filed_by)
+    staff = who.user if who.kind == "staff" else None
     db.session.add(
         ContactLog(
             client_id=client.id,
@@ -216,16 +223,19 @@ def record_filing_contact(client: Client, case: Case, filed_by: User | None) -> 
 
 def record_event(
     case: Case,
-    actor: User | None,
+    actor: Who,
     action: str,
     from_status: CaseStatus | None,
     to_status: CaseStatus | None,
     note: str | None = None,
     is_public: bool = True,
 ) -> CaseEvent:
+    """One timeline line; ``actor`` says who acted (a User goes by their role, None = system)."""
+    who = Actor.of(actor)
     event = CaseEvent(
         case=case,
-        actor=actor,
+        actor=who.user,
+        actor_kind=who.kind,
         action=action,
         from_status=from_status,
         to_status=to_status,
@@ -268,9 +278,10 @@ def may_record(user: User, case: Case, action: str) -> bool:
             return in_scope(user, case, "intake")
         return in_scope(user, case, "department")
     if action == "note":
-        return in_scope(user, case, "any") or user.role.value == "official" or (
-            user.department_id is not None
-            and any(a.department_id == user.department_id for a in case.assists)
+        return (
+            in_scope(user, case, "any")
+            or user.role == Role.OFFICIAL
+            or is_assisting(user, case)
         )
     if action == "classify":
         return case.status in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED)
@@ -291,14 +302,17 @@ def allowed_records(case: Case, user: User) -> list[str]:
     return [action for action in RECORDS if may_record(user, case, action)]
 
 
-def _check(case: Case, action: str, actor: User, note: str | None) -> Transition:
+def _check(case: Case, action: str, actor: Who, note: str | None) -> Transition:
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise TransitionRefused(_("Unknown action."))
-    if (
-        not can_view_case(actor, case)
-        or actor.role not in transition.roles
-        or not in_scope(actor, case, transition.scope)
+    user = user_of(actor)
+    # The system (a rule, not a person) is bound by the case's state only, not by a role.
+    if not Actor.of(actor).is_system and (
+        user is None
+        or not can_view_case(user, case)
+        or user.role not in transition.roles
+        or not in_scope(user, case, transition.scope)
     ):
         raise TransitionRefused(_("You may not do this to this case."))
     if case.status not in transition.sources:
@@ -324,7 +338,7 @@ def touch(case: Case) -> None:
     case.updated_at = utcnow()
 
 
-def _move(case: Case, transition: Transition, actor: User | None, note: str | None) -> None:
+def _move(case: Case, transition: Transition, actor: Who, note: str | None) -> None:
     source = case.status
     case.status = transition.target
     record_event(
@@ -336,7 +350,7 @@ def _move(case: Case, transition: Transition, actor: User | None, note: str | No
 # --- the life cycle ---------------------------------------------------------------
 
 
-def accept_case(case: Case, actor: User, note: str | None = None) -> Case:
+def accept_case(case: Case, actor: Who, note: str | None = None) -> Case:
     """受理: the service centre takes the request on."""
     _move(case, _check(case, "accept", actor, note), actor, note)
     db.session.flush()
@@ -344,7 +358,7 @@ def accept_case(case: Case, actor: User, note: str | None = None) -> Case:
     return case
 
 
-def not_accept_case(case: Case, actor: User, reason: str) -> Case:
+def not_accept_case(case: Case, actor: Who, reason: str) -> Case:
     """不予受理: refused at intake, with the reason the client reads."""
     _move(case, _check(case, "not_accept", actor, reason), actor, reason)
     case.closed_at = utcnow()
@@ -354,14 +368,14 @@ def not_accept_case(case: Case, actor: User, reason: str) -> Case:
     return case
 
 
-def answer_at_intake(case: Case, actor: User, body: str) -> CaseReply:
+def answer_at_intake(case: Case, actor: Who, body: str) -> CaseReply:
     """直接答复: the clerk answers without dispatching."""
     _move(case, _check(case, "answer", actor, body), actor, body)
     return _publish_reply(case, actor, body)
 
 
 def _dispatch_to(
-    case: Case, department: Department, actor: User | None, action: str, note: str | None = None
+    case: Case, department: Department, actor: Who, action: str, note: str | None = None
 ) -> None:
     now = utcnow()
     source = case.status
@@ -381,7 +395,7 @@ def _dispatch_to(
 
 def dispatch_case(
     case: Case,
-    actor: User,
+    actor: Who,
     department: Department | None,
     assisting: list[Department] | None = None,
     note: str | None = None,
@@ -397,7 +411,7 @@ def dispatch_case(
     return case
 
 
-def transfer_case(case: Case, actor: User, department: Department | None, reason: str) -> Case:
+def transfer_case(case: Case, actor: Who, department: Department | None, reason: str) -> Case:
     """转办: the service centre moves the case to another lead department."""
     _check(case, "transfer", actor, reason)
     if department is None or not department.is_active:
@@ -409,18 +423,18 @@ def transfer_case(case: Case, actor: User, department: Department | None, reason
     return case
 
 
-def sign_for_case(case: Case, actor: User, note: str | None = None) -> Case:
+def sign_for_case(case: Case, actor: Who, note: str | None = None) -> Case:
     """签收: the lead department acknowledges the case; the signer takes it on."""
     _move(case, _check(case, "sign_for", actor, note), actor, note)
     case.signed_at = utcnow()
     if case.assignee_id is None:
-        case.assignee_id = actor.id
+        case.assignee_id = Actor.of(actor).user_id
     deadlines.start_reply_clock(case)
     db.session.flush()
     return case
 
 
-def return_case(case: Case, actor: User, reason: str) -> Case:
+def return_case(case: Case, actor: Who, reason: str) -> Case:
     """退单: not this department's; back to the service centre for dispatch."""
     _move(case, _check(case, "return", actor, reason), actor, reason)
     case.department_id = None
@@ -430,7 +444,7 @@ def return_case(case: Case, actor: User, reason: str) -> Case:
     return case
 
 
-def request_information(case: Case, actor: User, question: str) -> Case:
+def request_information(case: Case, actor: Who, question: str) -> Case:
     """待补充: ask the client for more; the clock pauses."""
     _move(case, _check(case, "request_info", actor, question), actor, question)
     deadlines.pause_clock(case, utcnow())
@@ -439,7 +453,7 @@ def request_information(case: Case, actor: User, question: str) -> Case:
     return case
 
 
-def resume_case(case: Case, actor: User, note: str | None = None) -> Case:
+def resume_case(case: Case, actor: Who, note: str | None = None) -> Case:
     """Back to handling; the reply deadline moves by the paused working time."""
     _move(case, _check(case, "resume", actor, note), actor, note)
     deadlines.resume_clock(case, utcnow())
@@ -447,16 +461,16 @@ def resume_case(case: Case, actor: User, note: str | None = None) -> Case:
     return case
 
 
-def reply_to_case(case: Case, actor: User, body: str) -> CaseReply:
+def reply_to_case(case: Case, actor: Who, body: str) -> CaseReply:
     """答复: the lead department's public answer."""
     _move(case, _check(case, "reply", actor, body), actor, body)
     return _publish_reply(case, actor, body)
 
 
-def _publish_reply(case: Case, actor: User, body: str) -> CaseReply:
+def _publish_reply(case: Case, actor: Who, body: str) -> CaseReply:
     case.replied_at = utcnow()
     deadlines.stop_clock(case)
-    reply = CaseReply(case=case, author=actor, body=body.strip(), is_public=True)
+    reply = CaseReply(case=case, author=user_of(actor), body=body.strip(), is_public=True)
     db.session.add(reply)
     db.session.flush()
     _tell_client_and_duplicates(case, "reply", reply.body)
@@ -470,7 +484,7 @@ def _tell_client_and_duplicates(case: Case, event: str, note: str | None = None)
         notify_case_event(duplicate, event, note)
 
 
-def withdraw_case(case: Case, actor: User, note: str | None = None) -> Case:
+def withdraw_case(case: Case, actor: Who, note: str | None = None) -> Case:
     """撤回: the client no longer needs an answer."""
     _move(case, _check(case, "withdraw", actor, note), actor, note)
     case.closed_at = utcnow()
@@ -479,7 +493,7 @@ def withdraw_case(case: Case, actor: User, note: str | None = None) -> Case:
     return case
 
 
-def close_case(case: Case, actor: User, note: str | None = None) -> Case:
+def close_case(case: Case, actor: Who, note: str | None = None) -> Case:
     """办结."""
     _move(case, _check(case, "close", actor, note), actor, note)
     case.closed_at = utcnow()
@@ -488,7 +502,7 @@ def close_case(case: Case, actor: User, note: str | None = None) -> Case:
     return case
 
 
-def send_back_to_redo(case: Case, actor: User, reason: str) -> Case:
+def send_back_to_redo(case: Case, actor: Who, reason: str) -> Case:
     """发回重办: the reply was not good enough; the department handles it again."""
     transition = _check(case, "redo", actor, reason)
     if case.department_id is None:
@@ -502,7 +516,7 @@ def send_back_to_redo(case: Case, actor: User, reason: str) -> Case:
     return case
 
 
-def reopen_case(case: Case, actor: User, reason: str) -> Case:
+def reopen_case(case: Case, actor: Who, reason: str) -> Case:
     """Reopen a closed case; it goes back to the service centre for dispatch."""
     _move(case, _check(case, "reopen", actor, reason), actor, reason)
     case.closed_at = None
@@ -513,7 +527,7 @@ def reopen_case(case: Case, actor: User, reason: str) -> Case:
     return case
 
 
-def merge_case(case: Case, actor: User, master: Case | None, note: str | None = None) -> Case:
+def merge_case(case: Case, actor: Who, master: Case | None, note: str | None = None) -> Case:
     """合并: the case asks the same as ``master``; it closes and follows the master's answer.
 
     Both timelines record it; the duplicate's client reads the master's public replies
@@ -546,36 +560,40 @@ def merge_case(case: Case, actor: User, master: Case | None, note: str | None = 
 # --- records that do not change the state ----------------------------------------
 
 
-def _check_record(case: Case, actor: User, action: str) -> None:
-    if not may_record(actor, case, action):
+def _check_record(case: Case, actor: Who, action: str) -> User:
+    """The person taking a record step (these are never the system's); refuses otherwise."""
+    user = user_of(actor)
+    if user is None or not may_record(user, case, action):
         raise TransitionRefused(_("You may not do this to this case now."))
     touch(case)
+    return user
 
 
-def claim_case(case: Case, actor: User) -> Case:
+def claim_case(case: Case, actor: Who) -> Case:
     """Take the case as its handler. Two people clicking at once: exactly one wins.
 
     The assignee is set by a conditional UPDATE (only while nobody holds it), which the
     database serialises, so the loser sees zero rows changed and is told so.
     """
-    _check_record(case, actor, "claim")
+    user = _check_record(case, actor, "claim")
     changed = db.session.execute(
         update(Case)
         .where(Case.id == case.id, Case.assignee_id.is_(None))
-        .values(assignee_id=actor.id, updated_at=utcnow(), version=Case.version + 1)
+        .values(assignee_id=user.id, updated_at=utcnow(), version=Case.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         raise TransitionRefused(_("Someone else has just claimed this case."))
+    record_change("case", case.id)  # the conditional UPDATE bypasses the unit of work
     db.session.refresh(case)
-    record_event(case, actor, "claim", None, None, actor.display_name, is_public=False)
+    record_event(case, actor, "claim", None, None, user.display_name, is_public=False)
     db.session.flush()
     return case
 
 
 def classify_case(
     case: Case,
-    actor: User,
+    actor: Who,
     case_type: CaseType | None,
     category: Category | None,
     priority: Priority | None,
@@ -601,7 +619,7 @@ def classify_case(
     return case
 
 
-def _add_assists(case: Case, actor: User, departments: list[Department]) -> None:
+def _add_assists(case: Case, actor: Who, departments: list[Department]) -> None:
     present = {a.department_id for a in case.assists}
     added = [d for d in departments if d.id not in present and d.id != case.department_id]
     for department in added:
@@ -611,7 +629,7 @@ def _add_assists(case: Case, actor: User, departments: list[Department]) -> None
         record_event(case, actor, "assist", None, None, names, is_public=False)
 
 
-def add_assisting_departments(case: Case, actor: User, departments: list[Department]) -> Case:
+def add_assisting_departments(case: Case, actor: Who, departments: list[Department]) -> Case:
     """协办: other departments help the lead one; they see the case and may add notes."""
     _check_record(case, actor, "assist")
     if not departments:
@@ -621,9 +639,9 @@ def add_assisting_departments(case: Case, actor: User, departments: list[Departm
     return case
 
 
-def link_cases(case: Case, actor: User, other: Case | None) -> Case:
+def link_cases(case: Case, actor: Who, other: Case | None) -> Case:
     """Mark two cases as related (not duplicates): each page shows the other."""
-    _check_record(case, actor, "link")
+    user = _check_record(case, actor, "link")
     if other is None or other.id == case.id:
         raise TransitionRefused(_("Give the tracking number of another case."), field="target")
     exists = db.session.get(CaseLink, (case.id, other.id))
@@ -631,8 +649,8 @@ def link_cases(case: Case, actor: User, other: Case | None) -> Case:
         raise TransitionRefused(_("These cases are already linked."), field="target")
     db.session.add_all(
         [
-            CaseLink(case_id=case.id, related_id=other.id, created_by_id=actor.id),
-            CaseLink(case_id=other.id, related_id=case.id, created_by_id=actor.id),
+            CaseLink(case_id=case.id, related_id=other.id, created_by_id=user.id),
+            CaseLink(case_id=other.id, related_id=case.id, created_by_id=user.id),
         ]
     )
     record_event(case, actor, "link", None, None, other.number, is_public=False)
@@ -641,7 +659,7 @@ def link_cases(case: Case, actor: User, other: Case | None) -> Case:
     return case
 
 
-def urge_case(case: Case, actor: User, note: str | None = None) -> Case:
+def urge_case(case: Case, actor: Who, note: str | None = None) -> Case:
     """催办: remind the department; counted and shown to the handler."""
     _check_record(case, actor, "urge")
     case.urge_count += 1
@@ -650,7 +668,7 @@ def urge_case(case: Case, actor: User, note: str | None = None) -> Case:
     return case
 
 
-def supervise_case(case: Case, actor: User, note: str | None = None) -> Case:
+def supervise_case(case: Case, actor: Who, note: str | None = None) -> Case:
     """督办: formal supervision by a supervisor."""
     _check_record(case, actor, "supervise")
     case.supervised = True
@@ -659,12 +677,12 @@ def supervise_case(case: Case, actor: User, note: str | None = None) -> Case:
     return case
 
 
-def add_internal_note(case: Case, actor: User, body: str) -> CaseReply:
+def add_internal_note(case: Case, actor: Who, body: str) -> CaseReply:
     """A note only staff read (assisting departments give their opinion this way)."""
-    _check_record(case, actor, "note")
+    user = _check_record(case, actor, "note")
     if not body or not body.strip():
         raise TransitionRefused(_("Write the note first."), field="note")
-    note = CaseReply(case=case, author=actor, body=body.strip(), is_public=False)
+    note = CaseReply(case=case, author=user, body=body.strip(), is_public=False)
     db.session.add(note)
     record_event(case, actor, "note", None, None, None, is_public=False)
     db.session.flush()
@@ -674,9 +692,9 @@ def add_internal_note(case: Case, actor: User, body: str) -> CaseReply:
 MAX_EXTENSION_DAYS = 30
 
 
-def request_extension(case: Case, actor: User, working_days: int, reason: str) -> ExtensionRequest:
+def request_extension(case: Case, actor: Who, working_days: int, reason: str) -> ExtensionRequest:
     """延期申请: the lead department asks for more working days."""
-    _check_record(case, actor, "extension")
+    user = _check_record(case, actor, "extension")
     if not 1 <= working_days <= MAX_EXTENSION_DAYS:
         raise TransitionRefused(
             _("Ask for 1 to %(n)d working days.", n=MAX_EXTENSION_DAYS), field="days"
@@ -684,7 +702,7 @@ def request_extension(case: Case, actor: User, working_days: int, reason: str) -
     if not reason or not reason.strip():
         raise TransitionRefused(_("Write the reason or text first."), field="note")
     extension = ExtensionRequest(
-        case=case, requested_by=actor, working_days=working_days, reason=reason.strip()
+        case=case, requested_by=user, working_days=working_days, reason=reason.strip()
     )
     db.session.add(extension)
     record_event(case, actor, "extension", None, None, reason.strip(), is_public=False)
@@ -692,12 +710,12 @@ def request_extension(case: Case, actor: User, working_days: int, reason: str) -
     return extension
 
 
-def decide_extension(case: Case, actor: User, approve: bool, note: str | None = None):
+def decide_extension(case: Case, actor: Who, approve: bool, note: str | None = None):
     """A supervisor approves (the reply deadline moves) or refuses the pending request."""
-    _check_record(case, actor, "decide_extension")
+    user = _check_record(case, actor, "decide_extension")
     pending = next(r for r in case.extension_requests if r.status == ExtensionStatus.PENDING)
     pending.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
-    pending.decided_by = actor
+    pending.decided_by = user
     pending.decided_at = utcnow()
     pending.decision_note = note
     if approve:
@@ -726,7 +744,7 @@ class ActionInput:
     target: Case | None = None
 
 
-def perform(case: Case, action: str, actor: User, data: ActionInput) -> None:
+def perform(case: Case, action: str, actor: Who, data: ActionInput) -> None:
     """Run the named step with the form's input (the views' single door)."""
     note = data.note
     steps = {
@@ -760,4 +778,5 @@ def perform(case: Case, action: str, actor: User, data: ActionInput) -> None:
     if step is None:
         raise TransitionRefused(_("Unknown action."))
     step()
-    log.info("case %s: %s by user %s", case.number, action, actor.id)
+    who = Actor.of(actor)
+    log.info("case %s: %s by %s %s", case.number, action, who.kind, who.user_id)

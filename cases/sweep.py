@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
+from cases.actors import SYSTEM
 from cases.models import Case, CaseEvent, DueState
 from cases.queries import OPEN_STATUSES
+from portal.changes import record_change
 from portal.db import db, utcnow
 from portal.notifications.services import notify_case_staff
 
@@ -47,11 +49,16 @@ def _mark(case_id: int, condition, values: dict) -> bool:
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if changed == 1:  # the UPDATE bypasses the unit of work: tell the change feed
+        record_change("case", case_id)
     return changed == 1
 
 
 def _event(case_id: int, action: str, note: str | None = None) -> None:
-    db.session.add(CaseEvent(case_id=case_id, action=action, note=note, is_public=False))
+    """The sweep's timeline line: the system acted, no person."""
+    db.session.add(
+        CaseEvent(case_id=case_id, actor_kind=SYSTEM, action=action, note=note, is_public=False)
+    )
 
 
 def escalation_reason(case: Case) -> str | None:

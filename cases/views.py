@@ -17,11 +17,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from cases import bp
-from cases.attachments import store_attachments
+from cases.actors import Actor
 from cases.duplicates import (
     case_by_number_or_none,
     merged_duplicates,
@@ -29,6 +28,7 @@ from cases.duplicates import (
     shown_to_client,
     similar_open_cases,
 )
+from cases.filing import file_request
 from cases.forms import ActionForm, BulkDispatchForm, BulkReplyForm, CaseForm
 from cases.models import Case, CaseStatus, CaseType, Category, Channel, Priority, ReplyTemplate
 from cases.queries import (
@@ -40,24 +40,22 @@ from cases.queries import (
     case_by_number,
     cases_by_ids,
     client_cases_query,
-    paginate,
     queue_query,
 )
 from cases.reply_templates import render_reply, templates_for
 from cases.services import (
     ActionInput,
     CaseRequest,
-    TransitionRefused,
     active_departments,
     allowed_records,
     allowed_transitions,
     dispatch_case,
     districts,
-    file_case,
     leaf_categories,
     perform,
     route_department,
 )
+from cases.visibility import can_see_reporter, can_view_case
 from cases.workflow import RECORDS, TRANSITIONS
 from portal.db import db, utcnow
 from portal.errors import DomainError, concurrent_change_message, render_error
@@ -65,15 +63,10 @@ from portal.extensions import limiter
 from portal.forms import add_form_error
 from portal.models import Department
 from portal.navigation import home_for
+from portal.pagination import paginate
 from portal.params import arg_int, arg_text, page_arg
-from portal.permissions import (
-    INTAKE_ROLES,
-    can_file_case,
-    can_see_internal,
-    can_see_reporter,
-    can_view_case,
-    can_work_queues,
-)
+from portal.permissions import can_file_case, can_see_internal, can_work_queues, is_intake_staff
+from portal.transactions import form_errors
 
 
 def filing_key() -> str:
@@ -134,20 +127,21 @@ def new_request():
             channel=Channel.WEB,
             anonymous=form.anonymous.data,
         )
-        try:
-            case = file_case(current_user.client, current_user, data)
-            store_attachments(case, current_user, request.files.getlist("attachments"))
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
-        else:
-            db.session.commit()
+        with form_errors(form) as outcome:
+            filed = file_request(
+                data,
+                actor=Actor.client(current_user),
+                client=current_user.client,
+                files=request.files.getlist("attachments"),
+            )
+            case = filed.case
+        if not outcome.refused:
             flash(
                 _("Your request is filed. Its tracking number is %(number)s.", number=case.number),
                 "success",
             )
             # The lookup code is shown once, on the next page, then forgotten.
-            session["issued_code"] = [case.number, case.issued_tracking_code]
+            session["issued_code"] = [case.number, filed.tracking_code]
             return redirect(url_for("cases.show", number=case.number))
     status = 422 if form.is_submitted() and not similar else 200
     return render_template("cases/new.html", form=form, similar=similar), status
@@ -209,7 +203,7 @@ def queue(name: str):
     )
     pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
     bulk_form = None
-    if name == "unassigned" and current_user.role in INTAKE_ROLES:
+    if name == "unassigned" and is_intake_staff(current_user):
         bulk_form = BulkDispatchForm()
         bulk_form.department.choices = department_choices(_("Choose a department"))
     reply_form = None
@@ -244,7 +238,7 @@ def visible_queues() -> list[tuple[str, str]]:
 @login_required
 def bulk_dispatch():
     """Dispatch several cases at once: all of them, or none when one is refused."""
-    if current_user.role not in INTAKE_ROLES:
+    if not is_intake_staff(current_user):
         abort(403)
     form = BulkDispatchForm()
     form.department.choices = department_choices(_("Choose a department"))
@@ -253,14 +247,12 @@ def bulk_dispatch():
         return redirect(url_for("cases.queue", name="unassigned")), 303
     department = db.session.get(Department, form.department.data)
     cases = cases_by_ids(form.cases.data)
-    try:
+    with form_errors() as outcome:
         for case in cases:
             dispatch_case(case, current_user, department)
-    except DomainError as error:
-        db.session.rollback()
-        flash(_("Nothing was dispatched: %(reason)s", reason=error.message), "error")
+    if outcome.refused:
+        flash(_("Nothing was dispatched: %(reason)s", reason=outcome.error.message), "error")
         return redirect(url_for("cases.queue", name="unassigned")), 303
-    db.session.commit()
     flash(_("%(n)d cases dispatched.", n=len(cases)), "success")
     return redirect(url_for("cases.queue", name="unassigned"))
 
@@ -288,16 +280,14 @@ def bulk_reply(name: str):
         flash(_("Choose the cases and a reply template."), "error")
         return redirect(url_for("cases.queue", name=name)), 303
     cases = cases_by_ids(form.cases.data)
-    try:
+    with form_errors() as outcome:
         for case in cases:
             steps = {t.action for t in allowed_transitions(case, current_user)}
             action = "reply" if "reply" in steps else "answer"
             perform(case, action, current_user, ActionInput(note=render_reply(template, case)))
-    except DomainError as error:
-        db.session.rollback()
-        flash(_("Nothing was answered: %(reason)s", reason=error.message), "error")
+    if outcome.refused:
+        flash(_("Nothing was answered: %(reason)s", reason=outcome.error.message), "error")
         return redirect(url_for("cases.queue", name=name)), 303
-    db.session.commit()
     flash(_("%(n)d cases answered.", n=len(cases)), "success")
     return redirect(url_for("cases.queue", name=name))
 
@@ -359,8 +349,8 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             )
             if offered & {"merge", "link"}
             else [],
-            related=related_cases(case) if internal else [],
-            merged=merged_duplicates(case) if internal else [],
+            related=related_cases(case, user) if internal else [],
+            merged=merged_duplicates(case, user) if internal else [],
         ),
         status,
     )
@@ -407,20 +397,15 @@ def act(number: str, action: str):
     if action == "decide_extension" and data.approve is None:
         form.decision.errors = [_("Choose approve or refuse.")]
         return render_case(case, form, action, 422)
-    try:
+    with form_errors(form, race=True) as outcome:
         perform(case, action, current_user, data)
-        db.session.commit()
-    except TransitionRefused as error:
-        db.session.rollback()
-        add_form_error(form, error)
-        return render_case(load_case(number), form, action, 409)
-    except StaleDataError:  # a colleague's step won the race; keep what this one typed
-        db.session.rollback()
-        form.form_errors.append(concurrent_change_message())
+    if outcome.lost_race:  # a colleague's step won the race; keep what this one typed
         case = case_by_number(number)
         if case is None or not can_view_case(current_user, case):  # e.g. returned meanwhile
             return render_error(409, concurrent_change_message(), unsaved=form.note.data)
         return render_case(case, form, action, 409)
+    if outcome.refused:
+        return render_case(load_case(number), form, action, 409)
     flash(_("Done: %(status)s.", status=case.status.label), "success")
     if not can_view_case(current_user, case):  # e.g. returned: no longer this department's
         return redirect(home_for(current_user))

@@ -11,8 +11,8 @@ Every function flushes, never commits: the view commits once. Links sent by e-ma
   ``EMAIL_VERIFY_MAX_AGE`` seconds.
 
 E-mails go out through the notifications outbox (written in the same transaction,
-delivered after the commit). Like the case messages, their texts are data in both
-languages: a message is written in the *recipient's* language.
+delivered after the commit). Their texts live with the case messages in the one registry
+(``portal.notifications.texts``): a message is written in the *recipient's* language.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.models import Role, User, UserSession
 from portal.notifications.models import InboxMessage, MessageChannel, OutboxMessage
+from portal.notifications.outbox import queue_message
 from portal.notifications.services import absolute_url
+from portal.notifications.texts import message_text
 
 log = logging.getLogger(__name__)
 
@@ -65,50 +67,6 @@ PHONE_TYPES = frozenset(
     }
 )
 
-_ZH = "【民众服务平台】"
-_EN = "— Citizen Service Portal"
-# Texts of the account e-mails and inbox messages, per language (see the module doc).
-ACCOUNT_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
-    "zh_CN": {
-        "password_reset": (
-            "重设您的密码",
-            "{name}，您好：\n\n有人（希望是您本人）请求重设账户 {username} 的密码。"
-            "请在 {minutes} 分钟内打开下面的链接设置新密码，链接只能使用一次：\n\n{url}\n\n"
-            "如果不是您本人操作，请忽略此邮件，您的密码不会改变。\n" + _ZH,
-        ),
-        "verify_email": (
-            "请验证您的电子邮箱",
-            "{name}，您好：\n\n请打开下面的链接，确认 {email} 是您的电子邮箱：\n\n{url}\n\n"
-            "如果您没有在民众服务平台登记此邮箱，请忽略此邮件。\n" + _ZH,
-        ),
-        "deletion_refused": (
-            "您的注销申请未获批准",
-            "{name}，您好：您于 {date} 提交的注销（删除个人信息）申请未获批准，原因：{reason}"
-            " 如有疑问，请拨打 12345 热线咨询。" + _ZH,
-        ),
-    },
-    "en": {
-        "password_reset": (
-            "Reset your password",
-            "Dear {name},\n\nSomeone (we hope you) asked to reset the password of the account "
-            "{username}. Open this link within {minutes} minutes to choose a new password; "
-            "it works once:\n\n{url}\n\nIf it was not you, ignore this e-mail: your password "
-            "stays as it is.\n" + _EN,
-        ),
-        "verify_email": (
-            "Please confirm your e-mail address",
-            "Dear {name},\n\nOpen this link to confirm that {email} is your e-mail address:"
-            "\n\n{url}\n\nIf you did not give this address to the Citizen Service Portal, "
-            "ignore this e-mail.\n" + _EN,
-        ),
-        "deletion_refused": (
-            "Your request to delete your data was refused",
-            "Dear {name}, your request of {date} to delete your account and personal data "
-            "was refused, for this reason: {reason} If you have questions, call the 12345 "
-            "hotline. " + _EN,
-        ),
-    },
-}
 CLAIM_SUMMARY = "网上账户 {username} 以已验证的电子邮箱认领了此记录（自动）"
 REFUSAL_SUMMARY = "注销申请未获批准：{reason}"
 
@@ -351,11 +309,12 @@ def request_password_reset(login: str, fallback_locale: str = "zh_CN") -> int:
         locale = _locale_of(user, fallback_locale)
         token = reset_token(user)
         url = absolute_url("citizens.reset_password", f"/reset/{token}", token=token)
-        subject, body = _text(
-            locale, "password_reset",
-            name=user.display_name, username=user.username, minutes=str(minutes), url=url,
+        text = message_text(
+            "password_reset", MessageChannel.EMAIL, locale,
+            name=user.display_name, username=user.username, minutes=minutes, url=url,
         )
-        queue_email(user, address, locale, "password_reset", subject, body)
+        queue_message(MessageChannel.EMAIL, address, text.subject, text.body, "password_reset",
+                      user, locale=locale)
     if accounts:
         log.info("password reset link written for users %s", [u.id for u, _a in accounts])
     return len(accounts)
@@ -372,10 +331,12 @@ def send_email_verification(user: User, fallback_locale: str = "zh_CN") -> Outbo
     locale = _locale_of(user, fallback_locale)
     token = _serializer(VERIFY_SALT).dumps({"u": user.id, "e": client.email.lower()})
     url = absolute_url("citizens.verify_email", f"/account/verify-email/{token}", token=token)
-    subject, body = _text(
-        locale, "verify_email", name=user.display_name, email=client.email, url=url
+    text = message_text(
+        "verify_email", MessageChannel.EMAIL, locale,
+        name=user.display_name, email=client.email, url=url,
     )
-    return queue_email(user, client.email, locale, "verify_email", subject, body)
+    return queue_message(MessageChannel.EMAIL, client.email, text.subject, text.body,
+                         "verify_email", user, locale=locale)
 
 
 def verify_email(token: str) -> tuple[User, Client | None]:
@@ -611,10 +572,11 @@ def refuse_deletion(request: DeletionRequest, admin: User, reason: str) -> Delet
         select(User).where(User.client_id == client.id, User.active.is_(True))
     ):
         locale = _locale_of(account, client.locale)
-        subject, body = _text(
-            locale, "deletion_refused", name=account.display_name, date=asked, reason=reason
+        text = message_text(
+            "deletion_refused", MessageChannel.INBOX, locale,
+            name=account.display_name, date=asked, reason=reason,
         )
-        db.session.add(InboxMessage(user_id=account.id, subject=subject, body=body))
+        db.session.add(InboxMessage(user_id=account.id, subject=text.subject, body=text.body))
     db.session.flush()
     log.info("admin %s refused deletion request %s", admin.id, request.id)
     return request
@@ -623,31 +585,9 @@ def refuse_deletion(request: DeletionRequest, admin: User, reason: str) -> Delet
 # --- writing messages ---------------------------------------------------------------------
 
 
-def queue_email(
-    user: User | None, address: str, locale: str, event: str, subject: str, body: str
-) -> OutboxMessage:
-    """An e-mail in the outbox, sent once the caller's transaction commits."""
-    message = OutboxMessage(
-        channel=MessageChannel.EMAIL,
-        recipient_id=user.id if user else None,
-        address=address.strip(),
-        locale=locale,
-        subject=subject[:200],
-        body=body,
-        event=event,
-    )
-    db.session.add(message)
-    db.session.flush()
-    return message
-
-
 def _locale_of(user: User, fallback: str | None) -> str:
     for value in (user.locale, user.client.locale if user.client else None, fallback):
         if value in LOCALES:
             return value
     return "zh_CN"
 
-
-def _text(locale: str, key: str, **values: str) -> tuple[str, str]:
-    subject, body = ACCOUNT_TEXTS.get(locale, ACCOUNT_TEXTS["zh_CN"])[key]
-    return subject, body.format(**values)

@@ -58,13 +58,14 @@ from citizens.models import Client, ClientKind, DeletionRequest
 from citizens.phone_verification import PhoneCodeLimit, check_phone_code, send_phone_code
 from citizens.privacy import export_json
 from portal.auth.sessions import current_session
-from portal.db import db, get_or_404, utcnow
-from portal.errors import DomainError
+from portal.db import get_or_404, utcnow
 from portal.extensions import limiter
 from portal.forms import add_form_error
 from portal.i18n import current_language
 from portal.models import Role
+from portal.navigation import done
 from portal.permissions import role_required
+from portal.transactions import form_errors, keep_on_error
 
 
 def own_client() -> Client:
@@ -118,13 +119,10 @@ def account():
             notify=form.notify.data,
             locale=form.locale.data,
         )
-        try:
+        with form_errors(form) as outcome:
             changed = update_profile(current_user, client, profile)
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
+        if outcome.refused:
             return render_account(client, 422, profile_form=form)
-        db.session.commit()
         session["locale"] = profile.locale
         if changed:
             flash(_("Your details are saved."), "success")
@@ -143,13 +141,11 @@ def send_verification():
     form = ActionOnlyForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with form_errors() as outcome:
         send_email_verification(current_user, current_language())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if outcome.refused:
+        flash(outcome.error.message, "error")
         return redirect(url_for("citizens.account"))
-    db.session.commit()
     flash(
         _("We have sent a link to %(email)s. Open it to confirm the address.", email=client.email),
         "success",
@@ -159,12 +155,10 @@ def send_verification():
 
 @bp.route("/account/verify-email/<token>", endpoint="verify_email")
 def verify_email_link(token: str):
-    try:
+    with form_errors() as outcome:
         user, claimed = verify_email(token)
-    except TokenInvalid as error:
-        db.session.rollback()
-        return render_template("account/link_invalid.html", message=error.message), 400
-    db.session.commit()
+    if outcome.refused:  # the link is tampered with, expired or used (TokenInvalid)
+        return render_template("account/link_invalid.html", message=outcome.error.message), 400
     flash(_("Your e-mail address is verified."), "success")
     if claimed is not None:
         flash(
@@ -203,13 +197,11 @@ def ask_deletion():
     form = DeletionRequestForm()
     if not form.validate_on_submit():
         return render_account(client, 422, deletion_form=form)
-    try:
+    with form_errors() as outcome:
         request_deletion(client, current_user, form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
+    if outcome.refused:
+        form.form_errors.append(outcome.error.message)
         return render_account(client, 409, deletion_form=form)
-    db.session.commit()
     flash(
         _("Your request is recorded. An administrator will carry it out or tell you why not."),
         "success",
@@ -225,20 +217,16 @@ def ask_deletion():
 def change_password_page():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             change_password(
                 current_user,
                 form.current_password.data,
                 form.password.data,
                 keep=current_session(),
             )
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
+        if outcome.refused:
             return render_template("account/password.html", form=form), 422
-        db.session.commit()
-        flash(_("Your password is changed."), "success")
-        return redirect(url_for("citizens.account"))
+        return done(_("Your password is changed."), "citizens.account")
     status = 422 if form.is_submitted() else 200
     return render_template("account/password.html", form=form), status
 
@@ -249,7 +237,6 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         request_password_reset(form.login.data, current_language())
-        db.session.commit()
         # The same answer whether or not the account exists: nothing to enumerate.
         return render_template("account/reset_sent.html")
     status = 422 if form.is_submitted() else 200
@@ -264,18 +251,14 @@ def reset_password_page(token: str):
         return render_template("account/link_invalid.html", message=error.message), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with form_errors() as outcome:
             reset_password(token, form.password.data)
-        except TokenInvalid as error:
-            db.session.rollback()
-            return render_template("account/link_invalid.html", message=error.message), 400
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
+        if isinstance(outcome.error, TokenInvalid):
+            return render_template("account/link_invalid.html", message=outcome.error.message), 400
+        if outcome.refused:
+            add_form_error(form, outcome.error)
             return render_template("account/reset_password.html", form=form, token=token), 422
-        db.session.commit()
-        flash(_("Your new password is set. Sign in with it."), "success")
-        return redirect(url_for("auth.login"))
+        return done(_("Your new password is set. Sign in with it."), "auth.login")
     status = 422 if form.is_submitted() else 200
     return render_template("account/reset_password.html", form=form, token=token), status
 
@@ -306,7 +289,7 @@ def decide_deletion(request_id: int):
     form = DeletionDecisionForm()
     if not form.validate_on_submit():
         return render_deletion_requests(form, request_id, 422)
-    try:
+    with form_errors(form) as outcome:
         if form.decision.data == "carry_out":
             client = carry_out_deletion(deletion, current_user)
             message = _("Client #%(id)d is anonymised; their cases stay in the figures.",
@@ -314,13 +297,9 @@ def decide_deletion(request_id: int):
         else:
             refuse_deletion(deletion, current_user, form.note.data)
             message = _("The request is refused; the client is told why.")
-    except DomainError as error:
-        db.session.rollback()
-        add_form_error(form, error)
+    if outcome.refused:
         return render_deletion_requests(form, request_id, 409)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("citizens.deletion_requests"))
+    return done(message, "citizens.deletion_requests")
 
 
 
@@ -344,19 +323,14 @@ def send_phone_verification():
     client = own_client()
     if not ActionOnlyForm().validate_on_submit():
         abort(400)
-    try:
+    with form_errors() as outcome:
         send_phone_code(current_user, current_language())
-    except PhoneCodeLimit as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return render_account(client, 429)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if outcome.refused:
+        flash(outcome.error.message, "error")
+        if isinstance(outcome.error, PhoneCodeLimit):
+            return render_account(client, 429)
         return redirect(url_for("citizens.account"))
-    db.session.commit()
-    flash(_("We have sent a code by text message. Enter it below."), "success")
-    return redirect(url_for("citizens.verify_phone"))
+    return done(_("We have sent a code by text message. Enter it below."), "citizens.verify_phone")
 
 
 @bp.route("/account/verify-phone/code", methods=["GET", "POST"])
@@ -371,24 +345,20 @@ def verify_phone():
     form = PhoneCodeForm()
     status = 200
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             proven = check_phone_code(current_user, form.code.data)
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
-            status = 429 if isinstance(error, PhoneCodeLimit) else 409
+        if outcome.refused:
+            status = 429 if isinstance(outcome.error, PhoneCodeLimit) else 409
+        elif proven is None:
+            keep_on_error()  # the wrong guess stays counted, though the answer is a 422
+            form.code.errors = [_("This code is not right. Check the text message.")]
+            status = 422
         else:
-            if proven is None:
-                db.session.commit()  # the wrong guess stays counted
-                form.code.errors = [_("This code is not right. Check the text message.")]
-                status = 422
-            else:
-                claimed = claim_matching_record(current_user, proven_phone=proven)
-                db.session.commit()
-                flash(_("Your phone number is verified."), "success")
-                if claimed is not None:
-                    flash(str(CLAIMED_MESSAGE), "success")
-                return redirect(url_for("citizens.account"))
+            claimed = claim_matching_record(current_user, proven_phone=proven)
+            flash(_("Your phone number is verified."), "success")
+            if claimed is not None:
+                flash(str(CLAIMED_MESSAGE), "success")
+            return redirect(url_for("citizens.account"))
     elif form.is_submitted():
         status = 422
     return render_template("account/verify_phone.html", form=form, client=client), status

@@ -13,7 +13,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from math import ceil
 from typing import Any
 
 from flask_babel import format_date
@@ -37,9 +36,11 @@ from citizens.models import (
     SizeTier,
     VulnerableGroup,
 )
+from portal.changes import record_change, record_rows
 from portal.db import db
 from portal.errors import DomainError
 from portal.models import District, User
+from portal.pagination import Page, paginate
 from portal.privacy import mask_id_number, mask_phone
 
 log = logging.getLogger(__name__)
@@ -174,36 +175,6 @@ class DuplicateGroup:
         return mask_phone(self.value) if self.reason == SAME_PHONE else mask_id_number(self.value)
 
 
-@dataclass
-class Page:
-    """A page of results with what the ``pager`` macro reads."""
-
-    items: list[Any]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(ceil(self.total / self.per_page), 1) if self.per_page else 1
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 _GROUPED = (
     (SAME_ID_NUMBER, Client.id_number),
     (SAME_CREDIT_CODE, Client.credit_code),
@@ -218,7 +189,6 @@ def duplicate_groups(page: int = 1, per_page: int = 20) -> Page:
     One ``GROUP BY … HAVING count(*) > 1`` per indexed column, put together with UNION ALL;
     then the members of the groups on this page, one indexed query per group.
     """
-    page = max(page, 1)
     parts = [
         select(
             literal(position, Integer).label("strength"),
@@ -233,25 +203,22 @@ def duplicate_groups(page: int = 1, per_page: int = 20) -> Page:
         for position, (_reason, column) in enumerate(_GROUPED)
     ]
     groups = union_all(*parts).subquery()
-    total = db.session.scalar(select(func.count()).select_from(groups)) or 0
-    rows = db.session.execute(
-        select(groups)
-        .order_by(groups.c.strength, groups.c.n.desc(), groups.c.first_id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    ordered = select(groups).order_by(groups.c.strength, groups.c.n.desc(), groups.c.first_id)
+    counted = select(func.count()).select_from(groups)
+    return paginate(ordered, page, per_page, count=counted, scalars=False).map(_group)
+
+
+def _group(row) -> DuplicateGroup:
+    """A group row of ``duplicate_groups`` with its first members."""
+    reason, column = _GROUPED[row.strength]
+    kind = ClientKind(row.kind)
+    members = db.session.scalars(
+        select(Client)
+        .where(column == row.value, Client.kind == kind, live())
+        .order_by(Client.id)
+        .limit(GROUP_MEMBERS_SHOWN)
     ).all()
-    items = []
-    for row in rows:
-        reason, column = _GROUPED[row.strength]
-        kind = ClientKind(row.kind)
-        members = db.session.scalars(
-            select(Client)
-            .where(column == row.value, Client.kind == kind, live())
-            .order_by(Client.id)
-            .limit(GROUP_MEMBERS_SHOWN)
-        ).all()
-        items.append(DuplicateGroup(reason, kind, row.value, row.n, list(members)))
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return DuplicateGroup(reason, kind, row.value, row.n, list(members))
 
 
 # --- showing records without their full personal data ----------------------------------
@@ -517,10 +484,14 @@ def merge_problem(survivor: Client, merged: Client) -> DomainError | None:
 
 
 def _move(model: Any, column: Any, merged_id: int, survivor_id: int) -> int:
-    result = db.session.execute(
-        update(model).where(column == merged_id).values({column.key: survivor_id})
-    )
-    return result.rowcount or 0
+    moved = db.session.scalars(
+        update(model)
+        .where(column == merged_id)
+        .values({column.key: survivor_id})
+        .returning(model.id)
+    ).all()
+    record_rows(model, moved)  # a bulk UPDATE: the change feed hears of it here
+    return len(moved)
 
 
 def merge_clients(survivor: Client, merged: Client, actor: User, reason: str) -> ClientMerge:
@@ -560,6 +531,7 @@ def merge_clients(survivor: Client, merged: Client, actor: User, reason: str) ->
     )
     if marked.rowcount != 1:
         raise DomainError(_("This record was changed meanwhile. Reload and try again."))
+    record_change("client", merged.id)
 
     moved_cases = _move(Case, Case.client_id, merged.id, survivor.id)
     moved_contacts = _move(ContactLog, ContactLog.client_id, merged.id, survivor.id)

@@ -24,10 +24,9 @@ from citizens.merge import (
 from citizens.merge_forms import MergeForm
 from citizens.models import Client
 from portal.db import db, get_or_404
-from portal.errors import DomainError
-from portal.forms import add_form_error
 from portal.params import arg_int, page_arg
 from portal.permissions import INTAKE_ROLES, role_required
+from portal.transactions import form_errors
 
 
 def render(template: str, status: int = 200, **context):
@@ -60,13 +59,9 @@ def merge(client_id: int):
             form.other.errors = [_("There is no client record with this number.")]
             valid = False
         if valid and other is not None:
-            try:
+            with form_errors(form) as outcome:
                 done = merge_clients(survivor, other, current_user, form.reason.data)
-            except DomainError as error:
-                db.session.rollback()
-                add_form_error(form, error)
-            else:
-                db.session.commit()
+            if not outcome.refused:
                 log.info("merge %s saved by user %s", done.id, current_user.id)
                 flash(
                     _(

@@ -19,7 +19,6 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, select, update
 
@@ -27,8 +26,9 @@ from citizens.models import Client, PhoneCode
 from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.models import User
-from portal.notifications.models import MessageChannel, OutboxMessage
-from portal.sealing import OUTBOX, seal
+from portal.notifications.models import MessageChannel
+from portal.notifications.outbox import queue_message
+from portal.notifications.texts import message_text
 
 log = logging.getLogger(__name__)
 
@@ -121,28 +121,12 @@ def send_phone_code(user: User, locale: str) -> PhoneCode:
         expires_at=now + CODE_TTL,
     )
     db.session.add(row)
-    with force_locale(locale):
-        # The same text twice: with the code (sealed, for the gateway only) and masked.
-        text, masked = [
-            _(
-                "Your verification code is %(code)s. It is valid for 10 minutes. "
-                "[Citizen Service Portal]",
-                code=shown,
-            )
-            for shown in (code, MASK)
-        ]
-    db.session.add(
-        OutboxMessage(
-            channel=MessageChannel.SMS,
-            recipient_id=user.id,
-            address=phone,
-            locale=locale,
-            body=masked,
-            sealed_body=seal(text, OUTBOX),
-            event="verify_phone",
-        )
-    )
-    db.session.flush()
+    # The same text twice: with the code (sealed, for the gateway only) and masked.
+    sms = MessageChannel.SMS
+    text, masked = (message_text("verify_phone", sms, locale, code=shown).body
+                    for shown in (code, MASK))
+    queue_message(sms, phone, "", masked, "verify_phone", user, secret_body=text,
+                  locale=locale)
     log.info("phone code %s sent to account %s", row.id, user.id)
     return row
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, event, or_, select
-from sqlalchemy.orm import Session, SessionTransaction, selectinload
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import selectinload
 
 from cases.attachments import storage_path
 from cases.models import Attachment, Case
@@ -29,6 +30,7 @@ from citizens.models import (
     DeletionRequest,
     RevealLog,
 )
+from portal.aftercommit import after_commit
 from portal.auth.sessions import end_sessions
 from portal.db import db, utcnow
 from portal.models import User
@@ -391,32 +393,16 @@ def _mask(text: str | None, secrets: list[str]) -> str | None:
 
 
 def _remove_attachment(attachment: Attachment) -> None:
-    _to_unlink(db.session()).append(storage_path(attachment.storage_key))
+    after_commit(partial(_unlink_file, storage_path(attachment.storage_key)))
     db.session.delete(attachment)
 
 
 # --- files of deleted attachments go once the deletion commits ---------------------------------
 
-_UNLINK_KEY = "citizens.privacy.unlink"
 
-
-def _to_unlink(session: Session) -> list[Path]:
-    return session.info.setdefault(_UNLINK_KEY, [])
-
-
-@event.listens_for(db.session, "after_commit")
-def _unlink_committed(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint: the outer transaction decides
-        return
-    for path in session.info.pop(_UNLINK_KEY, []):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            log.exception("could not remove the attachment file %s", path)
-
-
-@event.listens_for(db.session, "after_transaction_end")
-def _keep_files_of_rolled_back(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # rolled back (a commit has emptied the list already)
-        session.info.pop(_UNLINK_KEY, None)
+def _unlink_file(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        log.exception("could not remove the attachment file %s", path)
 

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.sql.elements import False_
 
-from cases.models import Attachment, Case, CaseAssist, CaseReply
+from cases.models import Attachment, Case, CaseReply
+from cases.visibility import reporter_hidden, reporter_known
 from citizens.identifiers import is_valid_credit_code, is_valid_resident_id, normalise_id
 from citizens.models import (
     FREQUENT_FROM,
@@ -26,9 +26,10 @@ from citizens.models import (
     SizeTier,
     VulnerableGroup,
 )
+from citizens.visibility import visible_clients
 from portal.db import db
-from portal.models import DEPARTMENT_ROLES, Role, User
-from portal.permissions import CITYWIDE_ROLES, reporter_hidden_clause
+from portal.models import User
+from portal.pagination import Page, paginate
 from portal.validators import PHONE_RE, normalise_phone
 
 # "Any vulnerable group" in the list's flag filter (besides each single group).
@@ -43,47 +44,6 @@ SORT_LABELS = {
     "newest": _l("Newest records first"),
     "cases": _l("Most requests first"),
 }
-
-
-def visible_cases_clause(user: User) -> ColumnElement[bool]:
-    """Which cases of a client ``user`` sees on the client pages.
-
-    Citywide staff see every case, department staff those their department leads or
-    assists; an anonymous tip-off is shown to supervisors only (else it names its reporter).
-    """
-    if not user.is_authenticated or user.role.is_client:
-        return false()
-    if user.role == Role.SUPERVISOR:
-        return true()
-    named = Case.anonymous.is_(False)
-    if user.role in CITYWIDE_ROLES:
-        return named
-    if user.role in DEPARTMENT_ROLES and user.department_id is not None:
-        assisting = exists().where(
-            CaseAssist.case_id == Case.id, CaseAssist.department_id == user.department_id
-        )
-        return and_(named, or_(Case.department_id == user.department_id, assisting))
-    return false()
-
-
-def sees_every_client(user: User) -> bool:
-    return user.is_authenticated and user.role in CITYWIDE_ROLES
-
-
-def may_list_clients(user: User) -> bool:
-    return user.is_authenticated and (
-        user.role in CITYWIDE_ROLES or user.role in DEPARTMENT_ROLES
-    )
-
-
-def may_open_client(user: User, client_id: int) -> bool:
-    """Citywide staff open every client; department staff one with a case of theirs."""
-    if not may_list_clients(user):
-        return False
-    if sees_every_client(user):
-        return True
-    stmt = select(exists().where(Case.client_id == client_id, visible_cases_clause(user)))
-    return bool(db.session.scalar(stmt))
 
 
 # --- the list ---------------------------------------------------------------------
@@ -114,7 +74,7 @@ def known_case_count(user: User) -> ColumnElement[int]:
     their reporter those are subtracted (a correlated count on ``ix_cases_client_id_*``),
     so no figure, rank or engagement level betrays that a client filed one.
     """
-    hidden = reporter_hidden_clause(user)
+    hidden = reporter_hidden(user)
     if isinstance(hidden, False_):
         return Client.case_count
     hidden_count = (
@@ -132,7 +92,7 @@ def known_case_counts(user: User, clients: Sequence[Client]) -> dict[int, int]:
 
     One grouped query per thousand clients, none for who may see every reporter.
     """
-    hidden_clause = reporter_hidden_clause(user)
+    hidden_clause = reporter_hidden(user)
     ids = [c.id for c in clients]
     hidden: dict[int, int] = {}
     if isinstance(hidden_clause, False_):
@@ -149,9 +109,9 @@ def known_case_counts(user: User, clients: Sequence[Client]) -> dict[int, int]:
 
 def hidden_case_numbers(user: User, numbers: Sequence[str]) -> set[str]:
     """Of these case numbers, those whose reporter ``user`` may not know (merge history)."""
-    if not numbers or isinstance(reporter_hidden_clause(user), False_):
+    if not numbers or isinstance(reporter_hidden(user), False_):
         return set()
-    stmt = select(Case.number).where(Case.number.in_(list(numbers)), reporter_hidden_clause(user))
+    stmt = select(Case.number).where(Case.number.in_(list(numbers)), reporter_hidden(user))
     return set(db.session.scalars(stmt))
 
 
@@ -179,40 +139,10 @@ def search_clause(query: str) -> ColumnElement[bool]:
     return Client.name.contains(query, autoescape=True)
 
 
-def department_client_ids(user: User) -> Select:
-    """Ids of the clients with a case ``user``'s department leads or assists (not anonymous).
-
-    Uncorrelated: one pass over the department's cases (``ix_cases_department_id_*``) and
-    its assists (``ix_case_assists_department_id``), however many clients there are.
-    """
-    named = Case.anonymous.is_(False)
-    lead = select(Case.client_id).where(Case.department_id == user.department_id, named)
-    assisted = (
-        select(Case.client_id)
-        .join(CaseAssist, CaseAssist.case_id == Case.id)
-        .where(CaseAssist.department_id == user.department_id, named)
-    )
-    return lead.union(assisted)
-
-
 def client_list_query(user: User, filters: ClientFilter, *, for_count: bool = False) -> Select:
-    """The statement behind ``/clients``: filtered, scoped to what ``user`` may see.
-
-    Department staff see clients with a case their department leads or assists. A page
-    reads them with a correlated EXISTS in the list's order (``ix_cases_client_id_*`` per
-    client, stopping after one page); the total (``for_count``) with a semi-join on the
-    department's client ids, which does not probe every client's cases.
-    """
-    stmt = select(Client)
-    if not sees_every_client(user):
-        if not (user.role in DEPARTMENT_ROLES and user.department_id is not None):
-            stmt = stmt.where(false())
-        elif for_count:
-            stmt = stmt.where(Client.id.in_(department_client_ids(user)))
-        else:
-            stmt = stmt.where(
-                exists().where(Case.client_id == Client.id, visible_cases_clause(user))
-            )
+    """The statement behind ``/clients``: filtered, scoped to what ``user`` may see
+    (``citizens.visibility.visible_clients``; ``for_count`` picks its form for the total)."""
+    stmt = select(Client).where(visible_clients(user, for_count=for_count))
     if not filters.include_inactive:
         stmt = stmt.where(Client.merged_into_id.is_(None), Client.anonymised_at.is_(None))
     if filters.kind:
@@ -248,25 +178,12 @@ def client_list_query(user: User, filters: ClientFilter, *, for_count: bool = Fa
     return stmt.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
-def paginate(stmt: Select, page: int, per_page: int) -> Pagination:
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
-
-
-def client_list_page(user: User, filters: ClientFilter, page: int, per_page: int) -> Pagination:
+def client_list_page(user: User, filters: ClientFilter, page: int, per_page: int) -> Page:
     """One page of ``/clients`` and the total (see ``client_list_query``)."""
-    pagination = db.paginate(
-        client_list_query(user, filters),
-        page=page,
-        per_page=per_page,
-        error_out=False,
-        max_per_page=100,
-        count=False,
-    )
     counted = client_list_query(user, filters, for_count=True).with_only_columns(
         func.count(Client.id)
     )
-    pagination.total = db.session.scalar(counted) or 0
-    return pagination
+    return paginate(client_list_query(user, filters), page, per_page, count=counted)
 
 
 def tags_in_use(limit: int = 200) -> list[str]:
@@ -298,7 +215,7 @@ def client_cases_query(client_id: int, user: User) -> Select:
     """Every case of the client that ``user`` may see, newest first, in one query."""
     return (
         select(Case)
-        .where(Case.client_id == client_id, visible_cases_clause(user))
+        .where(Case.client_id == client_id, reporter_known(user))
         .options(
             joinedload(Case.category),
             joinedload(Case.department),
@@ -348,7 +265,7 @@ def client_contacts_query(client_id: int, user: User) -> Select:
         .outerjoin(Case, and_(ContactLog.case_id == Case.id, Case.client_id == client_id))
         .where(
             ContactLog.client_id == client_id,
-            or_(ContactLog.case_id.is_(None), visible_cases_clause(user)),
+            or_(ContactLog.case_id.is_(None), reporter_known(user)),
         )
         .options(joinedload(ContactLog.staff), contains_eager(ContactLog.case))
         .order_by(ContactLog.created_at.desc(), ContactLog.id.desc())
@@ -358,7 +275,7 @@ def client_contacts_query(client_id: int, user: User) -> Select:
 def visible_case_by_number(client_id: int, user: User, number: str) -> Case | None:
     """One of the client's cases by number, if ``user`` sees it on the client's page."""
     stmt = select(Case).where(
-        Case.client_id == client_id, Case.number == number, visible_cases_clause(user)
+        Case.client_id == client_id, Case.number == number, reporter_known(user)
     )
     return db.session.scalar(stmt)
 

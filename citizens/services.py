@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, text
@@ -98,6 +99,46 @@ def create_client(
     db.session.flush()
     log.info("client %s created at intake", client.id)
     return client
+
+
+@dataclass(frozen=True)
+class ClientDetails:
+    """Who is asking, as told at a counter or by another system: enough to make a record."""
+
+    kind: ClientKind
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    identifier: str | None = None  # resident ID number (citizen) or credit code (enterprise)
+    contact_person: str | None = None
+
+
+def client_for_filing(client: Client | int | None, details: ClientDetails | None) -> Client:
+    """The client a filing is for: the one chosen (a record or its id), else a new record.
+
+    Used by the filing door (``cases.filing``); a new record is made as at the counter.
+    """
+    if isinstance(client, int):
+        found = db.session.get(Client, client)
+        if found is None:
+            raise DomainError(_("Choose a client from the search, or give a new name."),
+                              field="new_name")
+        return found
+    if client is not None:
+        return client
+    if details is None:
+        raise DomainError(_("Choose a client from the search, or give a new name."),
+                          field="new_name")
+    kind = details.kind
+    return create_client(
+        kind=kind,
+        name=details.name,
+        phone=details.phone,
+        email=details.email,
+        id_number=details.identifier if kind == ClientKind.CITIZEN else None,
+        credit_code=details.identifier if kind == ClientKind.ENTERPRISE else None,
+        contact_person=details.contact_person,
+    )
 
 
 def recount_cases() -> None:

@@ -5,12 +5,9 @@ from __future__ import annotations
 from flask import (
     abort,
     current_app,
-    flash,
     make_response,
-    redirect,
     render_template,
     request,
-    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -37,14 +34,16 @@ from citizens.services import (
     reveal_field,
     update_classification,
 )
+from citizens.visibility import can_view_client
 from portal.db import db, utcnow
-from portal.errors import DomainError
-from portal.exports import csv_response
-from portal.forms import add_form_error
+from portal.exports import Table, export_response
 from portal.models import DEPARTMENT_ROLES, Role, User
+from portal.navigation import done
+from portal.pagination import paginate
 from portal.params import arg_int, arg_text, page_arg
-from portal.permissions import INTAKE_ROLES
+from portal.permissions import INTAKE_ROLES, can_list_clients, is_intake_staff
 from portal.privacy import mask_email, mask_id_number, mask_phone
+from portal.transactions import form_errors
 
 # Who records contacts and may see a full value (giving a reason): staff who work cases.
 CONTACT_ROLES = INTAKE_ROLES | DEPARTMENT_ROLES
@@ -58,7 +57,7 @@ ACCESS_LOG_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 @bp.app_template_global()
 def may_open_client(user: User, client: Client | None) -> bool:
     """Whether ``user`` may open ``client``'s 360° page (used by the case page)."""
-    return client is not None and queries.may_open_client(user, client.id)
+    return client is not None and can_view_client(user, client)
 
 
 bp.add_app_template_filter(mask_email, "mask_email")
@@ -83,7 +82,7 @@ def enum_arg(name: str, enum_cls):
 
 
 def require_staff() -> None:
-    if not queries.may_list_clients(current_user):
+    if not can_list_clients(current_user):
         abort(403)
 
 
@@ -125,7 +124,7 @@ def index():
         engagements=list(Engagement),
         sorts=SORT_LABELS,
         tags=queries.tags_in_use(),
-        can_merge=current_user.role in INTAKE_ROLES,
+        can_merge=is_intake_staff(current_user),
         requests=queries.known_case_counts(current_user, pagination.items),
     )
 
@@ -134,7 +133,7 @@ def load_client(client_id: int) -> Client:
     """The client, if the signed-in staff member may open it; 404 otherwise."""
     require_staff()
     client = queries.client_profile(client_id)
-    if client is None or not queries.may_open_client(current_user, client.id):
+    if client is None or not can_view_client(current_user, client):
         abort(404)
     return client
 
@@ -189,8 +188,8 @@ def render_client(
 ):
     user = current_user
     per_page = current_app.config["PAGE_SIZE"]
-    cases = queries.paginate(queries.client_cases_query(client.id, user), page_arg(), per_page)
-    contacts = queries.paginate(
+    cases = paginate(queries.client_cases_query(client.id, user), page_arg(), per_page)
+    contacts = paginate(
         queries.client_contacts_query(client.id, user), page_arg("contacts_page"), per_page
     )
     access_log, access_total = (
@@ -214,7 +213,7 @@ def render_client(
             contact_form=contact_form_for(contact_form),
             classification_form=classification_form_for(client, classification_form),
             revealed=revealed,
-            can_merge=user.role in INTAKE_ROLES,
+            can_merge=is_intake_staff(user),
             field_labels=REVEAL_FIELD_LABELS,
             contacts_page=page_arg("contacts_page"),
             cases_page=page_arg(),
@@ -242,13 +241,10 @@ def reveal(client_id: int):
         abort(403)
     if not form.validate_on_submit():
         return render_client(client, reveal_form=form, status=422)
-    try:
+    with form_errors(form) as outcome:
         value = reveal_field(client, current_user, form.field.data, form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        add_form_error(form, error)
+    if outcome.refused:
         return render_client(load_client(client_id), reveal_form=form, status=422)
-    db.session.commit()
     field = form.field.data
     # Rendered directly, not redirected: the value never travels through the session.
     return render_client(client, revealed=(field, value))
@@ -263,7 +259,7 @@ def new_contact(client_id: int):
         abort(403)
     if not form.validate_on_submit():
         return render_client(client, contact_form=form, status=422)
-    try:
+    with form_errors(form) as outcome:
         add_contact(
             client,
             current_user,
@@ -271,13 +267,10 @@ def new_contact(client_id: int):
             summary=form.summary.data,
             case_number=form.case_number.data,
         )
-    except DomainError as error:
-        db.session.rollback()
-        add_form_error(form, error)
+    if outcome.refused:
         return render_client(load_client(client_id), contact_form=form, status=422)
-    db.session.commit()
-    flash(_("The contact is recorded."), "success")
-    return redirect(url_for("citizens.show", client_id=client_id, _anchor="contacts-heading"))
+    return done(_("The contact is recorded."), "citizens.show", client_id=client_id,
+                _anchor="contacts-heading")
 
 
 @bp.route("/clients/<int:client_id>/classification", methods=["POST"])
@@ -290,7 +283,7 @@ def classify(client_id: int):
     form.district.choices = district_choices()
     if not form.validate_on_submit():
         return render_client(client, classification_form=form, status=422)
-    try:
+    with form_errors(form) as outcome:
         update_classification(
             client,
             current_user,
@@ -301,13 +294,9 @@ def classify(client_id: int):
             flags=[VulnerableGroup(f) for f in form.flags.data],
             tags=parse_tags(form.tags.data),
         )
-    except DomainError as error:
-        db.session.rollback()
-        add_form_error(form, error)
+    if outcome.refused:
         return render_client(load_client(client_id), classification_form=form, status=422)
-    db.session.commit()
-    flash(_("The classification is saved."), "success")
-    return redirect(url_for("citizens.show", client_id=client_id))
+    return done(_("The classification is saved."), "citizens.show", client_id=client_id)
 
 
 EXPORT_LIMIT = 10_000
@@ -350,4 +339,4 @@ def export_clients():
         for client in rows
     )
     log.info("user %s exported %d clients", current_user.id, len(rows))
-    return csv_response(cells, header, f"clients-{utcnow():%Y%m%d}.csv")
+    return export_response(Table(header, cells), f"clients-{utcnow():%Y%m%d}", "csv")

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the portal: configuration, extensions, blueprints, CLI and error pages."""
-    app = Flask(
+    from portal.transactions import PortalFlask  # each request commits or rolls back once
+
+    app = PortalFlask(
         "portal",
         root_path=str(ROOT / "portal"),
         instance_path=(config or {}).get("INSTANCE_PATH") or str(ROOT / "instance"),
@@ -68,6 +70,7 @@ def register_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(ROOT / "portal" / "translations"),
     )
+    import portal.changes  # noqa: F401  (every flush records tracked rows in the change feed)
     import portal.ratelimit  # noqa: F401  (registers the limiter's "db://" storage)
 
     limiter.init_app(app)
@@ -99,6 +102,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from cases import bp as cases_bp
+    from cases import load_views as load_cases_views
     from citizens import bp as citizens_bp
     from citizens import load_views as load_citizens_views
     from portal import main
@@ -109,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
+    load_cases_views()
     app.register_blueprint(cases_bp)
     load_citizens_views()
     app.register_blueprint(citizens_bp)

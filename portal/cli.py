@@ -14,10 +14,12 @@ from portal.models import Department, Role
 
 def register_commands(app: Flask) -> None:
     from cases.cli import cases_cli
+    from portal.changes import changes_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(cases_cli)
+    app.cli.add_command(changes_cli)
 
 
 @click.group("users", cls=AppGroup, help="Manage accounts.")

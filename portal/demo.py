@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from cases.actors import Actor
 from cases.calendar import load_calendar, seed_calendar
 from cases.models import (
     Case,
@@ -334,8 +335,9 @@ class DemoStory:
         self.rng, self.now, self.users, self.calendar = rng, now, users, calendar
 
     def event(self, case: Case, actor, action, source, target, at, note=None, public=True):
-        db.session.add(CaseEvent(case=case, actor=actor, action=action, from_status=source,
-                                 to_status=target, note=note, created_at=at, is_public=public))
+        db.session.add(CaseEvent(case=case, actor=actor, actor_kind=Actor.of(actor).kind,
+                                 action=action, from_status=source, to_status=target, note=note,
+                                 created_at=at, is_public=public))
         case.status, case.updated_at = target or case.status, at
 
     def tell(self, case: Case, filed_at, department: Department | None) -> None:

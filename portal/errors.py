@@ -105,6 +105,14 @@ def register_error_handlers(app: Flask) -> None:
         log.info("concurrent change refused on %s %s", request.method, request.path)
         return render_error(409, concurrent_change_message())
 
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        # A service said no and no form took the message up (see portal.transactions
+        # form_errors): nothing is saved, and the user reads why.
+        db.session.rollback()
+        log.info("refused on %s %s: %s", request.method, request.path, type(error).__name__)
+        return render_error(409, error.message)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:

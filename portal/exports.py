@@ -1,10 +1,18 @@
-"""CSV downloads that spreadsheet programs open safely (every CSV export goes through here)."""
+"""Downloads of tables that spreadsheet programs open safely (every export goes through here).
+
+A caller hands over a ``Table`` (column titles and rows of plain values) and names a
+format; ``export_response`` picks that format's writer. CSV is the one format today; an
+Excel writer is one more ``TableWriter`` in ``WRITERS``, with no caller changed. Every
+writer puts each cell through ``safe_cell``.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from flask import Response
 
@@ -40,15 +48,44 @@ def csv_text(rows: Iterable[Sequence[object]], header: Sequence[object]) -> str:
     return buffer.getvalue()
 
 
-def csv_response(
-    rows: Iterable[Sequence[object]], header: Sequence[object], filename: str
-) -> Response:
-    """A CSV download, UTF-8 with a BOM so Excel reads Chinese right; never cached."""
+@dataclass(frozen=True)
+class Table:
+    """What an export holds: the column titles and the rows (read once)."""
+
+    columns: Sequence[object]
+    rows: Iterable[Sequence[object]]
+
+
+class TableWriter(Protocol):
+    """One download format: its media type, file extension and how a table is written."""
+
+    mimetype: str
+    extension: str
+
+    def write(self, table: Table) -> str | bytes: ...
+
+
+class CsvWriter:
+    """CSV, UTF-8 with a BOM so Excel reads Chinese right."""
+
+    mimetype = "text/csv"
+    extension = "csv"
+
+    def write(self, table: Table) -> str:
+        return "\ufeff" + csv_text(table.rows, table.columns)
+
+
+WRITERS: dict[str, TableWriter] = {"csv": CsvWriter()}
+
+
+def export_response(table: Table, name: str, fmt: str = "csv") -> Response:
+    """``table`` as a download ``<name>.<extension>`` in format ``fmt``; never cached."""
+    writer = WRITERS[fmt]
     return Response(
-        "\ufeff" + csv_text(rows, header),
-        mimetype="text/csv",
+        writer.write(table),
+        mimetype=writer.mimetype,
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": f'attachment; filename="{name}.{writer.extension}"',
             "Cache-Control": "private, no-store",
         },
     )

@@ -23,8 +23,7 @@ def healthz():
     """200 once the database answers; 503 when it does not."""
     try:
         db.session.execute(text("SELECT 1"))
-    except Exception:  # any driver error means "not healthy"
-        db.session.rollback()
+    except Exception:  # any driver error means "not healthy" (the 503 rolls back)
         return jsonify({"status": "unavailable", "database": "down"}), 503
     return jsonify({"status": "ok", "database": "ok"})
 
@@ -39,5 +38,4 @@ def set_language():
     session["locale"] = locale
     if current_user.is_authenticated:
         current_user.locale = locale
-        db.session.commit()
     return redirect(safe_next_url(request.form.get("next")) or "/")

@@ -1,61 +1,38 @@
-"""Named permission predicates, used by views, loaders and templates alike."""
+"""Role sets and named predicates about a user, for views, services and templates alike.
+
+Which case or client record a user sees is decided in its room: ``cases.visibility``
+and ``citizens.visibility`` (``portal`` imports no room).
+"""
 
 from __future__ import annotations
 
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import ColumnElement, and_, false
 
 from portal.extensions import login_manager
 from portal.models import DEPARTMENT_ROLES, Role, User
-
-if TYPE_CHECKING:
-    from cases.models import Case
 
 # Staff who see every case, whatever department handles it.
 CITYWIDE_ROLES = frozenset({Role.CLERK, Role.SUPERVISOR, Role.OFFICIAL, Role.ADMIN})
 # Staff of the service centre who take, dispatch and close cases.
 INTAKE_ROLES = frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
 QUEUE_ROLES = INTAKE_ROLES | DEPARTMENT_ROLES
+# Staff who open client records (which ones: ``citizens.visibility``).
+CLIENT_LIST_ROLES = CITYWIDE_ROLES | DEPARTMENT_ROLES
+# Who keeps reply templates (heads their department's; supervisors and admins all).
+REPLY_TEMPLATE_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.SUPERVISOR, Role.ADMIN})
 
 
-def is_assisting(user: User, case: Case) -> bool:
-    return user.department_id is not None and any(
-        a.department_id == user.department_id for a in case.assists
-    )
+def is_signed_in(user: User) -> bool:
+    """Signed in with an account that is not disabled."""
+    return bool(user.is_authenticated and user.is_active)
 
 
-def can_view_case(user: User, case: Case) -> bool:
-    """Clients see their own cases; department staff their department's and those it assists."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.role.is_client:
-        return user.client_id is not None and case.client_id == user.client_id
-    if user.role in CITYWIDE_ROLES:
-        return True
-    if user.role in DEPARTMENT_ROLES and user.department_id is not None:
-        return case.department_id == user.department_id or is_assisting(user, case)
-    return False
-
-
-def in_scope(user: User, case: Case, scope: str) -> bool:
-    """Whether ``user`` acts in ``scope`` on ``case`` (see ``cases.workflow``)."""
-    if scope == "intake":
-        return user.role in INTAKE_ROLES
-    if scope == "department":
-        return (
-            user.role in DEPARTMENT_ROLES
-            and user.department_id is not None
-            and case.department_id == user.department_id
-        )
-    if scope == "owner":
-        return user.role.is_client and user.client_id == case.client_id
-    if scope == "any":
-        return in_scope(user, case, "intake") or in_scope(user, case, "department")
-    return False
+def has_role_in(user: User, roles: frozenset[Role]) -> bool:
+    return bool(user.is_authenticated) and user.role in roles
 
 
 def can_file_case(user: User) -> bool:
@@ -63,37 +40,44 @@ def can_file_case(user: User) -> bool:
 
 
 def can_work_queues(user: User) -> bool:
-    return user.is_authenticated and user.role in QUEUE_ROLES
+    return has_role_in(user, QUEUE_ROLES)
 
 
-def can_see_reporter(user: User, case: Case) -> bool:
-    """Who filed a case; for an anonymous tip-off only supervisors (and the reporter) know."""
-    if not case.anonymous:
-        return can_view_case(user, case)
-    if user.role.is_client:
-        return user.client_id == case.client_id
-    return user.role == Role.SUPERVISOR
+def is_intake_staff(user: User) -> bool:
+    """The service centre: files for clients, dispatches, merges clients."""
+    return has_role_in(user, INTAKE_ROLES)
 
 
-def reporter_hidden_clause(user: User) -> ColumnElement[bool]:
-    """SQL twin of ``can_see_reporter``'s anonymity rule: the cases whose reporter ``user``
-    may not know (anonymous tip-offs, unless a supervisor or the reporter looks).
+def can_list_clients(user: User) -> bool:
+    return has_role_in(user, CLIENT_LIST_ROLES)
 
-    Lists leave these out and counts subtract them, so a count never exceeds what the
-    viewer can list and nothing hints that a client filed a tip-off.
-    """
-    from cases.models import Case  # portal imports no room at module level
 
-    if user.is_authenticated and user.role == Role.SUPERVISOR:
-        return false()
-    if user.is_authenticated and user.role.is_client and user.client_id is not None:
-        return and_(Case.anonymous.is_(True), Case.client_id != user.client_id)
-    return Case.anonymous.is_(True)
+def can_keep_reply_templates(user: User) -> bool:
+    return has_role_in(user, REPLY_TEMPLATE_ROLES)
+
+
+def is_admin(user: User) -> bool:
+    return has_role_in(user, frozenset({Role.ADMIN}))
 
 
 def can_see_internal(user: User) -> bool:
     """Internal notes and staff names are for staff only."""
     return user.is_authenticated and user.role.is_staff
+
+
+# Exposed to every template (``portal.templating``): templates ask these, never roles.
+TEMPLATE_PREDICATES = {
+    f.__name__: f
+    for f in (
+        can_file_case,
+        can_work_queues,
+        is_intake_staff,
+        can_list_clients,
+        can_keep_reply_templates,
+        is_admin,
+        can_see_internal,
+    )
+}
 
 
 def role_required(*roles: Role):

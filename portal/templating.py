@@ -11,6 +11,7 @@ from flask_babel import format_datetime, format_timedelta
 from cases.workflow import event_label
 from portal.forms import LanguageForm
 from portal.i18n import current_language, html_lang
+from portal.permissions import TEMPLATE_PREDICATES
 from portal.privacy import mask_id_number, mask_phone
 
 
@@ -41,6 +42,8 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.globals["event_label"] = event_label
+    # Templates ask named predicates (``can_work_queues(current_user)``), never roles.
+    app.jinja_env.globals.update(TEMPLATE_PREDICATES)
 
     @app.context_processor
     def portal_globals() -> dict:

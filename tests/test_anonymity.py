@@ -17,8 +17,8 @@ from portal.db import db
 from portal.models import Role, User
 from portal.permissions import QUEUE_ROLES
 from tests.conftest import csrf_token, sign_in, submit
-from tests.factories import make_case, make_user
-from tests.test_attachments import JPEG, add_info
+from tests.factories import JPEG, make_case, make_user
+from tests.test_attachments import add_info
 from tests.test_clients import file_for, new_client
 
 NAME = "举报人赵六"

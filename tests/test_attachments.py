@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
-import struct
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,93 +13,14 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from cases.attachments import FILE_TYPES, clean_filename, detect_type, store_attachments
+from cases.attachments import store_attachments
 from cases.models import Attachment, Case, CaseEvent, CaseStatus
 from cases.services import ActionInput, perform
 from citizens.models import ContactLog
 from portal.db import db
 from portal.models import Department, Role, User
 from tests.conftest import csrf_token, sign_in
-from tests.factories import make_case, make_user
-
-# --- real, tiny files ---------------------------------------------------------------
-
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84"
-    b"\x00\x00\x00\x00IEND\xaeB`\x82"
-)
-JPEG = (
-    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    b"\xff\xdb\x00C\x00" + bytes(range(1, 65)) + b"\xff\xd9"
-)
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
-GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
-WEBP = (
-    b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00"
-    b"/\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
-)
-CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.'
-    '{main}"/></Types>'
-)
-
-
-def zip_bytes(entries: list[tuple[str, bytes]], stored_first: bool = False) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for i, (name, data) in enumerate(entries):
-            compress = zipfile.ZIP_STORED if stored_first and i == 0 else zipfile.ZIP_DEFLATED
-            archive.writestr(name, data, compress_type=compress)
-    return buffer.getvalue()
-
-
-def ooxml(part: str, main: str, extra: list[tuple[str, bytes]] | None = None) -> bytes:
-    types = CONTENT_TYPES.format(part=part, main=main).encode()
-    return zip_bytes([("[Content_Types].xml", types), (part, b"<doc/>"), *(extra or [])])
-
-
-DOCX = ooxml("word/document.xml", "wordprocessingml.document.main+xml")
-XLSX = ooxml("xl/workbook.xml", "spreadsheetml.sheet.main+xml")
-PPTX = ooxml("ppt/presentation.xml", "presentationml.presentation.main+xml")
-ODT = zip_bytes(
-    [("mimetype", b"application/vnd.oasis.opendocument.text"), ("content.xml", b"<x/>")],
-    stored_first=True,
-)
-
-
-def ole(stream_name: str) -> bytes:
-    """A minimal OLE2 compound file (512-byte sectors): a FAT sector, a directory sector
-    whose root holds one stream named ``stream_name``."""
-    free, end, fat_sector, no_stream = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
-    header = bytearray(512)
-    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-    header[24:34] = struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-    header[44:60] = struct.pack("<IIII", 1, 1, 0, 4096)  # FAT sectors, first dir, -, cutoff
-    header[60:76] = struct.pack("<IIII", end, 0, end, 0)  # no mini FAT, no DIFAT sectors
-    header[76:512] = struct.pack("<109I", 0, *([free] * 108))
-    fat = struct.pack("<128I", fat_sector, end, *([free] * 126))
-
-    def entry(name: str, kind: int, child: int) -> bytes:
-        raw = bytearray(128)
-        encoded = (name + "\0").encode("utf-16-le")
-        raw[: len(encoded)] = encoded
-        raw[64:66] = struct.pack("<H", len(encoded))
-        raw[66] = kind
-        raw[67] = 1
-        raw[68:80] = struct.pack("<III", no_stream, no_stream, child)
-        raw[116:120] = struct.pack("<I", end)
-        return bytes(raw)
-
-    directory = entry("Root Entry", 5, 1) + entry(stream_name, 2, no_stream) + bytes(256)
-    return bytes(header) + fat + directory
-
+from tests.factories import DISGUISED, DOCX, JPEG, PDF, PNG, make_case, make_user
 
 VALID = [
     ("现场照片.png", PNG, "image/png"),
@@ -110,21 +29,6 @@ VALID = [
     ("letter.docx", DOCX,
      "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
 ]
-
-DISGUISED = [
-    ("page.jpg", b"<!DOCTYPE html><html><script>alert(1)</script></html>"),
-    ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(64)),
-    ("notes.docx", "这是一个普通的文本文件。".encode()),
-    ("archive.docx", zip_bytes([("readme.txt", b"hello"), ("data.csv", b"a,b\n1,2\n")])),
-    ("macros.docx", ooxml("word/document.xml", "wordprocessingml.document.main+xml",
-                          [("word/vbaProject.bin", b"\0" * 16)])),
-    ("tool.jpg", b"MZ\x90\x00" + bytes(60) + b"PE\x00\x00"),
-    ("macros.odt", zip_bytes([("mimetype", b"application/vnd.oasis.opendocument.text"),
-                              ("Basic/Standard/Module1.xml", b"<x/>")], stored_first=True)),
-    ("installer.doc", ole("SummaryInformation")),
-    ("svg.png", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
-]
-
 
 # --- helpers --------------------------------------------------------------------------
 
@@ -247,63 +151,6 @@ def dispatched_case(app, world, cast: Cast, *path: str):
         note = {"request_info": "请补充现场照片", "reply": "路灯已修复。"}.get(action)
         step(app, case.number, action, who, note=note)
     return case
-
-
-# --- detection by content (no database) -----------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("content", "expected"),
-    [
-        (PNG, "image/png"),
-        (JPEG, "image/jpeg"),
-        (GIF, "image/gif"),
-        (WEBP, "image/webp"),
-        (PDF, "application/pdf"),
-        (DOCX, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        (XLSX, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (PPTX, "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-        (ODT, "application/vnd.oasis.opendocument.text"),
-        (ole("WordDocument"), "application/msword"),
-        (ole("Workbook"), "application/vnd.ms-excel"),
-        (ole("PowerPoint Document"), "application/vnd.ms-powerpoint"),
-    ],
-    ids=["png", "jpeg", "gif", "webp", "pdf", "docx", "xlsx", "pptx", "odt", "doc", "xls", "ppt"],
-)
-def test_types_are_detected_from_the_bytes(content, expected):
-    assert detect_type(io.BytesIO(content)) == expected
-
-
-@pytest.mark.parametrize(("name", "content"), DISGUISED, ids=[n for n, _c in DISGUISED])
-def test_disguised_content_is_not_detected(name, content):
-    assert detect_type(io.BytesIO(content)) is None
-
-
-def test_other_containers_are_not_detected():
-    odf_unknown = zip_bytes([("mimetype", b"application/x-foo"), ("a", b"b")], stored_first=True)
-    truncated = DOCX[: len(DOCX) // 2]
-    for content in (odf_unknown, truncated, b"PK\x03\x04", ole("WordDocument")[:600], b""):
-        assert detect_type(io.BytesIO(content)) is None
-
-
-@pytest.mark.parametrize(
-    ("name", "content_type", "expected"),
-    [
-        ("现场照片.PNG", "image/png", "现场照片.PNG"),
-        ("C:\\Users\\张三\\Desktop\\投诉 材料.pdf", "application/pdf", "投诉 材料.pdf"),
-        ("../../etc/passwd", "application/pdf", "passwd.pdf"),
-        ("scan.pdf", "image/jpeg", "scan.jpg"),  # a JPEG named .pdf: what it really is
-        ("evil\u202egpj.exe", "image/png", "evilgpj.exe.png"),
-        ("tab\tand\nnewline.jpeg", "image/jpeg", "tab and newline.jpeg"),
-        ("...", "application/pdf", "attachment.pdf"),
-        ("长" * 300 + ".docx",
-         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-         "长" * 250 + ".docx"),
-    ],
-)
-def test_filenames_are_cleaned_for_display(name, content_type, expected):
-    cleaned = clean_filename(name, FILE_TYPES[content_type])
-    assert cleaned == expected and len(cleaned) <= 255
 
 
 # --- filing with attachments ----------------------------------------------------------

@@ -53,3 +53,23 @@ def test_client_export_neutralises_formula_names(client, login_as, database):
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+
+def test_a_new_format_is_one_more_writer(app, monkeypatch):
+    from portal.exports import WRITERS, Table, export_response
+
+    class TabWriter:
+        mimetype = "text/tab-separated-values"
+        extension = "tsv"
+
+        def write(self, table: Table) -> str:
+            return "\n".join("\t".join(map(str, r)) for r in [table.columns, *table.rows])
+
+    monkeypatch.setitem(WRITERS, "tsv", TabWriter())
+    table = Table(["a", "b"], [[1, "=x"]])
+    with app.test_request_context():
+        response = export_response(table, "list", "tsv")
+        assert response.get_data(as_text=True) == "a\tb\n1\t=x"
+        assert response.headers["Content-Disposition"] == 'attachment; filename="list.tsv"'
+        csv_body = export_response(Table(["a"], [["=x"]]), "list").get_data(as_text=True)
+        assert csv_body == "\ufeffa\r\n'=x\r\n"

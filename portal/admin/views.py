@@ -17,7 +17,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
@@ -60,11 +60,11 @@ from portal.auth.forms import StaffUserForm
 from portal.auth.services import create_staff_user
 from portal.auth.sessions import current_session, end_sessions
 from portal.db import db, get_or_404
-from portal.errors import DomainError
-from portal.forms import add_form_error
 from portal.models import CLIENT_ROLES, Department, District, Role, User
+from portal.pagination import Page, paginate
 from portal.params import arg_int, page_arg
 from portal.permissions import role_required
+from portal.transactions import form_errors
 
 T = TypeVar("T")
 
@@ -85,13 +85,7 @@ def users():
         .options(joinedload(User.department))
         .order_by(User.role, User.username)
     )
-    pagination = db.paginate(
-        stmt,
-        page=page_arg(),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
-    return render_template("admin/users.html", pagination=pagination)
+    return render_template("admin/users.html", pagination=page_of(stmt))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -101,7 +95,7 @@ def new_user():
     form.department.choices = department_choices()
     if form.validate_on_submit():
         department = db.session.get(Department, form.department.data or 0)
-        try:
+        with form_errors(form) as outcome:
             user = create_staff_user(
                 username=form.username.data,
                 password=form.password.data,
@@ -110,11 +104,7 @@ def new_user():
                 department=department,
                 email=form.email.data or None,
             )
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
-        else:
-            db.session.commit()
+        if not outcome.refused:
             flash(_("Staff account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.users"))
     status = 422 if form.is_submitted() else 200
@@ -129,7 +119,6 @@ def sign_out_user(user_id: int):
     # An admin signing themselves out everywhere keeps the browser they did it from.
     keep = current_session() if user.id == current_user.id else None
     ended = end_sessions(user, keep=keep)
-    db.session.commit()
     flash(
         _("%(username)s is signed out everywhere (%(count)d sessions ended).",
           username=user.username, count=ended),
@@ -141,13 +130,9 @@ def sign_out_user(user_id: int):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def paginate(stmt):
-    return db.paginate(
-        stmt,
-        page=page_arg(),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+def page_of(stmt: Select) -> Page:
+    """The page of ``stmt`` the query string asks for, ``PAGE_SIZE`` long."""
+    return paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
 
 
 def form_values(form: FlaskForm, data_class: type[T]) -> T:
@@ -163,15 +148,11 @@ def save_form(
     template: str,
     **context: Any,
 ):
-    """Validate, call one service, commit once; or show the form again (422, nothing saved)."""
+    """Validate, call one service; or show the form again (422, nothing saved)."""
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             row = save()
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
-        else:
-            db.session.commit()
+        if not outcome.refused:
             flash(done(row), "success")
             return redirect(next_url)
     status = 422 if form.is_submitted() else 200
@@ -250,7 +231,7 @@ def index():
 @bp.route("/departments")
 @role_required(Role.ADMIN)
 def departments():
-    pagination = paginate(select(Department).order_by(Department.code))
+    pagination = page_of(select(Department).order_by(Department.code))
     return render_template("admin/departments.html", pagination=pagination)
 
 
@@ -400,7 +381,7 @@ def routing():
             RoutingRule.id,
         )
     )
-    return render_template("admin/routing.html", pagination=paginate(stmt))
+    return render_template("admin/routing.html", pagination=page_of(stmt))
 
 
 def routing_form(rule: RoutingRule | None) -> RoutingRuleForm:
@@ -472,11 +453,10 @@ def calendar():
 
 
 def save_day(form: CalendarDayForm, row: CalendarDay | None):
-    """Set the day (the form's date, or ``row``'s when editing); commit once."""
+    """Set the day (the form's date, or ``row``'s when editing)."""
     if form.validate_on_submit():
         day = row.day if row is not None else form.day.data
         saved = set_calendar_day(day, form.kind.data == "workday", form.name.data or "")
-        db.session.commit()
         flash(_("%(day)s saved.", day=saved.day.isoformat()), "success")
         return redirect(url_for("admin.calendar", year=saved.day.year))
     status = 422 if form.is_submitted() else 200
@@ -508,7 +488,6 @@ def edit_calendar_day(day: str):
 def remove_day(day: str):
     row = calendar_day_or_404(day)
     remove_calendar_day(row.day)
-    db.session.commit()
     flash(_("%(day)s removed.", day=row.day.isoformat()), "success")
     return redirect(url_for("admin.calendar", year=row.day.year))
 
@@ -521,7 +500,6 @@ def import_calendar():
         abort(400)
     year = form.year.data
     seeded = seed_calendar([year])
-    db.session.commit()
     if seeded:
         flash(
             _(
@@ -550,7 +528,6 @@ def publish_calendar_year():
     if not form.validate_on_submit():
         abort(400)
     mark_year_published(form.year.data)
-    db.session.commit()
     flash(_("%(year)d is marked as published.", year=form.year.data), "success")
     return redirect(url_for("admin.calendar", year=form.year.data))
 

@@ -13,13 +13,11 @@ from portal.auth import bp
 from portal.auth.forms import LoginForm, RegisterForm
 from portal.auth.services import LoginThrottled, authenticate, register_client, safe_next_url
 from portal.auth.sessions import end_session, start_session
-from portal.db import db
-from portal.errors import DomainError
 from portal.extensions import limiter
-from portal.forms import add_form_error
 from portal.i18n import current_language
 from portal.models import User
 from portal.navigation import home_for
+from portal.transactions import form_errors
 from portal.validators import normalise_phone
 
 
@@ -41,15 +39,13 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        try:
+        with form_errors() as outcome:
             user = authenticate(form.username.data, form.password.data, get_remote_address())
-        except DomainError as error:
-            db.session.rollback()
-            form.password.errors.append(error.message)
-            status = 429 if isinstance(error, LoginThrottled) else 422
+        if outcome.refused:
+            form.password.errors.append(outcome.error.message)
+            status = 429 if isinstance(outcome.error, LoginThrottled) else 422
             return render_template("auth/login.html", form=form), status
         open_session(user)
-        db.session.commit()
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
         return redirect(safe_next_url(form.next.data) or home_for(user))
     status = 422 if form.is_submitted() else 200
@@ -60,7 +56,6 @@ def login():
 @login_required
 def logout():
     end_session(session.get("_user_id"))
-    db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.index"))
@@ -73,7 +68,7 @@ def register():
         return redirect(home_for(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             user = register_client(
                 kind=ClientKind(form.kind.data),
                 username=form.username.data,
@@ -87,9 +82,7 @@ def register():
                 else None,
                 locale=current_language(),
             )
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
+        if outcome.refused:
             return render_template("auth/register.html", form=form), 422
         if user.client is not None and user.client.email:
             # Verifying the address attaches the account to a record the service centre
@@ -98,7 +91,6 @@ def register():
 
             send_email_verification(user, current_language())
         open_session(user)
-        db.session.commit()
         flash(_("Your account is ready. You can file a request now."), "success")
         if user.client is not None and user.client.email:
             flash(

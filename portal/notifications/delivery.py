@@ -3,9 +3,9 @@
 How a message travels:
 
 1. A service adds an ``OutboxMessage`` to the caller's transaction. A listener on
-   ``db.session`` notes its id when it is flushed, keeps it when the transaction
-   commits and forgets it on a rollback: nothing is said about a change that did
-   not happen.
+   ``db.session`` notes its id when it is flushed and asks ``portal.aftercommit`` to
+   keep it once the transaction commits; a rollback drops it: nothing is said about
+   a change that did not happen.
 2. After the commit, ``dispatch_committed`` (run by an ``after_request`` hook and when
    an app context ends, e.g. a CLI command) hands the ids on: with ``REDIS_URL`` it
    enqueues one RQ job per id on the queue ``notifications``; otherwise it delivers
@@ -45,6 +45,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
+from portal.aftercommit import after_commit
 from portal.db import db, utcnow
 from portal.notifications import bp
 from portal.notifications.models import MessageChannel, OutboxMessage, OutboxStatus
@@ -57,8 +58,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "notifications"
-_FLUSHED = "notifications.flushed"  # session.info: outbox ids flushed in this transaction
-_COMMITTED = "notifications.committed"  # ... and committed, waiting to be handed on
+_COMMITTED = "notifications.committed"  # session.info: outbox ids committed, to hand on
 
 
 class PermanentDeliveryError(Exception):
@@ -319,31 +319,12 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryCounts
 
 def _note_flushed(session: Session, flush_context: Any) -> None:
     ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
-    if ids:
-        session.info.setdefault(_FLUSHED, []).extend(ids)
+    if ids:  # kept once the transaction commits; a rollback drops them with their rows
+        after_commit(lambda: session.info.setdefault(_COMMITTED, []).extend(ids), session)
 
 
-def _note_committed(session: Session) -> None:
-    if session.in_nested_transaction():  # a SAVEPOINT released: the outer one decides
-        return
-    ids = session.info.pop(_FLUSHED, None)
-    if ids:
-        session.info.setdefault(_COMMITTED, []).extend(ids)
-
-
-def _forget_rolled_back(session: Session) -> None:
-    if session.in_nested_transaction():  # rows of a rolled-back SAVEPOINT are simply
-        return  # not found when claimed
-    session.info.pop(_FLUSHED, None)
-
-
-for _name, _listener in (
-    ("after_flush", _note_flushed),
-    ("after_commit", _note_committed),
-    ("after_rollback", _forget_rolled_back),
-):
-    if not event.contains(db.session, _name, _listener):
-        event.listen(db.session, _name, _listener)
+if not event.contains(db.session, "after_flush", _note_flushed):
+    event.listen(db.session, "after_flush", _note_flushed)
 
 
 def committed_ids() -> list[int]:

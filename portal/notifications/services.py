@@ -33,6 +33,7 @@ from portal.notifications.models import (
     MessageTemplate,
     OutboxMessage,
 )
+from portal.notifications.outbox import SUBJECT_MAX, queue_message
 from portal.notifications.texts import (
     CLIENT_EVENTS,
     LOCALES,
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SUBJECT_MAX = 200  # the width of the subject columns
 ANONYMOUS = {"zh_CN": "匿名诉求人", "en": "Anonymous"}
 # The timeline action whose public note a client event's ``{note}`` shows.
 EVENT_ACTIONS = {
@@ -298,18 +298,8 @@ class _Outbox:
         if not address or key in self.seen:
             return
         self.seen.add(key)
-        message = OutboxMessage(
-            channel=channel,
-            recipient_id=user.id if user else None,
-            address=address,
-            locale=locale,
-            subject="" if channel == MessageChannel.SMS else text.subject,
-            body=text.body,
-            event=self.event,
-            case_id=self.case_id,
-            next_attempt_at=utcnow(),
-        )
-        db.session.add(message)
+        message = queue_message(channel, address, text.subject, text.body, self.event, user,
+                                case_id=self.case_id, locale=locale)
         self.messages.append(message)
 
 

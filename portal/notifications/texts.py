@@ -1,8 +1,10 @@
-"""What the messages say: built-in texts in both languages, placeholders, rendering.
+"""What the messages say: the one registry of message texts, placeholders, rendering.
 
-The built-in texts are data, not gettext strings: a message goes out in the
-*recipient's* language, whatever the language of the request that caused it.
-An admin may override any (event, channel, language) with a ``MessageTemplate`` row.
+Every message the portal sends (case events to clients and staff, account e-mails, the
+phone code) has its text here, per language, event and channel. The texts are data, not
+gettext strings: a message goes out in the *recipient's* language, whatever the language
+of the request that caused it. An admin may override the text of a case event (``EVENTS``)
+with a ``MessageTemplate`` row; account texts (``ACCOUNT_EVENTS``) are fixed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ LOCALES = ("zh_CN", "en")
 # Events told to the client, and events told to the staff handling the case.
 CLIENT_EVENTS = ("accept", "dispatch", "reply", "request_info", "close", "not_accept")
 STAFF_EVENTS = ("client_info", "due_soon", "overdue")
-EVENTS = CLIENT_EVENTS + STAFF_EVENTS
+EVENTS = CLIENT_EVENTS + STAFF_EVENTS  # the ones admins may reword
+# Messages about the account itself: e-mail (and inbox) or, for the phone code, SMS.
+ACCOUNT_EVENTS = ("password_reset", "verify_email", "deletion_refused", "verify_phone")
 
 # Staff hear by inbox and e-mail; clients also by SMS.
 CLIENT_CHANNELS = (MessageChannel.EMAIL, MessageChannel.SMS, MessageChannel.INBOX)
@@ -139,6 +143,25 @@ DEFAULT_TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "body": "{recipient_name}，您好：诉求 {number}“{title}”已超过办理时限（{deadline}），"
             "请立即办理。当前状态：{status}。办理页面：{case_url}",
         },
+        # Account messages (placeholders: name, username, minutes, url, email, date,
+        # reason, code).
+        "password_reset": {
+            "subject": "重设您的密码",
+            "body": "{name}，您好：\n\n有人（希望是您本人）请求重设账户 {username} 的密码。"
+            "请在 {minutes} 分钟内打开下面的链接设置新密码，链接只能使用一次：\n\n{url}\n\n"
+            "如果不是您本人操作，请忽略此邮件，您的密码不会改变。\n" + _ZH,
+        },
+        "verify_email": {
+            "subject": "请验证您的电子邮箱",
+            "body": "{name}，您好：\n\n请打开下面的链接，确认 {email} 是您的电子邮箱：\n\n{url}\n\n"
+            "如果您没有在民众服务平台登记此邮箱，请忽略此邮件。\n" + _ZH,
+        },
+        "deletion_refused": {
+            "subject": "您的注销申请未获批准",
+            "body": "{name}，您好：您于 {date} 提交的注销（删除个人信息）申请未获批准，"
+            "原因：{reason} 如有疑问，请拨打 12345 热线咨询。" + _ZH,
+        },
+        "verify_phone": {"sms": "您的验证码为 {code}，10分钟内有效。" + _ZH},
     },
     "en": {
         "accept": {
@@ -204,6 +227,29 @@ DEFAULT_TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "({deadline}). Please deal with it now. Current status: {status}. "
             "Case page: {case_url}",
         },
+        "password_reset": {
+            "subject": "Reset your password",
+            "body": "Dear {name},\n\nSomeone (we hope you) asked to reset the password of the "
+            "account {username}. Open this link within {minutes} minutes to choose a new "
+            "password; it works once:\n\n{url}\n\nIf it was not you, ignore this e-mail: your "
+            "password stays as it is.\n" + _EN,
+        },
+        "verify_email": {
+            "subject": "Please confirm your e-mail address",
+            "body": "Dear {name},\n\nOpen this link to confirm that {email} is your e-mail "
+            "address:\n\n{url}\n\nIf you did not give this address to the Citizen Service "
+            "Portal, ignore this e-mail.\n" + _EN,
+        },
+        "deletion_refused": {
+            "subject": "Your request to delete your data was refused",
+            "body": "Dear {name}, your request of {date} to delete your account and personal "
+            "data was refused, for this reason: {reason} If you have questions, call the 12345 "
+            "hotline. " + _EN,
+        },
+        "verify_phone": {
+            "sms": "Your verification code is {code}. It is valid for 10 minutes. "
+            "[Citizen Service Portal]",
+        },
     },
 }
 
@@ -222,6 +268,12 @@ def default_text(event: str, channel: MessageChannel, locale: str) -> Text:
     if channel == MessageChannel.SMS:
         return Text("", texts["sms"])
     return Text(texts["subject"], texts["body"])
+
+
+def message_text(event: str, channel: MessageChannel, locale: str, **values: object) -> Text:
+    """A fixed (account) text of the registry, filled with ``values`` (plain, never parsed)."""
+    text = default_text(event, channel, locale)
+    return Text(placeholders.fill(text.subject, values), placeholders.fill(text.body, values))
 
 
 # --- placeholders -----------------------------------------------------------------

@@ -12,9 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import db
-from portal.errors import DomainError
-from portal.forms import add_form_error
 from portal.models import Role
+from portal.navigation import done
 from portal.notifications import bp
 from portal.notifications import cli as _cli  # noqa: F401  (flask notifications ...)
 from portal.notifications import delivery as _delivery  # noqa: F401  (after-commit hooks)
@@ -38,8 +37,10 @@ from portal.notifications.texts import (
     channels_for,
     default_text,
 )
+from portal.pagination import paginate
 from portal.params import page_arg
 from portal.permissions import role_required
+from portal.transactions import form_errors
 
 # --- the inbox ----------------------------------------------------------------------
 
@@ -63,13 +64,7 @@ def inbox_nav_label() -> str:
 @bp.route("/inbox")
 @login_required
 def inbox():
-    pagination = db.paginate(
-        inbox_query(current_user.id),
-        page=page_arg(),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-        max_per_page=100,
-    )
+    pagination = paginate(inbox_query(current_user.id), page_arg(), current_app.config["PAGE_SIZE"])
     numbers = case_numbers({m.case_id for m in pagination.items if m.case_id})
     return render_template(
         "notifications/inbox.html",
@@ -85,7 +80,6 @@ def read(message_id: int):
     page = page_arg(values=request.form) if request.form.get("page") else None
     if not mark_read(current_user, message_id):
         abort(404)  # someone else's message is not there for you
-    db.session.commit()
     return redirect(url_for("notifications.inbox", page=page))
 
 
@@ -93,10 +87,10 @@ def read(message_id: int):
 @login_required
 def read_all():
     count = mark_all_read(current_user)
-    db.session.commit()
-    flash(ngettext("%(num)d message marked as read.", "%(num)d messages marked as read.", count),
-          "success")
-    return redirect(url_for("notifications.inbox"))
+    return done(
+        ngettext("%(num)d message marked as read.", "%(num)d messages marked as read.", count),
+        "notifications.inbox",
+    )
 
 
 # --- message templates ----------------------------------------------------------------
@@ -145,17 +139,12 @@ def edit_message_template(event: str, channel: str, locale: str):
     current = Text(row.subject, row.body) if row else default
     form = MessageTemplateForm(data={"subject": current.subject, "body": current.body})
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             save_message_template(
                 event, message_channel, locale, form.subject.data or "", form.body.data
             )
-        except DomainError as error:
-            db.session.rollback()
-            add_form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The message text is saved."), "success")
-            return redirect(url_for("notifications.message_templates"))
+        if not outcome.refused:
+            return done(_("The message text is saved."), "notifications.message_templates")
     status = 422 if form.is_submitted() else 200
     return render_template(
         "notifications/message_template_form.html",
@@ -176,6 +165,5 @@ def edit_message_template(event: str, channel: str, locale: str):
 def reset_template(event: str, channel: str, locale: str):
     message_channel = _template_key(event, channel, locale)
     if reset_message_template(event, message_channel, locale):
-        db.session.commit()
         flash(_("The built-in text is used again."), "success")
     return redirect(url_for("notifications.message_templates"))
