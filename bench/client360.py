@@ -37,6 +37,7 @@ from bench.common import (  # noqa: E402
     report,
     timed,
 )
+from cases.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
 from cases.models import (  # noqa: E402
     Attachment,
     Case,
@@ -54,7 +55,6 @@ from citizens.models import (  # noqa: E402
     VulnerableGroup,
 )
 from portal.db import db, utcnow  # noqa: E402
-from portal.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
 from portal.models import Department, District, User  # noqa: E402
 
 BENCH_DB = "portal_bench360"

@@ -32,11 +32,11 @@ from bench.common import (  # noqa: E402
     report,
     timed,
 )
+from cases.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
 from cases.models import Case, CaseEvent, CaseNumberCounter, CaseStatus, Category  # noqa: E402
 from citizens.models import Client  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.db import db, utcnow  # noqa: E402
-from portal.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
 from portal.models import Department, District, User  # noqa: E402
 
 BENCH_DB = "portal_bench"

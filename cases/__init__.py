@@ -1,13 +1,16 @@
-"""Cases: filing, the staff queues, the case page and its timeline.
+"""Cases: filing, the staff queues, the case page and its timeline, the catalogue.
 
-The blueprint's routes live in the ``*views`` modules; the factory loads them through
-``load_views`` (importing this package must not import every view: services and models
-of other rooms import ``cases`` modules, and the views import theirs).
+The blueprint's routes live in the ``*views`` modules; the factory calls ``init_app``,
+which loads them and registers everything of the room on the application: the
+blueprints (``cases``, and ``catalogue`` under ``/admin``), template globals, commands,
+the case messages and the inbox's links to cases. Importing this package imports no
+view: services and models of other rooms import ``cases`` modules, and the views
+import theirs.
 """
 
 import logging
 
-from flask import Blueprint
+from flask import Blueprint, Flask
 
 bp = Blueprint("cases", __name__)
 log = logging.getLogger(__name__)
@@ -21,3 +24,20 @@ def load_views() -> None:
         track_views,
         views,
     )
+
+
+def init_app(app: Flask) -> None:
+    """Register the cases room on ``app`` (called once per application by the factory)."""
+    from cases import catalogue, notification_texts  # noqa: F401  (case messages register)
+    from cases.cli import cases_cli, demo_cli
+    from cases.notifications import inbox_case_links
+    from cases.workflow import event_label
+    from portal.notifications.queries import set_case_links
+
+    load_views()
+    app.register_blueprint(bp)
+    catalogue.init_app(app)
+    app.add_template_global(event_label, "event_label")
+    app.cli.add_command(cases_cli)
+    app.cli.add_command(demo_cli)
+    set_case_links(app, inbox_case_links)

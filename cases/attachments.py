@@ -26,15 +26,15 @@ from werkzeug.datastructures import FileStorage
 
 from cases import deadlines
 from cases.models import Attachment, Case, CaseStatus
+from cases.notifications import notify_case_staff
 from cases.services import TransitionRefused, record_event
 from cases.visibility import in_scope
 from cases.workflow import TRANSITIONS
 from citizens.models import ContactChannel, ContactLog
-from portal.aftercommit import after_rollback
+from portal.aftercommit import after_commit, after_rollback
 from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.models import User
-from portal.notifications.services import notify_case_staff
 from portal.uploads import ACCEPT, CheckedUpload, check_uploads, clean_filename, human_size
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,19 @@ def add_client_information(
     notify_case_staff(case, "client_info", note)
     log.info("case %s: information added by user %s", case.number, user.id)
     return attachments
+
+
+def delete_attachment(attachment: Attachment) -> None:
+    """Delete the row now and its file once the transaction commits (kept on a rollback)."""
+    after_commit(partial(_unlink_file, storage_path(attachment.storage_key)))
+    db.session.delete(attachment)
+
+
+def _unlink_file(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        log.exception("could not remove the attachment file %s", path)
 
 
 # --- files of transactions that do not commit are removed -----------------------------

@@ -1,4 +1,5 @@
-"""``flask cases ...``: the deadline sweep, once or as a scheduler loop."""
+"""Commands of the cases room: ``flask cases sweep`` (the deadline sweep, once or as a
+scheduler loop) and ``flask demo load|logins`` (demo data across the rooms)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cases.sweep import sweep_deadlines
+from portal.db import db
 from portal.notifications.delivery import deliver_due
 
 cases_cli = AppGroup("cases", help="Case engine jobs.")
@@ -27,3 +29,39 @@ def sweep(every: int) -> None:
         if not every:
             return
         time.sleep(every)
+
+
+@click.group("demo", cls=AppGroup, help="Demo data.")
+def demo_cli() -> None:
+    pass
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+@click.option("--cases", "case_count", default=300, show_default=True)
+@click.option("--seed", default=2026, show_default=True)
+def load_demo(if_empty: bool, case_count: int, seed: int) -> None:
+    """Load departments, categories, districts, demo staff and requests."""
+    from cases.demo import database_is_empty, load_demo_data
+
+    if if_empty and not database_is_empty():
+        click.echo("The database already has data; demo data not loaded.")
+    else:
+        load_demo_data(case_count=case_count, seed=seed)
+        db.session.commit()
+        click.echo(f"Demo data loaded ({case_count} requests).")
+    print_demo_logins()
+
+
+@demo_cli.command("logins")
+def demo_logins() -> None:
+    """Print the demo logins."""
+    print_demo_logins()
+
+
+def print_demo_logins() -> None:
+    from cases.demo import DEMO_PASSWORD, DEMO_USERS
+
+    click.echo("Demo logins (role: username / password):")
+    for spec in DEMO_USERS:
+        click.echo(f"  {spec.role.value}: {spec.username} / {DEMO_PASSWORD}")

@@ -17,10 +17,10 @@ from sqlalchemy import and_, or_, select, update
 
 from cases.actors import SYSTEM
 from cases.models import Case, CaseEvent, DueState
+from cases.notifications import notify_case_staff
 from cases.queries import OPEN_STATUSES
 from portal.changes import record_change
 from portal.db import db, utcnow
-from portal.notifications.services import notify_case_staff
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,10 @@
-"""Self-service pages: the client's account, passwords, reset links, data, deletion.
+"""Self-service pages: registration, the client's account, data, deletion.
 
-``/account`` (clients): profile, notification preferences, language, e-mail
-verification, a copy of their data (``/account/export``) and a deletion request.
-``/account/password`` (everyone signed in), ``/reset`` and ``/reset/<token>`` (anyone).
-``/admin/deletion-requests`` (admins): carry out or refuse deletion requests.
+``/register`` (anyone): a client record and its web account. ``/account`` (clients):
+profile, notification preferences, language, e-mail and phone verification, a copy of
+their data (``/account/export``) and a deletion request. ``/admin/deletion-requests``
+(admins): carry out or refuse deletion requests. Passwords are the core's
+(``portal.auth.views``).
 """
 
 from __future__ import annotations
@@ -29,43 +30,40 @@ from citizens.account_forms import (
     ActionOnlyForm,
     DeletionDecisionForm,
     DeletionRequestForm,
-    PasswordChangeForm,
     PhoneCodeForm,
     ProfileForm,
-    ResetPasswordForm,
-    ResetRequestForm,
+    RegisterForm,
 )
 from citizens.account_services import (
     Profile,
-    TokenInvalid,
     carry_out_deletion,
-    change_password,
-    claim_matching_record,
     handled_deletion_requests,
     notify_choice,
     pending_deletion,
     pending_deletion_requests,
     refuse_deletion,
     request_deletion,
-    request_password_reset,
-    reset_password,
-    send_email_verification,
     update_profile,
-    user_for_reset_token,
-    verify_email,
 )
+from citizens.data_export import export_json
+from citizens.identifiers import normalise_id
 from citizens.models import Client, ClientKind, DeletionRequest
 from citizens.phone_verification import PhoneCodeLimit, check_phone_code, send_phone_code
-from citizens.privacy import export_json
-from portal.auth.sessions import current_session
+from citizens.registration import (
+    claim_matching_record,
+    register_client,
+    send_email_verification,
+    verify_email,
+)
+from portal.auth.sessions import open_session
 from portal.db import get_or_404, utcnow
 from portal.extensions import limiter
-from portal.forms import add_form_error
 from portal.i18n import current_language
 from portal.models import Role
-from portal.navigation import done
+from portal.navigation import done, home_for
 from portal.permissions import role_required
 from portal.transactions import form_errors, keep_on_error
+from portal.validators import normalise_phone
 
 
 def own_client() -> Client:
@@ -100,6 +98,51 @@ def profile_form_for(client: Client) -> ProfileForm:
     return form
 
 
+# --- registration ----------------------------------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            user = register_client(
+                kind=ClientKind(form.kind.data),
+                username=form.username.data,
+                password=form.password.data,
+                name=form.name.data,
+                email=(form.email.data or "").strip() or None,
+                phone=normalise_phone(form.phone.data) or None,
+                contact_person=form.contact_person.data,
+                credit_code=normalise_id(form.credit_code.data or "") or None
+                if form.kind.data == ClientKind.ENTERPRISE.value
+                else None,
+                locale=current_language(),
+            )
+        if outcome.refused:
+            return render_template("account/register.html", form=form), 422
+        if user.client is not None and user.client.email:
+            # Verifying the address attaches the account to a record the service centre
+            # made for the same person (see claim_matching_record).
+            send_email_verification(user, current_language())
+        open_session(user)
+        flash(_("Your account is ready. You can file a request now."), "success")
+        if user.client is not None and user.client.email:
+            flash(
+                _(
+                    "We have sent a link to %(email)s. Open it to confirm the address.",
+                    email=user.client.email,
+                ),
+                "info",
+            )
+        return redirect(url_for("cases.my_requests"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("account/register.html", form=form), status
+
+
 # --- the account page ------------------------------------------------------------------------
 
 
@@ -107,7 +150,7 @@ def profile_form_for(client: Client) -> ProfileForm:
 @login_required
 def account():
     if current_user.is_staff:
-        return redirect(url_for("citizens.change_password"))
+        return redirect(url_for("auth.change_password"))
     client = own_client()
     form = profile_form_for(client)
     if form.validate_on_submit():
@@ -158,7 +201,7 @@ def verify_email_link(token: str):
     with form_errors() as outcome:
         user, claimed = verify_email(token)
     if outcome.refused:  # the link is tampered with, expired or used (TokenInvalid)
-        return render_template("account/link_invalid.html", message=outcome.error.message), 400
+        return render_template("auth/link_invalid.html", message=outcome.error.message), 400
     flash(_("Your e-mail address is verified."), "success")
     if claimed is not None:
         flash(
@@ -207,60 +250,6 @@ def ask_deletion():
         "success",
     )
     return redirect(url_for("citizens.account"))
-
-
-# --- passwords -------------------------------------------------------------------------------
-
-
-@bp.route("/account/password", methods=["GET", "POST"], endpoint="change_password")
-@login_required
-def change_password_page():
-    form = PasswordChangeForm()
-    if form.validate_on_submit():
-        with form_errors(form) as outcome:
-            change_password(
-                current_user,
-                form.current_password.data,
-                form.password.data,
-                keep=current_session(),
-            )
-        if outcome.refused:
-            return render_template("account/password.html", form=form), 422
-        return done(_("Your password is changed."), "citizens.account")
-    status = 422 if form.is_submitted() else 200
-    return render_template("account/password.html", form=form), status
-
-
-@bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT"], methods=["POST"])
-def reset_request():
-    form = ResetRequestForm()
-    if form.validate_on_submit():
-        request_password_reset(form.login.data, current_language())
-        # The same answer whether or not the account exists: nothing to enumerate.
-        return render_template("account/reset_sent.html")
-    status = 422 if form.is_submitted() else 200
-    return render_template("account/reset_request.html", form=form), status
-
-
-@bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
-def reset_password_page(token: str):
-    try:
-        user_for_reset_token(token)
-    except TokenInvalid as error:
-        return render_template("account/link_invalid.html", message=error.message), 400
-    form = ResetPasswordForm()
-    if form.validate_on_submit():
-        with form_errors() as outcome:
-            reset_password(token, form.password.data)
-        if isinstance(outcome.error, TokenInvalid):
-            return render_template("account/link_invalid.html", message=outcome.error.message), 400
-        if outcome.refused:
-            add_form_error(form, outcome.error)
-            return render_template("account/reset_password.html", form=form, token=token), 422
-        return done(_("Your new password is set. Sign in with it."), "auth.login")
-    status = 422 if form.is_submitted() else 200
-    return render_template("account/reset_password.html", form=form, token=token), status
 
 
 # --- admins: deletion requests ---------------------------------------------------------------

@@ -1,418 +1,44 @@
-"""Duplicate client records: finding them, and merging one into another.
+"""Merging one client record into another.
 
-A merge moves everything that hangs off the merged record (cases, contacts, web accounts,
-reveal and deletion records, flags, tags) to the survivor, fills the survivor's empty
-fields, and leaves the merged row as a tombstone (``merged_into_id``) with a
-``ClientMerge`` record that explains afterwards who merged what, when and why.
+A merge moves everything that hangs off the merged record to the survivor, fills the
+survivor's empty fields, and leaves the merged row as a tombstone (``merged_into_id``)
+with a ``ClientMerge`` record that explains afterwards who merged what, when and why.
+This room moves its own rows (contacts, reveal and deletion records, flags, tags,
+earlier tombstones); the other rooms move theirs (cases, web accounts) in receivers of
+``portal.signals.client_merged``, sent in the same transaction, and report what they
+moved for the history. Finding duplicates is ``citizens.duplicates``; the comparison
+and history pages read ``citizens.merge_review``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Integer, and_, func, literal, or_, select, union_all, update
+from sqlalchemy import select, update
 
-from cases.duplicates import title_similarity
-from cases.models import Case
+from citizens.duplicates import live
+from citizens.merge_review import FILLED_FIELDS, is_empty
 from citizens.models import (
-    SIZE_TIER_LABELS,
     Client,
     ClientFlag,
-    ClientKind,
     ClientMerge,
     ClientTag,
     ContactChannel,
     ContactLog,
     DeletionRequest,
     RevealLog,
-    SizeTier,
-    VulnerableGroup,
 )
 from portal.changes import record_change, record_rows
 from portal.db import db
 from portal.errors import DomainError
-from portal.models import District, User
-from portal.pagination import Page, paginate
-from portal.privacy import mask_id_number, mask_phone
+from portal.models import User
+from portal.signals import client_merged, send
 
 log = logging.getLogger(__name__)
-
-# --- suggestions ------------------------------------------------------------------
-
-NAME_SIMILARITY = 0.5
-MAX_CANDIDATES = 300  # rows compared by name in Python, at most
-
-# Why two records look like one person or firm; the codes are stable, the labels shown.
-SAME_ID_NUMBER = "id_number"
-SAME_CREDIT_CODE = "credit_code"
-SAME_PHONE = "phone"
-SIMILAR_NAME_ADDRESS = "name_address"
-SIMILAR_NAME_DISTRICT = "name_district"
-
-REASON_LABELS = {
-    SAME_ID_NUMBER: _l("Same ID number"),
-    SAME_CREDIT_CODE: _l("Same credit code"),
-    SAME_PHONE: _l("Same phone"),
-    SIMILAR_NAME_ADDRESS: _l("Similar name, same address"),
-    SIMILAR_NAME_DISTRICT: _l("Similar name, same district"),
-}
-REASON_WEIGHTS = {
-    SAME_ID_NUMBER: 8,
-    SAME_CREDIT_CODE: 8,
-    SAME_PHONE: 4,
-    SIMILAR_NAME_ADDRESS: 2,
-    SIMILAR_NAME_DISTRICT: 1,
-}
-
-
-def reason_label(code: str) -> str:
-    return str(REASON_LABELS.get(code, code))
-
-
-def live() -> ColumnElement[bool]:
-    """Records still in use: not merged into another, not anonymised."""
-    return and_(Client.merged_into_id.is_(None), Client.anonymised_at.is_(None))
-
-
-def is_live(client: Client) -> bool:
-    return client.merged_into_id is None and client.anonymised_at is None
-
-
-def _plain_name(name: str | None) -> str:
-    return re.sub(r"\s+", "", name or "")
-
-
-def name_similarity(a: str | None, b: str | None) -> float:
-    """Jaccard similarity of the names' character bigrams, spaces ignored; 0..1."""
-    a, b = _plain_name(a), _plain_name(b)
-    if not a or not b:
-        return 0.0
-    if a.casefold() == b.casefold():
-        return 1.0
-    return title_similarity(a, b)
-
-
-def likely_duplicates(client: Client, limit: int = 10) -> list[tuple[Client, list[str]]]:
-    """Live records of the same kind that look like ``client``, strongest first.
-
-    Each comes with the reason codes (see ``REASON_LABELS``): the same ID number, credit
-    code or phone (indexed equality), or a similar name in the same district or at the
-    same address (candidates restricted to the same first character and place first).
-    """
-    found: dict[int, Client] = {}
-    reasons: dict[int, list[str]] = {}
-
-    def add(rows: Any, reason: str) -> None:
-        for row in rows:
-            found[row.id] = row
-            codes = reasons.setdefault(row.id, [])
-            if reason not in codes:
-                codes.append(reason)
-
-    base = (
-        select(Client)
-        .where(Client.kind == client.kind, live())
-        .order_by(Client.id.desc())
-        .limit(MAX_CANDIDATES)
-    )
-    if client.id is not None:
-        base = base.where(Client.id != client.id)
-    if client.id_number:
-        add(db.session.scalars(base.where(Client.id_number == client.id_number)), SAME_ID_NUMBER)
-    if client.credit_code:
-        add(
-            db.session.scalars(base.where(Client.credit_code == client.credit_code)),
-            SAME_CREDIT_CODE,
-        )
-    if client.phone:
-        add(db.session.scalars(base.where(Client.phone == client.phone)), SAME_PHONE)
-    name = _plain_name(client.name)
-    address = (client.address or "").strip()
-    places = []
-    if client.district_id is not None:
-        places.append(Client.district_id == client.district_id)
-    if address:
-        places.append(Client.address == address)
-    if name and places:
-        stmt = base.where(Client.name.startswith(name[0], autoescape=True), or_(*places))
-        for other in db.session.scalars(stmt):
-            if name_similarity(client.name, other.name) < NAME_SIMILARITY:
-                continue
-            same_address = bool(address) and (other.address or "").strip() == address
-            add([other], SIMILAR_NAME_ADDRESS if same_address else SIMILAR_NAME_DISTRICT)
-
-    def strength(client_id: int) -> tuple[int, int]:
-        return (-sum(REASON_WEIGHTS[r] for r in reasons[client_id]), -client_id)
-
-    ranked = sorted(found, key=strength)[:limit]
-    return [(found[i], reasons[i]) for i in ranked]
-
-
-@dataclass
-class DuplicateGroup:
-    """Live records of one kind sharing one identifier (an ID number, code or phone)."""
-
-    reason: str
-    kind: ClientKind
-    value: str
-    count: int
-    clients: list[Client] = field(default_factory=list)
-
-    @property
-    def reason_label(self) -> str:
-        return reason_label(self.reason)
-
-    @property
-    def masked_value(self) -> str:
-        return mask_phone(self.value) if self.reason == SAME_PHONE else mask_id_number(self.value)
-
-
-_GROUPED = (
-    (SAME_ID_NUMBER, Client.id_number),
-    (SAME_CREDIT_CODE, Client.credit_code),
-    (SAME_PHONE, Client.phone),
-)
-GROUP_MEMBERS_SHOWN = 10
-
-
-def duplicate_groups(page: int = 1, per_page: int = 20) -> Page:
-    """Identifiers shared by several live records, strongest reason and biggest group first.
-
-    One ``GROUP BY … HAVING count(*) > 1`` per indexed column, put together with UNION ALL;
-    then the members of the groups on this page, one indexed query per group.
-    """
-    parts = [
-        select(
-            literal(position, Integer).label("strength"),
-            Client.kind.label("kind"),
-            column.label("value"),
-            func.count().label("n"),
-            func.min(Client.id).label("first_id"),
-        )
-        .where(live(), column.is_not(None), column != "")
-        .group_by(Client.kind, column)
-        .having(func.count() > 1)
-        for position, (_reason, column) in enumerate(_GROUPED)
-    ]
-    groups = union_all(*parts).subquery()
-    ordered = select(groups).order_by(groups.c.strength, groups.c.n.desc(), groups.c.first_id)
-    counted = select(func.count()).select_from(groups)
-    return paginate(ordered, page, per_page, count=counted, scalars=False).map(_group)
-
-
-def _group(row) -> DuplicateGroup:
-    """A group row of ``duplicate_groups`` with its first members."""
-    reason, column = _GROUPED[row.strength]
-    kind = ClientKind(row.kind)
-    members = db.session.scalars(
-        select(Client)
-        .where(column == row.value, Client.kind == kind, live())
-        .order_by(Client.id)
-        .limit(GROUP_MEMBERS_SHOWN)
-    ).all()
-    return DuplicateGroup(reason, kind, row.value, row.n, list(members))
-
-
-# --- showing records without their full personal data ----------------------------------
-
-
-def mask_email(value: str | None) -> str:
-    """``zhang.san@example.org`` → ``z***@example.org``."""
-    if not value:
-        return ""
-    local, _at, domain = value.strip().partition("@")
-    if not domain:
-        return mask_id_number(value)
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_address(value: str | None) -> str:
-    """The first part of an address (city, district), the rest starred."""
-    if not value:
-        return ""
-    value = value.strip()
-    keep = min(6, len(value) // 2)
-    return f"{value[:keep]}****"
-
-
-# The fields a merge fills on the survivor when its own are empty, in display order.
-FILLED_FIELDS = (
-    "phone",
-    "email",
-    "id_number",
-    "credit_code",
-    "contact_person",
-    "address",
-    "district_id",
-    "industry",
-    "size_tier",
-)
-FIELD_LABELS = {
-    "name": _l("Name"),
-    "kind": _l("Kind of client"),
-    "phone": _l("Phone"),
-    "email": _l("E-mail"),
-    "id_number": _l("Resident ID number"),
-    "credit_code": _l("Unified social credit code"),
-    "contact_person": _l("Contact person"),
-    "address": _l("Address"),
-    "district_id": _l("District"),
-    "industry": _l("Industry"),
-    "size_tier": _l("Size"),
-    "case_count": _l("Requests made"),
-    "created_at": _l("Record created"),
-    "flags": _l("Vulnerable groups"),
-    "tags": _l("Tags"),
-}
-_MASKS = {
-    "phone": mask_phone,
-    "id_number": mask_id_number,
-    "credit_code": mask_id_number,
-    "email": mask_email,
-    "address": mask_address,
-}
-
-
-def masked(name: str, value: Any) -> str:
-    """A field's value as it may be shown on a page: personal data masked."""
-    if value is None or value == "" or value == []:
-        return ""
-    if name in _MASKS:
-        return _MASKS[name](str(value))
-    return str(value)
-
-
-def _district_name(district_id: int | None) -> str:
-    if district_id is None:
-        return ""
-    district = db.session.get(District, district_id)
-    return district.name if district is not None else f"#{district_id}"
-
-
-def _size_label(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return str(SIZE_TIER_LABELS[SizeTier(value)])
-    except ValueError:
-        return value
-
-
-def flag_label(value: str) -> str:
-    try:
-        return VulnerableGroup(value).label
-    except ValueError:
-        return value
-
-
-def shown(name: str, value: Any) -> str:
-    """A raw field value (as stored on a record or in a snapshot), masked and labelled."""
-    if name == "district_id":
-        return _district_name(value)
-    if name == "size_tier":
-        return _size_label(value.value if isinstance(value, SizeTier) else value)
-    if name == "kind":
-        try:
-            return ClientKind(value).label
-        except ValueError:
-            return str(value)
-    return masked(name, value)
-
-
-@dataclass
-class CompareRow:
-    label: str
-    survivor: str
-    merged: str
-    result: str
-    filled: bool  # the survivor's empty field takes the merged record's value
-
-
-def compare(survivor: Client, merged: Client) -> list[CompareRow]:
-    """The two records side by side, masked, and what the survivor will hold afterwards."""
-    rows = [
-        CompareRow(str(FIELD_LABELS["name"]), survivor.name, merged.name, survivor.name, False),
-        CompareRow(
-            str(FIELD_LABELS["kind"]),
-            survivor.kind.label,
-            merged.kind.label,
-            survivor.kind.label,
-            False,
-        ),
-    ]
-    for name in FILLED_FIELDS:
-        mine, theirs = getattr(survivor, name), getattr(merged, name)
-        if _empty(mine) and _empty(theirs):
-            continue
-        filled = _empty(mine) and not _empty(theirs)
-        rows.append(
-            CompareRow(
-                str(FIELD_LABELS[name]),
-                shown(name, mine),
-                shown(name, theirs),
-                shown(name, theirs if filled else mine),
-                filled,
-            )
-        )
-    rows.append(
-        CompareRow(
-            str(FIELD_LABELS["case_count"]),
-            str(survivor.case_count),
-            str(merged.case_count),
-            str(survivor.case_count + merged.case_count),
-            False,
-        )
-    )
-    return rows
-
-
-def snapshot_rows(merge: ClientMerge) -> list[tuple[str, str]]:
-    """The merged record as it was, for the history page: labels and masked values."""
-    data = merge_snapshot(merge)
-    record = data.get("record", {})
-    rows = []
-    for name in ("name", "kind", *FILLED_FIELDS, "case_count", "created_at"):
-        value = record.get(name)
-        text = _shown_date(value) if name == "created_at" else shown(name, value)
-        if text:
-            rows.append((str(FIELD_LABELS[name]), text))
-    if data.get("flags"):
-        rows.append((str(FIELD_LABELS["flags"]), ", ".join(flag_label(f) for f in data["flags"])))
-    if data.get("tags"):
-        rows.append((str(FIELD_LABELS["tags"]), ", ".join(data["tags"])))
-    return rows
-
-
-def _shown_date(value: Any) -> str:
-    if not value:
-        return ""
-    try:
-        return format_date(datetime.fromisoformat(str(value)))
-    except ValueError:
-        return str(value)
-
-
-def merge_snapshot(merge: ClientMerge) -> dict[str, Any]:
-    try:
-        data = json.loads(merge.snapshot or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-# --- merging ------------------------------------------------------------------------
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _json_value(value: Any) -> Any:
@@ -518,9 +144,6 @@ def merge_clients(survivor: Client, merged: Client, actor: User, reason: str) ->
     record = {name: _json_value(getattr(merged, name)) for name in SNAPSHOT_FIELDS}
     flags = sorted(f.flag.value for f in merged.flags)
     tags = sorted(t.tag for t in merged.tags)
-    case_numbers = list(
-        db.session.scalars(select(Case.number).where(Case.client_id == merged.id).order_by(Case.id))
-    )
     merged_case_count = (
         db.session.scalar(select(Client.case_count).where(Client.id == merged.id)) or 0
     )
@@ -533,9 +156,12 @@ def merge_clients(survivor: Client, merged: Client, actor: User, reason: str) ->
         raise DomainError(_("This record was changed meanwhile. Reload and try again."))
     record_change("client", merged.id)
 
-    moved_cases = _move(Case, Case.client_id, merged.id, survivor.id)
+    # The other rooms' rows (cases, web accounts) move in their receivers.
+    elsewhere = send(client_merged, survivor, merged=merged, actor=actor)
+    case_numbers = list(elsewhere.get("cases", []))
+    moved_cases = len(case_numbers)
+    moved_accounts = int(elsewhere.get("accounts", 0))
     moved_contacts = _move(ContactLog, ContactLog.client_id, merged.id, survivor.id)
-    moved_accounts = _move(User, User.client_id, merged.id, survivor.id)
     moved_reveals = _move(RevealLog, RevealLog.client_id, merged.id, survivor.id)
     moved_deletions = _move(DeletionRequest, DeletionRequest.client_id, merged.id, survivor.id)
     # Records merged into this one before now point straight at the survivor.
@@ -560,7 +186,7 @@ def merge_clients(survivor: Client, merged: Client, actor: User, reason: str) ->
 
     filled = []
     for name in FILLED_FIELDS:
-        if _empty(getattr(survivor, name)) and not _empty(getattr(merged, name)):
+        if is_empty(getattr(survivor, name)) and not is_empty(getattr(merged, name)):
             setattr(survivor, name, getattr(merged, name))
             filled.append(name)
     # A verification belongs to the value it verified.
@@ -621,61 +247,3 @@ def merge_clients(survivor: Client, merged: Client, actor: User, reason: str) ->
     )
     return merge
 
-
-def merge_history(client: Client) -> list[ClientMerge]:
-    """Merges that made this record, or that it went into, newest first.
-
-    Includes the merges of records that were themselves merged into this one earlier.
-    """
-    absorbed = select(Client.id).where(Client.merged_into_id == client.id)
-    stmt = (
-        select(ClientMerge)
-        .where(
-            or_(
-                ClientMerge.survivor_id == client.id,
-                ClientMerge.merged_id == client.id,
-                ClientMerge.survivor_id.in_(absorbed),
-            )
-        )
-        .order_by(ClientMerge.created_at.desc(), ClientMerge.id.desc())
-        .limit(200)
-    )
-    return list(db.session.scalars(stmt))
-
-
-@dataclass
-class HistoryEntry:
-    """One merge as the history page shows it: nothing unmasked."""
-
-    merge: ClientMerge
-    survivor: Client | None
-    merged_name: str
-    snapshot: list[tuple[str, str]]
-    filled: list[str]
-    cases: list[str]
-    flags: list[str]
-    tags: list[str]
-    reveal_logs: int
-    deletion_requests: int
-
-
-def history_entries(client: Client) -> list[HistoryEntry]:
-    entries = []
-    for merge in merge_history(client):
-        data = merge_snapshot(merge)
-        moved = data.get("moved", {}) if isinstance(data.get("moved"), dict) else {}
-        entries.append(
-            HistoryEntry(
-                merge=merge,
-                survivor=db.session.get(Client, merge.survivor_id),
-                merged_name=str(data.get("record", {}).get("name") or ""),
-                snapshot=snapshot_rows(merge),
-                filled=[str(FIELD_LABELS[f]) for f in data.get("filled", []) if f in FIELD_LABELS],
-                cases=[str(n) for n in moved.get("cases", [])],
-                flags=[flag_label(str(f)) for f in moved.get("flags", [])],
-                tags=[str(t) for t in moved.get("tags", [])],
-                reveal_logs=int(moved.get("reveal_logs") or 0),
-                deletion_requests=int(moved.get("deletion_requests") or 0),
-            )
-        )
-    return entries

@@ -11,17 +11,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from citizens import bp, log
-from citizens.merge import (
-    compare,
-    duplicate_groups,
-    history_entries,
-    is_live,
-    likely_duplicates,
-    merge_clients,
-    merge_problem,
-    reason_label,
-)
+from citizens.duplicates import duplicate_groups, is_live, likely_duplicates, reason_label
+from citizens.merge import merge_clients, merge_problem
 from citizens.merge_forms import MergeForm
+from citizens.merge_review import compare, history_entries
 from citizens.models import Client
 from portal.db import db, get_or_404
 from portal.params import arg_int, page_arg

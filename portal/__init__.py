@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_hooks()
 
     from portal.cli import register_commands
     from portal.errors import register_error_handlers
@@ -101,10 +102,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from cases import bp as cases_bp
-    from cases import load_views as load_cases_views
-    from citizens import bp as citizens_bp
-    from citizens import load_views as load_citizens_views
+    """The core's blueprints, then every room's (``register_rooms``)."""
     from portal import main
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
@@ -113,9 +111,29 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
-    load_cases_views()
-    app.register_blueprint(cases_bp)
-    load_citizens_views()
-    app.register_blueprint(citizens_bp)
+    register_rooms(app)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notifications_bp)
+
+
+def register_rooms(app: Flask) -> None:
+    """Each feature room registers its blueprints, template globals, commands and the
+    parts it lends the core (admin pages, message texts, inbox links) in ``init_app``.
+
+    The only place the core names a room (``tests/test_layering.py``).
+    """
+    import cases
+    import citizens
+
+    cases.init_app(app)
+    citizens.init_app(app)
+
+
+def register_hooks() -> None:
+    """Connect each room's receivers of the core's signals (``portal.signals``).
+
+    Receivers connect when their module is imported; blinker connects each once.
+    """
+    import cases.hooks  # noqa: F401
+    import portal.auth.hooks  # noqa: F401
+    import portal.notifications.hooks  # noqa: F401

@@ -1,4 +1,8 @@
-"""``flask --app wsgi ...`` commands: users and demo data (migrations: ``flask db``)."""
+"""``flask --app wsgi ...`` commands of the core: users and the change feed.
+
+Migrations are ``flask db``; each room registers its own commands (``flask cases``,
+``flask demo``) from its ``init_app``.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,9 @@ from portal.models import Department, Role
 
 
 def register_commands(app: Flask) -> None:
-    from cases.cli import cases_cli
     from portal.changes import changes_cli
 
     app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(cases_cli)
     app.cli.add_command(changes_cli)
 
 
@@ -69,39 +70,3 @@ def create_user(
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"created {user.role.value} {user.username}")
-
-
-@click.group("demo", cls=AppGroup, help="Demo data.")
-def demo_cli() -> None:
-    pass
-
-
-@demo_cli.command("load")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
-@click.option("--cases", "case_count", default=300, show_default=True)
-@click.option("--seed", default=2026, show_default=True)
-def load_demo(if_empty: bool, case_count: int, seed: int) -> None:
-    """Load departments, categories, districts, demo staff and requests."""
-    from portal.demo import database_is_empty, load_demo_data
-
-    if if_empty and not database_is_empty():
-        click.echo("The database already has data; demo data not loaded.")
-    else:
-        load_demo_data(case_count=case_count, seed=seed)
-        db.session.commit()
-        click.echo(f"Demo data loaded ({case_count} requests).")
-    print_demo_logins()
-
-
-@demo_cli.command("logins")
-def demo_logins() -> None:
-    """Print the demo logins."""
-    print_demo_logins()
-
-
-def print_demo_logins() -> None:
-    from portal.demo import DEMO_PASSWORD, DEMO_USERS
-
-    click.echo("Demo logins (role: username / password):")
-    for spec in DEMO_USERS:
-        click.echo(f"  {spec.role.value}: {spec.username} / {DEMO_PASSWORD}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -13,9 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, db, utcnow
 from portal.i18n import LabelledEnum, LocalisedName, bind_labels
-
-if TYPE_CHECKING:
-    from citizens.models import Client
 
 
 class Role(LabelledEnum):
@@ -113,7 +109,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     department: Mapped[Department | None] = relationship()
-    client: Mapped[Client | None] = relationship()
+    # The clients room's record, named as a string: the core imports no room.
+    client = relationship("Client")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

@@ -29,3 +29,12 @@ def mask_email(value: str | None) -> str:
         return mask_phone(value)
     name, _, domain = value.partition("@")
     return f"{name[:1]}***@{domain}"
+
+
+def mask_values(text: str | None, values: tuple[str, ...] | list[str]) -> str | None:
+    """``text`` with each of ``values`` replaced by ``***`` (give the longest first)."""
+    if not text:
+        return text
+    for value in values:
+        text = text.replace(value, "***")
+    return text

@@ -1,4 +1,5 @@
-"""Jinja globals and filters: languages, dates in the portal's time zone."""
+"""Jinja globals and filters of the core: languages, dates in the portal's time zone,
+masks, permission predicates. Rooms register their own (``cases.init_app``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from datetime import datetime
 from flask import Flask, current_app, request
 from flask_babel import format_datetime, format_timedelta
 
-from cases.workflow import event_label
 from portal.forms import LanguageForm
 from portal.i18n import current_language, html_lang
 from portal.permissions import TEMPLATE_PREDICATES
@@ -41,7 +41,6 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["choice"] = as_choice
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number
-    app.jinja_env.globals["event_label"] = event_label
     # Templates ask named predicates (``can_work_queues(current_user)``), never roles.
     app.jinja_env.globals.update(TEMPLATE_PREDICATES)
 

@@ -18,7 +18,8 @@ from flask import Flask
 from cases.models import Case, CaseType, Category
 from cases.services import CaseRequest, file_case
 from citizens.models import Client, ClientKind
-from portal.auth.services import create_staff_user, register_client
+from citizens.registration import register_client
+from portal.auth.services import create_staff_user
 from portal.db import db
 from portal.models import Department, District, Role, User
 

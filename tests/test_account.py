@@ -17,7 +17,6 @@ from werkzeug.datastructures import FileStorage
 from cases.attachments import storage_path, store_attachments
 from cases.models import Attachment, Case, CaseEvent, CaseReply, CaseStatus, CaseType, Channel
 from cases.services import CaseRequest, file_case
-from citizens.account_services import claim_matching_record
 from citizens.models import (
     Client,
     ClientFlag,
@@ -28,6 +27,7 @@ from citizens.models import (
     DeletionStatus,
     VulnerableGroup,
 )
+from citizens.registration import claim_matching_record
 from citizens.services import create_client
 from portal.db import db, utcnow
 from portal.models import Role, User

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from cases.demo import DEMO_PASSWORD, DEMO_USERS
 from cases.models import Case, CaseEvent, CaseStatus, Category
 from portal.db import db
-from portal.demo import DEMO_PASSWORD, DEMO_USERS
 from portal.models import Department, Role, User
 from tests.conftest import sign_in
 

@@ -9,16 +9,16 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from cases.models import Case
-from citizens.identifiers import resident_id_check_char
-from citizens.merge import (
+from citizens.duplicates import (
     SAME_ID_NUMBER,
     SAME_PHONE,
     SIMILAR_NAME_ADDRESS,
     SIMILAR_NAME_DISTRICT,
     duplicate_groups,
     likely_duplicates,
-    merge_clients,
 )
+from citizens.identifiers import resident_id_check_char
+from citizens.merge import merge_clients
 from citizens.models import (
     Client,
     ClientFlag,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import func, select
 
-import cases.services
+import cases.services.rules
 from cases.models import Case, CaseEvent, CaseReply, CaseStatus, ExtensionRequest
 from citizens.models import ContactLog
 from portal.db import db
@@ -121,13 +121,13 @@ def test_two_at_once_one_wins(database, world, cast, monkeypatch, race):  # noqa
     before = counts(database, case_id)
 
     barrier = threading.Barrier(2, timeout=10)
-    real_touch = cases.services.touch
+    real_touch = cases.services.rules.touch
 
     def touch_together(target: Case) -> None:
         real_touch(target)
         barrier.wait()  # both have read the case and passed every check
 
-    monkeypatch.setattr(cases.services, "touch", touch_together)
+    monkeypatch.setattr(cases.services.rules, "touch", touch_together)
     responses: list = [None, None]
 
     def act(i: int) -> None:
@@ -138,7 +138,7 @@ def test_two_at_once_one_wins(database, world, cast, monkeypatch, race):  # noqa
         thread.start()
     for thread in threads:
         thread.join(30)
-    monkeypatch.setattr(cases.services, "touch", real_touch)
+    monkeypatch.setattr(cases.services.rules, "touch", real_touch)
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [302, 409], [r.get_data(as_text=True)[-2000:] for r in responses]

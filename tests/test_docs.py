@@ -1,4 +1,4 @@
-"""docs/ARCHITECTURE.md draws the transition table: keep it true."""
+"""docs/CASES.md draws the transition table: keep it true."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ ORDER = ["submitted", "accepted", "dispatched", "in_progress", "waiting", "repli
 
 
 def test_architecture_lists_every_transition():
-    text = (Path(__file__).parent.parent / "docs" / "ARCHITECTURE.md").read_text()
+    text = (Path(__file__).parent.parent / "docs" / "CASES.md").read_text()
     rows = {line.split("|")[1].strip().strip("`"): line for line in text.splitlines()
             if line.startswith("| `")}
     assert set(rows) == set(TRANSITIONS)

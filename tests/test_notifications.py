@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from cases.models import Case, CaseReply, CaseType
+from cases.notifications import notify_case_event, notify_case_staff
 from cases.services import CaseRequest, file_case, not_accept_case
 from citizens.models import Client, ClientKind
 from portal import create_app
@@ -36,7 +37,6 @@ from portal.notifications.models import (
     OutboxMessage,
     OutboxStatus,
 )
-from portal.notifications.services import notify_case_event, notify_case_staff
 from tests.conftest import csrf_token, submit
 from tests.factories import make_case, make_user
 

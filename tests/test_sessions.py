@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from citizens.account_services import reset_token
+from portal.auth.passwords import reset_token
 from portal.auth.sessions import KEEP_ENDED
 from portal.db import db
 from portal.models import Role, User, UserSession

@@ -1,4 +1,7 @@
-"""Sign-in, sign-out, self-registration of clients, and staff accounts."""
+"""Sign-in, sign-out, passwords of every account, and staff accounts.
+
+Clients register in the clients room (``citizens.registration``).
+"""
 
 from flask import Blueprint
 

@@ -1,4 +1,8 @@
-"""Account rules: password hashing, throttled sign-in, registration, staff creation."""
+"""Account rules: throttled sign-in, safe redirects, staff creation.
+
+Passwords live in ``portal.auth.passwords``; clients register in the clients room
+(``citizens.registration``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from citizens.models import Client, ClientKind
+from portal.auth.passwords import check_password_rules, find_user, hash_password
 from portal.auth.throttle import forget_failures, minutes_blocked, record_failure
 from portal.db import db, utcnow
 from portal.errors import DomainError
@@ -28,23 +31,6 @@ class LoginRefused(DomainError):
 
 class LoginThrottled(LoginRefused):
     """Too many failures from this address for this name: wait (HTTP 429)."""
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
-
-
-def check_password_rules(password: str) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        raise DomainError(
-            _("The password needs at least %(n)d characters.", n=minimum), field="password"
-        )
-
-
-def find_user(username: str) -> User | None:
-    stmt = select(User).where(func.lower(User.username) == username.strip().lower())
-    return db.session.scalar(stmt)
 
 
 def authenticate(username: str, password: str, address: str | None = None) -> User:
@@ -94,47 +80,6 @@ def safe_next_url(target: str | None) -> str | None:
 
 def username_taken(username: str) -> bool:
     return find_user(username) is not None
-
-
-def register_client(
-    *,
-    kind: ClientKind,
-    username: str,
-    password: str,
-    name: str,
-    email: str | None,
-    phone: str | None,
-    credit_code: str | None = None,
-    contact_person: str | None = None,
-    locale: str | None = None,
-) -> User:
-    """Create a client record and the web account that speaks for it."""
-    if username_taken(username):
-        raise DomainError(_("This username is taken. Choose another."), field="username")
-    check_password_rules(password)
-    client = Client(
-        kind=kind,
-        name=name.strip(),
-        email=email or None,
-        phone=phone or None,
-        credit_code=credit_code or None,
-        contact_person=contact_person or None,
-    )
-    db.session.add(client)
-    user = User(
-        username=username.strip(),
-        password_hash=hash_password(password),
-        role=Role.ENTERPRISE if kind == ClientKind.ENTERPRISE else Role.CITIZEN,
-        display_name=(contact_person or name).strip(),
-        email=email or None,
-        phone=phone or None,
-        locale=locale,
-        client=client,
-    )
-    db.session.add(user)
-    db.session.flush()
-    log.info("client %s registered as user %s", client.id, user.id)
-    return user
 
 
 def create_staff_user(

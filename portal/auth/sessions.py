@@ -14,7 +14,8 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask import current_app, g
+from flask import current_app, g, request, session
+from flask_login import login_user
 from sqlalchemy import delete, event, inspect, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -51,6 +52,15 @@ def start_session(user: User, user_agent: str | None = None) -> str:
     )
     db.session.flush()
     return token
+
+
+def open_session(user: User) -> None:
+    """Sign ``user`` in, in this browser, with a server-side session."""
+    token = start_session(user, request.user_agent.string)
+    login_user(user)
+    # Flask-Login keeps "_user_id" in the cookie and hands it to the user loader: it
+    # carries the sign-in's random token, never the bare user id.
+    session["_user_id"] = token
 
 
 def user_for_token(token: str | None) -> User | None:

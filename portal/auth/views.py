@@ -1,33 +1,28 @@
-"""Sign-in, sign-out and registration pages."""
+"""Sign-in, sign-out and password pages (change, reset by e-mail) for every account."""
 
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from citizens.identifiers import normalise_id
-from citizens.models import ClientKind
 from portal.auth import bp
-from portal.auth.forms import LoginForm, RegisterForm
-from portal.auth.services import LoginThrottled, authenticate, register_client, safe_next_url
-from portal.auth.sessions import end_session, start_session
+from portal.auth.forms import LoginForm, PasswordChangeForm, ResetPasswordForm, ResetRequestForm
+from portal.auth.passwords import (
+    TokenInvalid,
+    change_password,
+    request_password_reset,
+    reset_password,
+    user_for_reset_token,
+)
+from portal.auth.services import LoginThrottled, authenticate, safe_next_url
+from portal.auth.sessions import current_session, end_session, open_session
 from portal.extensions import limiter
+from portal.forms import add_form_error
 from portal.i18n import current_language
-from portal.models import User
-from portal.navigation import home_for
+from portal.navigation import done, home_for
 from portal.transactions import form_errors
-from portal.validators import normalise_phone
-
-
-def open_session(user: User) -> None:
-    """Sign ``user`` in with a server-side session (see ``portal.auth.sessions``)."""
-    token = start_session(user, request.user_agent.string)
-    login_user(user)
-    # Flask-Login keeps "_user_id" in the cookie and hands it to the user loader: it
-    # carries the sign-in's random token, never the bare user id.
-    session["_user_id"] = token
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -61,45 +56,57 @@ def logout():
     return redirect(url_for("main.index"))
 
 
-@bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
-def register():
-    if current_user.is_authenticated:
-        return redirect(home_for(current_user))
-    form = RegisterForm()
+# --- passwords -------------------------------------------------------------------------------
+
+
+@bp.route("/account/password", methods=["GET", "POST"], endpoint="change_password")
+@login_required
+def change_password_page():
+    form = PasswordChangeForm()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            user = register_client(
-                kind=ClientKind(form.kind.data),
-                username=form.username.data,
-                password=form.password.data,
-                name=form.name.data,
-                email=(form.email.data or "").strip() or None,
-                phone=normalise_phone(form.phone.data) or None,
-                contact_person=form.contact_person.data,
-                credit_code=normalise_id(form.credit_code.data or "") or None
-                if form.kind.data == ClientKind.ENTERPRISE.value
-                else None,
-                locale=current_language(),
+            change_password(
+                current_user,
+                form.current_password.data,
+                form.password.data,
+                keep=current_session(),
             )
         if outcome.refused:
-            return render_template("auth/register.html", form=form), 422
-        if user.client is not None and user.client.email:
-            # Verifying the address attaches the account to a record the service centre
-            # made for the same person (see citizens.account_services.claim_matching_record).
-            from citizens.account_services import send_email_verification
-
-            send_email_verification(user, current_language())
-        open_session(user)
-        flash(_("Your account is ready. You can file a request now."), "success")
-        if user.client is not None and user.client.email:
-            flash(
-                _(
-                    "We have sent a link to %(email)s. Open it to confirm the address.",
-                    email=user.client.email,
-                ),
-                "info",
-            )
-        return redirect(url_for("cases.my_requests"))
+            return render_template("auth/password.html", form=form), 422
+        # Clients land on their account page (an endpoint of the clients room, which sends
+        # staff on to this page again).
+        return done(_("Your password is changed."), "citizens.account")
     status = 422 if form.is_submitted() else 200
-    return render_template("auth/register.html", form=form), status
+    return render_template("auth/password.html", form=form), status
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT"], methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        request_password_reset(form.login.data, current_language())
+        # The same answer whether or not the account exists: nothing to enumerate.
+        return render_template("auth/reset_sent.html")
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/reset_request.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+def reset_password_page(token: str):
+    try:
+        user_for_reset_token(token)
+    except TokenInvalid as error:
+        return render_template("auth/link_invalid.html", message=error.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        with form_errors() as outcome:
+            reset_password(token, form.password.data)
+        if isinstance(outcome.error, TokenInvalid):
+            return render_template("auth/link_invalid.html", message=outcome.error.message), 400
+        if outcome.refused:
+            add_form_error(form, outcome.error)
+            return render_template("auth/reset_password.html", form=form, token=token), 422
+        return done(_("Your new password is set. Sign in with it."), "auth.login")
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/reset_password.html", form=form, token=token), status

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from flask import Flask, current_app
 from sqlalchemy import Select, func, select
 
 from portal.db import db
@@ -17,14 +20,19 @@ def inbox_query(user_id: int) -> Select:
     )
 
 
-def case_numbers(case_ids: set[int]) -> dict[int, str]:
-    """Tracking numbers of the cases a page of messages is about, in one query."""
-    from cases.models import Case
+CaseLinks = Callable[[set[int]], dict[int, tuple[str, str]]]
 
-    if not case_ids:
-        return {}
-    rows = db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))
-    return {case_id: number for case_id, number in rows}
+
+def set_case_links(app: Flask, links: CaseLinks) -> None:
+    """How the inbox links the cases its messages are about: ``links(case_ids)`` gives
+    ``{case_id: (url, text)}`` in one query (the cases room says; the core names no room)."""
+    app.extensions["notifications.case_links"] = links
+
+
+def case_links(case_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """The links to the cases a page of messages is about (none without a cases room)."""
+    links: CaseLinks | None = current_app.extensions.get("notifications.case_links")
+    return links(case_ids) if links is not None and case_ids else {}
 
 
 def unread_count(user_id: int) -> int:

@@ -19,7 +19,7 @@ from portal.notifications import cli as _cli  # noqa: F401  (flask notifications
 from portal.notifications import delivery as _delivery  # noqa: F401  (after-commit hooks)
 from portal.notifications.forms import MessageTemplateForm
 from portal.notifications.models import MessageChannel, MessageTemplate
-from portal.notifications.queries import case_numbers, inbox_query, unread_count
+from portal.notifications.queries import case_links, inbox_query, unread_count
 from portal.notifications.services import (
     mark_all_read,
     mark_read,
@@ -30,7 +30,6 @@ from portal.notifications.services import (
 )
 from portal.notifications.texts import (
     EVENT_LABELS,
-    EVENTS,
     LOCALES,
     PLACEHOLDER_HELP,
     Text,
@@ -65,11 +64,11 @@ def inbox_nav_label() -> str:
 @login_required
 def inbox():
     pagination = paginate(inbox_query(current_user.id), page_arg(), current_app.config["PAGE_SIZE"])
-    numbers = case_numbers({m.case_id for m in pagination.items if m.case_id})
+    links = case_links({m.case_id for m in pagination.items if m.case_id})
     return render_template(
         "notifications/inbox.html",
         pagination=pagination,
-        numbers=numbers,
+        links=links,
         unread=unread_count(current_user.id),
     )
 
@@ -113,7 +112,7 @@ def message_templates():
         for row in db.session.scalars(select(MessageTemplate))
     }
     groups = []
-    for event in EVENTS:
+    for event in EVENT_LABELS:  # the rooms' events, as they registered them
         entries = []
         for channel in channels_for(event):
             for locale in LOCALES:

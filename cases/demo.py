@@ -1,4 +1,5 @@
-"""Demo data: a small city's departments, service catalogue, districts, staff and requests."""
+"""Demo data across the rooms: departments, the service catalogue, districts, staff, clients
+and requests of a small city (``flask demo load``, ``flask demo logins``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from cases.models import (
 from cases.services import CONTACT_CHANNELS, next_case_number
 from citizens.models import Client, ClientKind, ContactLog
 from citizens.services import recount_cases
-from portal.auth.services import hash_password
+from portal.auth.passwords import hash_password
 from portal.db import db, utcnow
 from portal.models import Department, District, Role, User
 

@@ -1,0 +1,188 @@
+"""What case messages say: the case events, their placeholders and built-in texts.
+
+Registered in the notifications registry (``portal.notifications.texts``) when this
+module is imported, so admins may reword them on the message-texts page. Client events
+go by e-mail, SMS and inbox, staff events by e-mail and inbox, in the recipient's
+language.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.notifications.models import MessageChannel
+from portal.notifications.texts import (
+    EN_SIGNATURE,
+    ZH_SIGNATURE,
+    register_event,
+    register_placeholders,
+)
+
+ZH, EN = ZH_SIGNATURE, EN_SIGNATURE
+
+# Events told to the client, and events told to the staff handling the case.
+CLIENT_EVENTS = ("accept", "dispatch", "reply", "request_info", "close", "not_accept")
+STAFF_EVENTS = ("client_info", "due_soon", "overdue")
+
+# Staff hear by inbox and e-mail; clients also by SMS.
+CLIENT_CHANNELS = (MessageChannel.EMAIL, MessageChannel.SMS, MessageChannel.INBOX)
+STAFF_CHANNELS = (MessageChannel.EMAIL, MessageChannel.INBOX)
+
+EVENT_LABELS = {
+    "accept": _l("Request accepted"),
+    "dispatch": _l("Request passed to a department"),
+    "reply": _l("Request answered"),
+    "request_info": _l("More information asked of the client"),
+    "close": _l("Request closed"),
+    "not_accept": _l("Request not accepted"),
+    "client_info": _l("Client added information (to staff)"),
+    "due_soon": _l("Deadline near (to staff)"),
+    "overdue": _l("Deadline passed (to staff)"),
+}
+
+PLACEHOLDER_HELP = {
+    "client_name": _l("the client's name"),
+    "recipient_name": _l("the name of the person the message goes to"),
+    "number": _l("the tracking number"),
+    "title": _l("the request's title"),
+    "status": _l("the request's status"),
+    "deadline": _l("the running deadline"),
+    "reply": _l("the latest public reply"),
+    "note": _l("the reason, question or added information of this step"),
+    "track_url": _l("the public progress page"),
+    "case_url": _l("the case page (staff)"),
+}
+
+# Per language and event: e-mail (and inbox) subject and body, and the short SMS
+# (clients only: staff hear by inbox and e-mail).
+TEXTS: dict[str, dict[str, dict[str, str]]] = {
+    "zh_CN": {
+        "accept": {
+            "subject": "您的诉求 {number} 已受理",
+            "body": "{client_name}，您好：您反映的“{title}”（编号 {number}）已受理，"
+            "我们将尽快交有关部门办理。查询办理进度请访问 {track_url} 。" + ZH,
+            "sms": ZH + "您的诉求 {number} 已受理，查询进度请访问 {track_url}",
+        },
+        "dispatch": {
+            "subject": "您的诉求 {number} 已转交承办部门",
+            "body": "{client_name}，您好：您反映的“{title}”（编号 {number}）已转交承办部门办理，"
+            "办理结果将及时答复您。查询办理进度请访问 {track_url} 。" + ZH,
+            "sms": ZH + "您的诉求 {number} 已转交承办部门办理，查询进度请访问 {track_url}",
+        },
+        "reply": {
+            "subject": "您的诉求 {number} 已答复",
+            "body": "{client_name}，您好：您反映的“{title}”已有答复：{reply} "
+            "查询办理进度请访问 {track_url} 。" + ZH,
+            "sms": ZH + "您的诉求 {number} 已答复，请访问 {track_url} 查看答复内容。",
+        },
+        "request_info": {
+            "subject": "您的诉求 {number} 需要补充信息",
+            "body": "{client_name}，您好：承办部门办理您反映的“{title}”时，"
+            "需要您补充以下信息：{note} 请登录平台补充，补充前办理时限暂停计算。"
+            "查询办理进度请访问 {track_url} 。" + ZH,
+            "sms": ZH + "您的诉求 {number} 需要补充信息，请登录平台查看并补充：{track_url}",
+        },
+        "close": {
+            "subject": "您的诉求 {number} 已办结",
+            "body": "{client_name}，您好：您反映的“{title}”已办结，感谢您的反映。"
+            "欢迎访问 {track_url} 对办理情况进行评价。" + ZH,
+            "sms": ZH + "您的诉求 {number} 已办结，欢迎访问 {track_url} 进行评价。",
+        },
+        "not_accept": {
+            "subject": "您的诉求 {number} 未予受理",
+            "body": "{client_name}，您好：很抱歉，您反映的“{title}”未予受理，原因：{note} "
+            "如有疑问，请拨打 12345 热线咨询。详情请访问 {track_url} 。" + ZH,
+            "sms": ZH + "很抱歉，您的诉求 {number} 未予受理，原因请访问 {track_url} 查看。",
+        },
+        "client_info": {
+            "subject": "诉求 {number} 的诉求人已补充信息",
+            "body": "{recipient_name}，您好：诉求 {number}“{title}”的诉求人已补充信息：{note} "
+            "请及时继续办理。当前状态：{status}。办理页面：{case_url}",
+        },
+        "due_soon": {
+            "subject": "诉求 {number} 即将到期",
+            "body": "{recipient_name}，您好：诉求 {number}“{title}”的办理时限为 {deadline}，"
+            "即将到期，请抓紧办理。当前状态：{status}。办理页面：{case_url}",
+        },
+        "overdue": {
+            "subject": "诉求 {number} 已超期",
+            "body": "{recipient_name}，您好：诉求 {number}“{title}”已超过办理时限（{deadline}），"
+            "请立即办理。当前状态：{status}。办理页面：{case_url}",
+        },
+    },
+    "en": {
+        "accept": {
+            "subject": "Your request {number} has been accepted",
+            "body": "Dear {client_name}, your request “{title}” (number {number}) has been "
+            "accepted and will be passed to the department responsible as soon as possible. "
+            "Follow its progress at {track_url} . " + EN,
+            "sms": "Citizen Service Portal: your request {number} has been accepted. "
+            "Progress: {track_url}",
+        },
+        "dispatch": {
+            "subject": "Your request {number} is with the department responsible",
+            "body": "Dear {client_name}, your request “{title}” (number {number}) has been "
+            "passed to the department responsible, which will reply to you. "
+            "Follow its progress at {track_url} . " + EN,
+            "sms": "Citizen Service Portal: your request {number} is with the department "
+            "responsible. Progress: {track_url}",
+        },
+        "reply": {
+            "subject": "Your request {number} has been answered",
+            "body": "Dear {client_name}, your request “{title}” has been answered: {reply} "
+            "Follow its progress at {track_url} . " + EN,
+            "sms": "Citizen Service Portal: your request {number} has been answered. "
+            "Read the answer at {track_url}",
+        },
+        "request_info": {
+            "subject": "More information needed for your request {number}",
+            "body": "Dear {client_name}, to handle your request “{title}” the department needs "
+            "more information from you: {note} Please sign in to the portal to add it; the "
+            "deadline is paused until you do. Follow its progress at {track_url} . " + EN,
+            "sms": "Citizen Service Portal: your request {number} needs more information. "
+            "Please sign in to add it: {track_url}",
+        },
+        "close": {
+            "subject": "Your request {number} is closed",
+            "body": "Dear {client_name}, your request “{title}” is now closed. Thank you for "
+            "contacting us. You can rate how it was handled at {track_url} . " + EN,
+            "sms": "Citizen Service Portal: your request {number} is closed. "
+            "Rate how it was handled at {track_url}",
+        },
+        "not_accept": {
+            "subject": "Your request {number} was not accepted",
+            "body": "Dear {client_name}, we are sorry: your request “{title}” was not accepted, "
+            "for this reason: {note} If you have questions, call the 12345 hotline. "
+            "Details at {track_url} . " + EN,
+            "sms": "Citizen Service Portal: we are sorry, your request {number} was not "
+            "accepted. See why at {track_url}",
+        },
+        "client_info": {
+            "subject": "The client added information to case {number}",
+            "body": "Dear {recipient_name}, the client of case {number} “{title}” has added "
+            "information: {note} Please carry on handling it. Current status: {status}. "
+            "Case page: {case_url}",
+        },
+        "due_soon": {
+            "subject": "Case {number} is due soon",
+            "body": "Dear {recipient_name}, case {number} “{title}” is due by {deadline}. "
+            "Please deal with it before then. Current status: {status}. Case page: {case_url}",
+        },
+        "overdue": {
+            "subject": "Case {number} is overdue",
+            "body": "Dear {recipient_name}, case {number} “{title}” has passed its deadline "
+            "({deadline}). Please deal with it now. Current status: {status}. "
+            "Case page: {case_url}",
+        },
+    },
+}
+
+
+def register() -> None:
+    register_placeholders(PLACEHOLDER_HELP)
+    for event, label in EVENT_LABELS.items():
+        channels = STAFF_CHANNELS if event in STAFF_EVENTS else CLIENT_CHANNELS
+        register_event(event, label, channels, {loc: TEXTS[loc][event] for loc in TEXTS})
+
+
+register()

@@ -1,0 +1,222 @@
+"""Telling people about a case: its client, and the staff handling it.
+
+``notify_case_event`` tells a case's client, ``notify_case_staff`` the staff handling it.
+Both write inbox rows and outbox rows (e-mail, SMS) with the pieces of
+``portal.notifications.services``, in the same transaction as the change; the texts are
+the case events of ``cases.notification_texts``. Flushes, never commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from cases.models import Case, CaseEvent, CaseReply
+from cases.notification_texts import CLIENT_EVENTS, STAFF_EVENTS
+from citizens.models import Client
+from portal.db import db
+from portal.models import Role, User
+from portal.notifications.models import MessageChannel, OutboxMessage
+from portal.notifications.services import (
+    EventTemplates,
+    OutboxBatch,
+    absolute_url,
+    add_inbox,
+    babel_locale,
+)
+from portal.notifications.texts import normalise_locale
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS = {"zh_CN": "匿名诉求人", "en": "Anonymous"}
+# The timeline action whose public note a client event's ``{note}`` shows.
+EVENT_ACTIONS = {
+    "accept": ("accept",),
+    "reply": ("reply", "answer"),
+    "request_info": ("request_info",),
+    "close": ("close",),
+    "not_accept": ("not_accept",),
+}
+
+
+# --- telling people ---------------------------------------------------------------
+
+
+def notify_case_event(case: Case, event: str, note: str | None = None) -> list[OutboxMessage]:
+    """Tell the case's client about ``event`` (one of ``CLIENT_EVENTS``).
+
+    Every active web account of the client gets an inbox message; e-mail and SMS go
+    out as the client chose (``notify_by_email``, ``notify_by_sms``), to the account's
+    address or else the client record's. A client without an account (a phone caller)
+    hears at the client record's address and phone. One message per address and
+    channel; in the client's language. ``note`` fills ``{note}``; by default the public
+    note of the step just taken (the refusal reason, the question asked).
+
+    Returns the outbox rows written (flushed, not committed).
+    """
+    if event not in CLIENT_EVENTS:
+        raise ValueError(f"not a client event: {event!r}")
+    client = db.session.get(Client, case.client_id)
+    if client is None:
+        return []
+    locale = normalise_locale(client.locale)
+    if note is None:
+        note = _step_note(case, event)
+    values = case_values(case, locale, note)
+    values["client_name"] = client.name
+    accounts = db.session.scalars(
+        select(User)
+        .where(User.client_id == client.id, User.active.is_(True))
+        .order_by(User.id)
+    ).all()
+    recipients: list[tuple[User | None, str | None, str | None, str]] = [
+        (user, user.email or client.email, user.phone or client.phone, user.display_name)
+        for user in accounts
+    ] or [(None, client.email, client.phone, client.name)]
+
+    texts = EventTemplates(event)
+    outbox = OutboxBatch(event, case.id)
+    for user, email, phone, name in recipients:
+        person = {**values, "recipient_name": name}
+        if user is not None:
+            add_inbox(user, case.id, texts.render(MessageChannel.INBOX, locale, person))
+        if client.notify_by_email and email:
+            outbox.add(MessageChannel.EMAIL, email, user, locale,
+                       texts.render(MessageChannel.EMAIL, locale, person))
+        if client.notify_by_sms and phone:
+            outbox.add(MessageChannel.SMS, phone, user, locale,
+                       texts.render(MessageChannel.SMS, locale, person))
+    db.session.flush()
+    log.info(
+        "case %s: told client %s about %s (%d accounts, %d outbox messages)",
+        case.number, client.id, event, len(accounts), len(outbox.messages),
+    )
+    return outbox.messages
+
+
+def notify_case_staff(case: Case, event: str, note: str | None = None) -> list[OutboxMessage]:
+    """Tell the staff handling the case about ``event`` (one of ``STAFF_EVENTS``).
+
+    The handler is the case's assignee; without one (or if the account is disabled),
+    the heads of the lead department. Each gets an inbox message and, if they have an
+    address, an e-mail, in their own language (default zh_CN). Returns the outbox rows.
+    """
+    if event not in STAFF_EVENTS:
+        raise ValueError(f"not a staff event: {event!r}")
+    texts = EventTemplates(event)
+    outbox = OutboxBatch(event, case.id)
+    recipients = case_handlers(case)
+    for user in recipients:
+        locale = normalise_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
+        values = case_values(case, locale, note or "")
+        values["client_name"] = ANONYMOUS[locale] if case.anonymous else _client_name(case)
+        values["recipient_name"] = user.display_name
+        add_inbox(user, case.id, texts.render(MessageChannel.INBOX, locale, values))
+        if user.email:
+            outbox.add(MessageChannel.EMAIL, user.email, user, locale,
+                       texts.render(MessageChannel.EMAIL, locale, values))
+    db.session.flush()
+    log.info(
+        "case %s: told %d staff about %s (%d outbox messages)",
+        case.number, len(recipients), event, len(outbox.messages),
+    )
+    return outbox.messages
+
+
+def case_handlers(case: Case) -> list[User]:
+    """Who handles the case now: its active assignee, else the lead department's heads."""
+    if case.assignee_id is not None:
+        assignee = db.session.get(User, case.assignee_id)
+        if assignee is not None and assignee.active:
+            return [assignee]
+    if case.department_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.department_id == case.department_id,
+                User.role == Role.DEPARTMENT_HEAD,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+# --- what the placeholders say ------------------------------------------------------
+
+
+def case_values(case: Case, locale: str, note: str | None) -> dict[str, str]:
+    """Placeholder values about ``case`` in ``locale`` (names are added by the caller)."""
+    reply = db.session.scalar(
+        select(CaseReply.body)
+        .where(CaseReply.case_id == case.id, CaseReply.is_public.is_(True))
+        .order_by(CaseReply.id.desc())
+        .limit(1)
+    )
+    with babel_locale(locale):
+        status = str(case.status.label)
+    return {
+        "number": case.number,
+        "title": case.title,
+        "status": status,
+        "deadline": format_deadline(case.due_at or case.reply_due_at),
+        "reply": reply or "",
+        "note": note or "",
+        "track_url": track_url(case.number),
+        "case_url": absolute_url("cases.show", f"/cases/{case.number}", number=case.number),
+    }
+
+
+def format_deadline(value: datetime | None) -> str:
+    """``2026-12-01 17:00`` in the portal's time zone (the same in both languages)."""
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+
+def track_url(number: str) -> str:
+    """The absolute address of the public progress page of case ``number``."""
+    return absolute_url("cases.track", "/track?" + urlencode({"number": number}), number=number)
+
+
+def _client_name(case: Case) -> str:
+    client = db.session.get(Client, case.client_id)
+    return client.name if client else ""
+
+
+def _step_note(case: Case, event: str) -> str:
+    """The public note of the latest timeline step behind ``event`` (reason, question)."""
+    actions = EVENT_ACTIONS.get(event)
+    if not actions:
+        return ""
+    note = db.session.scalar(
+        select(CaseEvent.note)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.action.in_(actions),
+            CaseEvent.is_public.is_(True),
+        )
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    )
+    return note or ""
+
+
+# --- the inbox's links --------------------------------------------------------------
+
+
+def inbox_case_links(case_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """For the inbox: the case page and its name, per case a page of messages is about."""
+    rows = db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))
+    return {
+        case_id: (url_for("cases.show", number=number), _("Request %(number)s", number=number))
+        for case_id, number in rows
+    }

@@ -1,0 +1,89 @@
+"""Numbers, the catalogue and routing: what filing and the forms look up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import case as sql_case
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from cases.models import CaseNumberCounter, Category, RoutingRule
+from portal.db import db, utcnow
+from portal.models import Department, District
+
+
+def local_now() -> datetime:
+    return utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+
+
+def next_case_number(year: int) -> str:
+    """Hand out the next tracking number of ``year`` (``2026-000123``), atomically.
+
+    The counter row is bumped with one UPDATE ... RETURNING, so two processes
+    filing at once never get the same number.
+    """
+    bump = (
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.year == year)
+        .values(last_value=CaseNumberCounter.last_value + 1)
+        .returning(CaseNumberCounter.last_value)
+        .execution_options(synchronize_session=False)
+    )
+    value = db.session.execute(bump).scalar_one_or_none()
+    if value is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CaseNumberCounter(year=year, last_value=0))
+        except IntegrityError:
+            pass  # another transaction created this year's row first
+        value = db.session.execute(bump).scalar_one()
+    return f"{year}-{value:06d}"
+
+
+def leaf_categories() -> list[Category]:
+    """Active categories that have no active children: what a case is filed under."""
+    parents = select(Category.parent_id).where(
+        Category.parent_id.is_not(None), Category.is_active.is_(True)
+    )
+    stmt = (
+        select(Category)
+        .where(Category.is_active.is_(True), Category.id.not_in(parents))
+        .options(selectinload(Category.parent))
+        .order_by(Category.parent_id, Category.position, Category.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def districts() -> list[District]:
+    return list(db.session.scalars(select(District).order_by(District.position, District.id)))
+
+
+def active_departments() -> list[Department]:
+    stmt = select(Department).where(Department.is_active.is_(True)).order_by(Department.code)
+    return list(db.session.scalars(stmt))
+
+
+def route_department(category_id: int, district_id: int | None) -> Department | None:
+    """The department a routing rule sends this category (and district) to, if any.
+
+    A rule naming the district wins over a category-wide one; then the lowest position.
+    """
+    stmt = (
+        select(RoutingRule)
+        .join(Department, RoutingRule.department_id == Department.id)
+        .where(
+            RoutingRule.category_id == category_id,
+            RoutingRule.is_active.is_(True),
+            Department.is_active.is_(True),
+            (RoutingRule.district_id == district_id) | RoutingRule.district_id.is_(None),
+        )
+        .order_by(sql_case((RoutingRule.district_id.is_(None), 1), else_=0), RoutingRule.position)
+        .limit(1)
+    )
+    rule = db.session.scalar(stmt)
+    return rule.department if rule else None
+
