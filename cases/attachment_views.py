@@ -21,6 +21,7 @@ from cases.attachments import (
     storage_path,
 )
 from cases.models import Attachment
+from cases.public import attachments, audience_of
 from cases.services import TransitionRefused
 from cases.views import filing_key, load_case, render_case
 from cases.visibility import in_scope
@@ -28,7 +29,6 @@ from portal.db import db
 from portal.extensions import limiter
 from portal.forms import PortalForm, add_form_error
 from portal.navigation import done
-from portal.permissions import can_see_internal
 from portal.transactions import form_errors
 from portal.uploads import UploadRejected, human_size, type_label
 
@@ -73,7 +73,7 @@ def attachment(number: str, attachment_id: int):
     item = db.session.get(Attachment, attachment_id)
     if item is None or item.case_id != case.id:
         abort(404)
-    if not item.is_public and not can_see_internal(current_user):
+    if item not in attachments(case, audience_of(current_user)):
         abort(404)
     path = storage_path(item.storage_key)
     if not path.is_file():

@@ -17,8 +17,9 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cases.models import Case, CaseEvent, CaseReply
+from cases.models import Case
 from cases.notification_texts import CLIENT_EVENTS, STAFF_EVENTS
+from cases.public import latest_public_note, latest_reply
 from citizens.models import Client
 from portal.db import db
 from portal.models import Role, User
@@ -155,12 +156,7 @@ def case_handlers(case: Case) -> list[User]:
 
 def case_values(case: Case, locale: str, note: str | None) -> dict[str, str]:
     """Placeholder values about ``case`` in ``locale`` (names are added by the caller)."""
-    reply = db.session.scalar(
-        select(CaseReply.body)
-        .where(CaseReply.case_id == case.id, CaseReply.is_public.is_(True))
-        .order_by(CaseReply.id.desc())
-        .limit(1)
-    )
+    reply = latest_reply(case)
     with babel_locale(locale):
         status = str(case.status.label)
     return {
@@ -197,17 +193,7 @@ def _step_note(case: Case, event: str) -> str:
     actions = EVENT_ACTIONS.get(event)
     if not actions:
         return ""
-    note = db.session.scalar(
-        select(CaseEvent.note)
-        .where(
-            CaseEvent.case_id == case.id,
-            CaseEvent.action.in_(actions),
-            CaseEvent.is_public.is_(True),
-        )
-        .order_by(CaseEvent.id.desc())
-        .limit(1)
-    )
-    return note or ""
+    return latest_public_note(case, actions) or ""
 
 
 # --- the inbox's links --------------------------------------------------------------

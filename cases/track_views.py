@@ -1,4 +1,4 @@
-"""The public status lookup at /track (no sign-in): status, dates and public replies only."""
+"""The public status lookup at /track (no sign-in): the PUBLIC face of ``cases.public``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from cases import bp
-from cases.tracking import find_tracked_case, public_replies
+from cases.public import Audience, face
+from cases.tracking import find_tracked_case
 from portal.extensions import limiter
 from portal.forms import PortalForm
 
@@ -53,7 +54,7 @@ def track():
             "cases/track.html",
             form=form,
             case=case,
-            replies=public_replies(case) if case else [],
+            face=face(case, Audience.PUBLIC) if case else None,
         ),
         status,
     )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cases.models import Case, CaseReply
+from cases.models import Case
 from portal.db import db
 
 # No 0/O, 1/I/L: codes are read aloud on the phone and typed from paper.
@@ -52,9 +52,3 @@ def db_case(number: str) -> Case | None:
         .options(selectinload(Case.replies), selectinload(Case.merged_into))
     )
     return db.session.scalar(stmt)
-
-
-def public_replies(case: Case) -> list[CaseReply]:
-    """What the lookup shows as answers: the case's public replies, or its master's if merged."""
-    source = case.merged_into or case
-    return [r for r in source.replies if r.is_public]

@@ -31,6 +31,7 @@ from cases.duplicates import (
 from cases.filing import file_request
 from cases.forms import ActionForm, BulkDispatchForm, BulkReplyForm, CaseForm
 from cases.models import Case, CaseStatus, CaseType, Category, Channel, Priority, ReplyTemplate
+from cases.public import Audience, audience_of, face
 from cases.queries import (
     DEFAULT_SORT,
     QUEUE_NAMES,
@@ -55,7 +56,7 @@ from cases.services import (
     perform,
     route_department,
 )
-from cases.visibility import can_see_reporter, can_view_case
+from cases.visibility import can_view_case
 from cases.workflow import RECORDS, TRANSITIONS
 from portal.db import db, utcnow
 from portal.errors import DomainError, concurrent_change_message, render_error
@@ -65,7 +66,7 @@ from portal.models import Department
 from portal.navigation import home_for
 from portal.pagination import paginate
 from portal.params import arg_int, arg_text, page_arg
-from portal.permissions import can_file_case, can_see_internal, can_work_queues, is_intake_staff
+from portal.permissions import can_file_case, can_work_queues, is_intake_staff
 from portal.transactions import form_errors
 
 
@@ -327,7 +328,8 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
     transitions = allowed_transitions(case, user)
     records = allowed_records(case, user)
     offered = {t.action for t in transitions} | set(records)
-    internal = can_see_internal(user)
+    seen = face(case, audience_of(user), user)
+    internal = seen.audience is Audience.STAFF
     return (
         render_template(
             "cases/show.html",
@@ -341,8 +343,9 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             suggested=route_department(case.category_id, case.district_id)
             if "dispatch" in offered
             else None,
+            face=seen,
             internal=internal,
-            reporter_visible=can_see_reporter(user, case),
+            reporter_visible=seen.reporter_visible,
             now=utcnow(),
             duplicates=similar_open_cases(
                 case.category_id, case.district_id, case.title, exclude_id=case.id
