@@ -20,6 +20,7 @@ def load_views() -> None:
     from cases import (  # noqa: F401  (routes register on import)
         attachment_views,
         intake_views,
+        queue_views,
         reply_template_views,
         track_views,
         views,

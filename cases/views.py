@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import (
     abort,
     current_app,
@@ -29,19 +27,12 @@ from cases.duplicates import (
     similar_open_cases,
 )
 from cases.filing import file_request
-from cases.forms import ActionForm, BulkDispatchForm, BulkReplyForm, CaseForm
+from cases.forms import ActionForm, CaseForm
 from cases.models import Case, CaseStatus, CaseType, Category, Channel, Priority, ReplyTemplate
 from cases.public import Audience, audience_of, face
 from cases.queries import (
-    DEFAULT_SORT,
-    QUEUE_NAMES,
-    QUEUE_TITLES,
-    SORT_LABELS,
-    QueueFilter,
     case_by_number,
-    cases_by_ids,
     client_cases_query,
-    queue_query,
 )
 from cases.reply_templates import render_reply, templates_for
 from cases.services import (
@@ -50,7 +41,6 @@ from cases.services import (
     active_departments,
     allowed_records,
     allowed_transitions,
-    dispatch_case,
     districts,
     leaf_categories,
     perform,
@@ -65,8 +55,8 @@ from portal.forms import add_form_error
 from portal.models import Department
 from portal.navigation import home_for
 from portal.pagination import paginate
-from portal.params import arg_int, arg_text, page_arg
-from portal.permissions import can_file_case, can_work_queues, is_intake_staff
+from portal.params import arg_text, page_arg
+from portal.permissions import can_file_case
 from portal.transactions import form_errors
 
 
@@ -171,126 +161,10 @@ def my_requests():
     )
 
 
-def queue_filter_from_args() -> QueueFilter:
-    args = request.args
-    priority = args.get("priority")
-    case_type = args.get("type")
-    return QueueFilter(
-        category_id=arg_int("category"),
-        district_id=arg_int("district"),
-        priority=Priority(priority) if priority in Priority._value2member_map_ else None,
-        type=CaseType(case_type) if case_type in CaseType._value2member_map_ else None,
-        sort=args.get("sort") if args.get("sort") in SORT_LABELS else None,
-    )
-
-
-@bp.route("/queues/<name>")
-@login_required
-def queue(name: str):
-    if not can_work_queues(current_user):
-        abort(403)
-    if name not in QUEUE_NAMES:
-        abort(404)
-    if name == "department" and current_user.department_id is None:
-        abort(404)
-    now = utcnow()
-    filters = queue_filter_from_args()
-    stmt = queue_query(
-        name,
-        current_user,
-        now,
-        timedelta(hours=current_app.config["DUE_SOON_HOURS"]),
-        filters,
-    )
-    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
-    bulk_form = None
-    if name == "unassigned" and is_intake_staff(current_user):
-        bulk_form = BulkDispatchForm()
-        bulk_form.department.choices = department_choices(_("Choose a department"))
-    reply_form = None
-    if name in BULK_REPLY_QUEUES and templates_for(current_user):
-        reply_form = BulkReplyForm()
-        reply_form.template.choices = template_choices(_("Choose a reply template"))
-    return render_template(
-        "cases/queue.html",
-        name=name,
-        title=QUEUE_TITLES[name],
-        queues=visible_queues(),
-        pagination=pagination,
-        filters=filters,
-        now=now,
-        categories=leaf_categories(),
-        districts=districts(),
-        priorities=list(Priority),
-        types=list(CaseType),
-        sorts=SORT_LABELS,
-        current_sort=filters.sort or DEFAULT_SORT.get(name, "due"),
-        bulk_form=bulk_form,
-        reply_form=reply_form,
-    )
-
-
-def visible_queues() -> list[tuple[str, str]]:
-    names = [n for n in QUEUE_NAMES if n != "department" or current_user.department_id]
-    return [(n, str(QUEUE_TITLES[n])) for n in names]
-
-
-@bp.route("/queues/unassigned/dispatch", methods=["POST"])
-@login_required
-def bulk_dispatch():
-    """Dispatch several cases at once: all of them, or none when one is refused."""
-    if not is_intake_staff(current_user):
-        abort(403)
-    form = BulkDispatchForm()
-    form.department.choices = department_choices(_("Choose a department"))
-    if not form.validate_on_submit() or not form.cases.data:
-        flash(_("Choose the cases and the department to dispatch to."), "error")
-        return redirect(url_for("cases.queue", name="unassigned")), 303
-    department = db.session.get(Department, form.department.data)
-    cases = cases_by_ids(form.cases.data)
-    with form_errors() as outcome:
-        for case in cases:
-            dispatch_case(case, current_user, department)
-    if outcome.refused:
-        flash(_("Nothing was dispatched: %(reason)s", reason=outcome.error.message), "error")
-        return redirect(url_for("cases.queue", name="unassigned")), 303
-    flash(_("%(n)d cases dispatched.", n=len(cases)), "success")
-    return redirect(url_for("cases.queue", name="unassigned"))
-
-
 def template_choices(placeholder: str) -> list[SelectChoice]:
     return [SelectChoice("", placeholder)] + [
         SelectChoice(t.id, t.title) for t in templates_for(current_user)
     ]
-
-
-# Queues whose cases can be answered with a template, several at once.
-BULK_REPLY_QUEUES = ("unassigned", "mine", "department")
-
-
-@bp.route("/queues/<name>/reply", methods=["POST"])
-@login_required
-def bulk_reply(name: str):
-    """Answer several cases with one template, each filled in for its case; all or nothing."""
-    if not can_work_queues(current_user) or name not in BULK_REPLY_QUEUES:
-        abort(403)
-    form = BulkReplyForm()
-    form.template.choices = template_choices(_("Choose a reply template"))
-    template = usable_template(form.template.data) if form.validate_on_submit() else None
-    if template is None or not form.cases.data:
-        flash(_("Choose the cases and a reply template."), "error")
-        return redirect(url_for("cases.queue", name=name)), 303
-    cases = cases_by_ids(form.cases.data)
-    with form_errors() as outcome:
-        for case in cases:
-            steps = {t.action for t in allowed_transitions(case, current_user)}
-            action = "reply" if "reply" in steps else "answer"
-            perform(case, action, current_user, ActionInput(note=render_reply(template, case)))
-    if outcome.refused:
-        flash(_("Nothing was answered: %(reason)s", reason=outcome.error.message), "error")
-        return redirect(url_for("cases.queue", name=name)), 303
-    flash(_("%(n)d cases answered.", n=len(cases)), "success")
-    return redirect(url_for("cases.queue", name=name))
 
 
 def action_form(actions: set[str] | None = None) -> ActionForm:
