@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from portal import create_app
 from portal.db import db
@@ -81,11 +81,19 @@ def reset_schema(app: Flask) -> None:
         db.engine.dispose()
 
 
+def _sqlite_without_fsync(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Flask]:
     application = create_app(app_config(tmp_path_factory, request.param))
+    if request.param == "sqlite":
+        with application.app_context():
+            # As on PostgreSQL (synchronous_commit=off): no fsync at each test commit.
+            event.listen(db.engine, "connect", _sqlite_without_fsync)
     reset_schema(application)
     yield application
     with application.app_context():
