@@ -105,7 +105,15 @@ def empty_tables(app: Flask) -> None:
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                # DELETE and a sequence reset take ~7 ms; TRUNCATE of 30 tables ~115 ms.
+                for name in tables:
+                    conn.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 (our table names)
+                sequences = conn.execute(
+                    text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+                ).scalars().all()
+                if sequences:
+                    resets = ", ".join(f"setval('{seq}', 1, false)" for seq in sequences)
+                    conn.execute(text(f"SELECT {resets}"))  # noqa: S608
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (our own table names)
