@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # The catalogue's tables live in its sub-package; cases and callers read them from here too.
@@ -53,6 +53,7 @@ class Case(TimestampMixin, db.Model):
         Index("ix_cases_department_id_status", "department_id", "status"),
         Index("ix_cases_client_id_created_at", "client_id", "created_at"),
         Index("ix_cases_due_at", "due_at"),
+        Index("ix_cases_due_soon_at", "due_soon_at"),
         Index("ix_cases_department_id_due_at", "department_id", "due_at"),
         Index("ix_cases_assignee_id_due_at", "assignee_id", "due_at"),
         Index("ix_cases_supervised_due_at", "supervised", "due_at"),
@@ -100,6 +101,9 @@ class Case(TimestampMixin, db.Model):
     sign_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the running deadline starts to count as near: a share of its length, so a
+    # 2-hour sign-for deadline warns late and a 15-day reply deadline a day ahead.
+    due_soon_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_state: Mapped[DueState] = mapped_column(
         enum_column(DueState), default=DueState.ON_TIME, server_default=DueState.ON_TIME.value
     )
@@ -176,6 +180,9 @@ class CaseEvent(db.Model):
     from_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
     to_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
     note: Mapped[str | None] = mapped_column(Text)
+    # What the step changed, as data rendered in the reader's language (ids, enum values:
+    # {"category": [old_id, new_id], "department": id}); never text in one language.
+    details: Mapped[dict | None] = mapped_column(JSON)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

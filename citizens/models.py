@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, event, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, db, utcnow
-from portal.i18n import LabelledEnum, bind_labels
+from portal.i18n import LabelledEnum, bind_labels, pinyin_key
 from portal.models import District, User, enum_column
 
 if TYPE_CHECKING:
@@ -122,11 +122,16 @@ CONTACT_CHANNEL_LABELS = bind_labels(
 
 class Client(TimestampMixin, db.Model):
     __tablename__ = "clients"
-    __table_args__ = (Index("ix_clients_district_id_name", "district_id", "name"),)
+    __table_args__ = (
+        Index("ix_clients_district_id_name", "district_id", "name"),
+        Index("ix_clients_sort_key", "sort_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ClientKind] = mapped_column(enum_column(ClientKind), index=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # pinyin of the name (``portal.i18n.pinyin_key``): the client list's name order
+    sort_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     id_number: Mapped[str | None] = mapped_column(String(18), index=True)
@@ -219,6 +224,12 @@ class ContactLog(db.Model):
     case: Mapped[Case | None] = relationship("Case")
 
 
+@event.listens_for(Client, "before_insert")
+@event.listens_for(Client, "before_update")
+def _keep_sort_key(_mapper, _connection, target: Client) -> None:
+    target.sort_key = pinyin_key(target.name)
+
+
 class RevealLog(db.Model):
     """Who saw a full ID number or phone, when and why (PIPL access record)."""
 
@@ -295,6 +306,8 @@ class PhoneCode(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     phone: Mapped[str] = mapped_column(String(32))
+    # What the code is for: "verify" (prove a number) or "reset" (recover a password)
+    purpose: Mapped[str] = mapped_column(String(20), default="verify", server_default="verify")
     code_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

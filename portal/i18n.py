@@ -7,6 +7,7 @@ import enum
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from pypinyin import lazy_pinyin
 
 
 def select_locale() -> str:
@@ -37,6 +38,17 @@ def current_language() -> str:
 def html_lang() -> str:
     """The value for ``<html lang>``: ``zh-CN`` or ``en``."""
     return "en" if current_language() == "en" else "zh-CN"
+
+
+def pinyin_key(text: str | None) -> str:
+    """A sort key that puts Chinese names in pinyin order (``重庆`` as ``chong qing``).
+
+    Latin letters and digits are kept (lower-cased), so mixed names sort sensibly too.
+    Stored in ``sort_key`` columns so that SQL can order and paginate by it.
+    """
+    if not text:
+        return ""
+    return " ".join(lazy_pinyin(text.strip())).lower()[:200]
 
 
 class LocalisedName:

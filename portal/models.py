@@ -7,11 +7,23 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    event,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, db, utcnow
-from portal.i18n import LabelledEnum, LocalisedName, bind_labels
+from portal.i18n import LabelledEnum, LocalisedName, bind_labels, pinyin_key
 
 
 class Role(LabelledEnum):
@@ -71,6 +83,8 @@ class Department(LocalisedName, TimestampMixin, db.Model):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(150), default="")
+    # pinyin of name_zh (``portal.i18n.pinyin_key``): lists sort as a Chinese reader expects
+    sort_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     def __repr__(self) -> str:
@@ -84,6 +98,7 @@ class District(LocalisedName, db.Model):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(150), default="")
+    sort_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     def __repr__(self) -> str:
@@ -107,6 +122,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How a staff member hears of the cases that concern them (the inbox always).
+    notify_by_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_by_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set by an admin's forced reset: the next sign-in must choose a new password.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     department: Mapped[Department | None] = relationship()
     # The clients room's record, named as a string: the core imports no room.
@@ -129,6 +151,40 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+@event.listens_for(Department, "before_insert")
+@event.listens_for(Department, "before_update")
+@event.listens_for(District, "before_insert")
+@event.listens_for(District, "before_update")
+def _keep_sort_key(_mapper, _connection, target: Department | District) -> None:
+    target.sort_key = pinyin_key(target.name_zh)
+
+
+class AdminAction(db.Model):
+    """One thing an administrator did (created or changed an account, a department...).
+
+    Written in the same transaction as the change; the admin's "activity" page lists it.
+    ``details`` holds what changed as data (field: [old, new]), rendered in the reader's
+    language; never a password.
+    """
+
+    __tablename__ = "admin_actions"
+    __table_args__ = (
+        Index("ix_admin_actions_target", "target_type", "target_id"),
+        Index("ix_admin_actions_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))  # "user.create", "user.disable", ...
+    target_type: Mapped[str] = mapped_column(String(40))  # "user", "department", ...
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict | None] = mapped_column(JSON)
+    address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
 
 class UserSession(db.Model):

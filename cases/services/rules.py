@@ -33,8 +33,13 @@ def record_event(
     to_status: CaseStatus | None,
     note: str | None = None,
     is_public: bool = True,
+    details: dict | None = None,
 ) -> CaseEvent:
-    """One timeline line; ``actor`` says who acted (a User goes by their role, None = system)."""
+    """One timeline line; ``actor`` says who acted (a User goes by their role, None = system).
+
+    ``details`` holds what changed as data (ids, enum values), rendered in the reader's
+    language by the case page; ``note`` is only what a person wrote.
+    """
     who = Actor.of(actor)
     event = CaseEvent(
         case=case,
@@ -45,6 +50,7 @@ def record_event(
         to_status=to_status,
         note=note,
         is_public=is_public,
+        details=details,
     )
     db.session.add(event)
     return event
