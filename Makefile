@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+# The address links in messages point at (the sweep's too): where `make run` serves.
+PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 FLASK  := $(BIN)/flask --app wsgi
 CATALOGUES := portal/translations
 export PYTHONDONTWRITEBYTECODE := 1
@@ -31,11 +33,12 @@ update-messages: extract-messages
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) demo load --if-empty
+	PORTAL_BASE_URL=$(PORTAL_BASE_URL) $(FLASK) demo load --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (deadline sweep every 5 minutes)"
-	PORTAL_MAIL_BACKEND=log $(FLASK) cases sweep --every 300 > instance/sweep.log 2>&1 & sweeper=$$!; \
+	PORTAL_BASE_URL=$(PORTAL_BASE_URL) PORTAL_MAIL_BACKEND=log $(FLASK) cases sweep --every 300 > instance/sweep.log 2>&1 & sweeper=$$!; \
 	trap 'kill $$sweeper 2>/dev/null' EXIT INT TERM; \
-	PORTAL_SESSION_COOKIE_SECURE=false PORTAL_MAIL_BACKEND=log $(BIN)/gunicorn -c gunicorn.conf.py --workers 2 \
+	PORTAL_BASE_URL=$(PORTAL_BASE_URL) PORTAL_SESSION_COOKIE_SECURE=false \
+	PORTAL_MAIL_BACKEND=log $(BIN)/gunicorn -c gunicorn.conf.py --workers 2 \
 		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # Chromium for the browser tests: Debian's package, installed when missing and we are root.

@@ -19,9 +19,11 @@ log = logging.getLogger(__name__)
 def load_views() -> None:
     from cases import (  # noqa: F401  (routes register on import)
         attachment_views,
+        goto_views,
         intake_views,
         queue_views,
         reply_template_views,
+        supervision_views,
         track_views,
         views,
     )

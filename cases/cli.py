@@ -37,19 +37,28 @@ def demo_cli() -> None:
 
 
 @demo_cli.command("load")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
-@click.option("--cases", "case_count", default=300, show_default=True)
+@click.option("--if-empty", is_flag=True,
+              help="Do nothing (and succeed) when the database has users.")
+@click.option("--cases", "case_count", default=240, show_default=True)
 @click.option("--seed", default=2026, show_default=True)
 def load_demo(if_empty: bool, case_count: int, seed: int) -> None:
-    """Load departments, categories, districts, demo staff and requests."""
+    """Load a demo city into an empty database: departments and their staff, the
+    catalogue, routing rules, reply templates, clients and a few weeks of requests."""
     from cases.demo import database_is_empty, load_demo_data
 
-    if if_empty and not database_is_empty():
-        click.echo("The database already has data; demo data not loaded.")
+    if not database_is_empty():
+        message = "The database already has data; demo data not loaded."
+        if not if_empty:
+            raise click.ClickException(message)
+        click.echo(message)
     else:
+        started = time.monotonic()
         load_demo_data(case_count=case_count, seed=seed)
         db.session.commit()
-        click.echo(f"Demo data loaded ({case_count} requests).")
+        click.echo(
+            f"Demo data loaded ({case_count} requests) in {time.monotonic() - started:.1f} s; "
+            "`flask cases sweep` marks the overdue ones (`make run` runs it)."
+        )
     print_demo_logins()
 
 
@@ -60,8 +69,11 @@ def demo_logins() -> None:
 
 
 def print_demo_logins() -> None:
-    from cases.demo import DEMO_PASSWORD, DEMO_USERS
+    from cases.demo import DEMO_PASSWORD, DEMO_USERS, staff_specs
 
     click.echo("Demo logins (role: username / password):")
     for spec in DEMO_USERS:
         click.echo(f"  {spec.role.value}: {spec.username} / {DEMO_PASSWORD}")
+    click.echo(f"Staff of the other departments and intake (password {DEMO_PASSWORD}):")
+    for spec in staff_specs():
+        click.echo(f"  {spec.role.value}: {spec.username} ({spec.department or 'intake'})")

@@ -113,6 +113,20 @@ class ActionForm(PortalForm):
         choices=[SelectChoice("approve", _l("Approve")), SelectChoice("refuse", _l("Refuse"))],
         validators=[Optional()],
     )
+    confirm = BooleanField(_l("Yes, withdraw this request: it will not be answered."))
+
+    def check_withdrawal(self) -> bool:
+        """Withdrawing needs the client's reason and their confirmation (errors on the fields)."""
+        ok = True
+        if not (self.note.data or "").strip():
+            self.note.errors = [*self.note.errors, _l("Tell us why you withdraw the request.")]
+            ok = False
+        if not self.confirm.data:
+            self.confirm.errors = [
+                *self.confirm.errors, _l("Confirm that you want to withdraw the request.")
+            ]
+            ok = False
+        return ok
 
 
 class BulkDispatchForm(PortalForm):

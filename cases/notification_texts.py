@@ -2,14 +2,21 @@
 
 Registered in the notifications registry (``portal.notifications.texts``) when this
 module is imported, so admins may reword them on the message-texts page. Client events
-go by e-mail, SMS and inbox, staff events by e-mail and inbox, in the recipient's
-language.
+go by e-mail, SMS and inbox, in the client's language; the staff events and their texts
+are ``cases.staff_texts``.
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from cases.staff_texts import (
+    STAFF_CHANNELS,
+    STAFF_EVENTS,
+    STAFF_LABELS,
+    STAFF_PLACEHOLDER_HELP,
+    STAFF_TEXTS,
+)
 from portal.notifications.models import MessageChannel
 from portal.notifications.texts import (
     EN_SIGNATURE,
@@ -20,13 +27,11 @@ from portal.notifications.texts import (
 
 ZH, EN = ZH_SIGNATURE, EN_SIGNATURE
 
-# Events told to the client, and events told to the staff handling the case.
+# Events told to the client (the staff's: ``cases.staff_texts.STAFF_EVENTS``).
 CLIENT_EVENTS = ("accept", "dispatch", "reply", "request_info", "close", "not_accept")
-STAFF_EVENTS = ("client_info", "due_soon", "overdue")
+__all__ = ["CLIENT_CHANNELS", "CLIENT_EVENTS", "STAFF_CHANNELS", "STAFF_EVENTS", "TEXTS"]
 
-# Staff hear by inbox and e-mail; clients also by SMS.
 CLIENT_CHANNELS = (MessageChannel.EMAIL, MessageChannel.SMS, MessageChannel.INBOX)
-STAFF_CHANNELS = (MessageChannel.EMAIL, MessageChannel.INBOX)
 
 EVENT_LABELS = {
     "accept": _l("Request accepted"),
@@ -35,9 +40,7 @@ EVENT_LABELS = {
     "request_info": _l("More information asked of the client"),
     "close": _l("Request closed"),
     "not_accept": _l("Request not accepted"),
-    "client_info": _l("Client added information (to staff)"),
-    "due_soon": _l("Deadline near (to staff)"),
-    "overdue": _l("Deadline passed (to staff)"),
+    **STAFF_LABELS,
 }
 
 PLACEHOLDER_HELP = {
@@ -51,10 +54,10 @@ PLACEHOLDER_HELP = {
     "note": _l("the reason, question or added information of this step"),
     "track_url": _l("the public progress page"),
     "case_url": _l("the case page (staff)"),
+    **STAFF_PLACEHOLDER_HELP,
 }
 
-# Per language and event: e-mail (and inbox) subject and body, and the short SMS
-# (clients only: staff hear by inbox and e-mail).
+# Per language and event: e-mail (and inbox) subject and body, and the short SMS.
 TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "zh_CN": {
         "accept": {
@@ -93,21 +96,6 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "body": "{client_name}，您好：很抱歉，您反映的“{title}”未予受理，原因：{note} "
             "如有疑问，请拨打 12345 热线咨询。详情请访问 {track_url} 。" + ZH,
             "sms": ZH + "很抱歉，您的诉求 {number} 未予受理，原因请访问 {track_url} 查看。",
-        },
-        "client_info": {
-            "subject": "诉求 {number} 的诉求人已补充信息",
-            "body": "{recipient_name}，您好：诉求 {number}“{title}”的诉求人已补充信息：{note} "
-            "请及时继续办理。当前状态：{status}。办理页面：{case_url}",
-        },
-        "due_soon": {
-            "subject": "诉求 {number} 即将到期",
-            "body": "{recipient_name}，您好：诉求 {number}“{title}”的办理时限为 {deadline}，"
-            "即将到期，请抓紧办理。当前状态：{status}。办理页面：{case_url}",
-        },
-        "overdue": {
-            "subject": "诉求 {number} 已超期",
-            "body": "{recipient_name}，您好：诉求 {number}“{title}”已超过办理时限（{deadline}），"
-            "请立即办理。当前状态：{status}。办理页面：{case_url}",
         },
     },
     "en": {
@@ -157,25 +145,12 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "sms": "Citizen Service Portal: we are sorry, your request {number} was not "
             "accepted. See why at {track_url}",
         },
-        "client_info": {
-            "subject": "The client added information to case {number}",
-            "body": "Dear {recipient_name}, the client of case {number} “{title}” has added "
-            "information: {note} Please carry on handling it. Current status: {status}. "
-            "Case page: {case_url}",
-        },
-        "due_soon": {
-            "subject": "Case {number} is due soon",
-            "body": "Dear {recipient_name}, case {number} “{title}” is due by {deadline}. "
-            "Please deal with it before then. Current status: {status}. Case page: {case_url}",
-        },
-        "overdue": {
-            "subject": "Case {number} is overdue",
-            "body": "Dear {recipient_name}, case {number} “{title}” has passed its deadline "
-            "({deadline}). Please deal with it now. Current status: {status}. "
-            "Case page: {case_url}",
-        },
     },
 }
+
+
+for _locale, _texts in STAFF_TEXTS.items():
+    TEXTS[_locale].update(_texts)
 
 
 def register() -> None:

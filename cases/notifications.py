@@ -9,6 +9,7 @@ the case events of ``cases.notification_texts``. Flushes, never commits.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -20,9 +21,10 @@ from sqlalchemy import select
 from cases.models import Case
 from cases.notification_texts import CLIENT_EVENTS, STAFF_EVENTS
 from cases.public import latest_public_note, latest_reply
+from cases.staff_recipients import handling_staff
 from citizens.models import Client
 from portal.db import db
-from portal.models import Role, User
+from portal.models import User
 from portal.notifications.models import MessageChannel, OutboxMessage
 from portal.notifications.services import (
     EventTemplates,
@@ -104,51 +106,63 @@ def notify_case_event(case: Case, event: str, note: str | None = None) -> list[O
 def notify_case_staff(case: Case, event: str, note: str | None = None) -> list[OutboxMessage]:
     """Tell the staff handling the case about ``event`` (one of ``STAFF_EVENTS``).
 
-    The handler is the case's assignee; without one (or if the account is disabled),
-    the heads of the lead department. Each gets an inbox message and, if they have an
-    address, an e-mail, in their own language (default zh_CN). Returns the outbox rows.
+    The handler is the case's active assignee, else the lead department's heads, else
+    its handlers, else the supervisors (``cases.staff_recipients.handling_staff``).
+    """
+    return notify_staff(case, event, handling_staff(case), note)
+
+
+def notify_staff(
+    case: Case,
+    event: str,
+    recipients: list[User],
+    note: str | None = None,
+    values: dict[str, str] | None = None,
+    localised: Callable[[str], dict[str, str]] | None = None,
+) -> list[OutboxMessage]:
+    """Tell ``recipients`` (staff) about ``event`` (one of ``STAFF_EVENTS``).
+
+    Each gets an inbox message, and an e-mail and an SMS as they chose
+    (``notify_by_email``, ``notify_by_sms``) when they have an address or phone, in
+    their own language (default: the portal's). ``values`` adds placeholder values,
+    ``localised(locale)`` ones that depend on the language. Returns the outbox rows.
     """
     if event not in STAFF_EVENTS:
         raise ValueError(f"not a staff event: {event!r}")
     texts = EventTemplates(event)
     outbox = OutboxBatch(event, case.id)
-    recipients = case_handlers(case)
     for user in recipients:
         locale = normalise_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
-        values = case_values(case, locale, note or "")
-        values["client_name"] = ANONYMOUS[locale] if case.anonymous else _client_name(case)
-        values["recipient_name"] = user.display_name
-        add_inbox(user, case.id, texts.render(MessageChannel.INBOX, locale, values))
-        if user.email:
+        person = case_values(case, locale, note or "")
+        person["client_name"] = ANONYMOUS[locale] if case.anonymous else _client_name(case)
+        person["recipient_name"] = user.display_name
+        person["department"] = _department_name(case, locale)
+        person.update(values or {})
+        if localised is not None:
+            person.update(localised(locale))
+        add_inbox(user, case.id, texts.render(MessageChannel.INBOX, locale, person))
+        if user.notify_by_email and user.email:
             outbox.add(MessageChannel.EMAIL, user.email, user, locale,
-                       texts.render(MessageChannel.EMAIL, locale, values))
+                       texts.render(MessageChannel.EMAIL, locale, person))
+        if user.notify_by_sms and user.phone:
+            outbox.add(MessageChannel.SMS, user.phone, user, locale,
+                       texts.render(MessageChannel.SMS, locale, person))
     db.session.flush()
-    log.info(
-        "case %s: told %d staff about %s (%d outbox messages)",
-        case.number, len(recipients), event, len(outbox.messages),
-    )
+    if recipients:
+        log.info(
+            "case %s: told %d staff about %s (%d outbox messages)",
+            case.number, len(recipients), event, len(outbox.messages),
+        )
+    else:
+        log.warning("case %s: nobody on the staff to tell about %s", case.number, event)
     return outbox.messages
 
 
-def case_handlers(case: Case) -> list[User]:
-    """Who handles the case now: its active assignee, else the lead department's heads."""
-    if case.assignee_id is not None:
-        assignee = db.session.get(User, case.assignee_id)
-        if assignee is not None and assignee.active:
-            return [assignee]
-    if case.department_id is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.department_id == case.department_id,
-                User.role == Role.DEPARTMENT_HEAD,
-                User.active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
+def _department_name(case: Case, locale: str) -> str:
+    department = case.department
+    if department is None:
+        return ""
+    return department.name_en if locale == "en" and department.name_en else department.name_zh
 
 
 # --- what the placeholders say ------------------------------------------------------

@@ -9,6 +9,7 @@ at all is ``cases.visibility``; this module says what each reader then sees.
 | fields | ``STAFF_FIELDS`` | ``CLIENT_FIELDS`` | ``PUBLIC_FIELDS`` |
 | timeline events | all | public ones | none |
 | event notes | all | public steps of ``CLIENT_NOTES`` | none |
+| event details | all | ``CLIENT_DETAILS`` of public steps | none |
 | replies | public ones | public ones | public ones (the master's, if merged) |
 | master's replies | public ones | public ones | none (shown as replies) |
 | internal notes | all | none | none |
@@ -64,6 +65,9 @@ FIELDS = {
 # The timeline steps whose note is written for the client (a reason, a question, their
 # own words); other notes on public steps are staff's.
 CLIENT_NOTES = frozenset({"not_accept", "request_info", "withdraw", "client_info"})
+# What changed (``CaseEvent.details``) that the client may read on a public step: the
+# department now handling it (a CLIENT_FIELDS field) and the case theirs was merged into.
+CLIENT_DETAILS = frozenset({"department", "master"})
 
 
 def audience_of(user: User | AnonymousUserMixin) -> Audience:
@@ -88,6 +92,17 @@ def shows_note(event: CaseEvent, audience: Audience) -> bool:
     if not event.note or audience is Audience.PUBLIC:
         return False
     return audience is Audience.STAFF or (event.is_public and event.action in CLIENT_NOTES)
+
+
+def event_details(event: CaseEvent, audience: Audience) -> dict:
+    """The part of ``event.details`` the audience reads (staff all; never internal fields)."""
+    if not event.details or audience is Audience.PUBLIC:
+        return {}
+    if audience is Audience.STAFF:
+        return dict(event.details)
+    if not event.is_public:
+        return {}
+    return {k: v for k, v in event.details.items() if k in CLIENT_DETAILS}
 
 
 def replies(case: Case, audience: Audience) -> list[CaseReply]:
@@ -143,6 +158,9 @@ class Face:
 
     def shows_note(self, event: CaseEvent) -> bool:
         return shows_note(event, self.audience)
+
+    def details(self, event: CaseEvent) -> dict:
+        return event_details(event, self.audience)
 
 
 def face(case: Case, audience: Audience, viewer: User | None = None) -> Face:

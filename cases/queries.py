@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
@@ -37,21 +37,34 @@ QUEUE_TITLES = {
     "overdue": _l("Overdue"),
     "waiting": _l("Waiting for the client"),
     "supervised": _l("Under supervision"),
+    "answered": _l("Answered — to close or follow up"),
 }
 QUEUE_NAMES = tuple(QUEUE_TITLES)
+# The service centre's own queues: department staff do not get them.
+INTAKE_QUEUES = frozenset({"answered"})
 
 SORTS = {
     "due": (Case.due_at.asc().nulls_last(), Case.id),
     "newest": (Case.created_at.desc(), Case.id.desc()),
     "oldest": (Case.created_at.asc(), Case.id),
+    "replied": (Case.replied_at.asc().nulls_last(), Case.id),
 }
-# Intake works first come, first served; everything else by the nearest deadline.
-DEFAULT_SORT = {"unassigned": "oldest", "waiting": "oldest"}
+# Intake works first come, first served; answers the oldest first; everything else by the
+# nearest deadline.
+DEFAULT_SORT = {"unassigned": "oldest", "waiting": "oldest", "answered": "replied"}
 SORT_LABELS = {
     "due": _l("Deadline first"),
     "newest": _l("Newest first"),
     "oldest": _l("Oldest first"),
+    "replied": _l("Oldest reply first"),
 }
+# Sorts that only make sense in one queue.
+QUEUE_ONLY_SORTS = {"replied": "answered"}
+
+
+def sort_labels(name: str) -> dict[str, object]:
+    """The sorts the queue ``name`` offers."""
+    return {k: v for k, v in SORT_LABELS.items() if QUEUE_ONLY_SORTS.get(k, name) == name}
 
 
 @dataclass(frozen=True)
@@ -80,9 +93,13 @@ def _scoped(stmt: Select, user: User) -> Select:
 
 
 def queue_query(
-    name: str, user: User, now: datetime, due_soon: timedelta, filters: QueueFilter | None = None
+    name: str, user: User, now: datetime, filters: QueueFilter | None = None
 ) -> Select:
-    """The statement behind the staff queue ``name`` (see ``QUEUE_NAMES``)."""
+    """The statement behind the staff queue ``name`` (see ``QUEUE_NAMES``).
+
+    "Due soon" is the running deadline's own warning window (``Case.due_soon_at``, set by
+    ``cases.deadlines`` in proportion to the deadline's length), up to the deadline.
+    """
     stmt = select(Case)
     if name == "mine":
         stmt = stmt.where(Case.assignee_id == user.id, Case.status.in_(OPEN_STATUSES))
@@ -100,7 +117,7 @@ def queue_query(
                 Case.assignee_id.is_(None),
             )
     elif name == "due-soon":
-        stmt = _scoped(stmt.where(Case.due_at >= now, Case.due_at < now + due_soon), user)
+        stmt = _scoped(stmt.where(Case.due_soon_at <= now, Case.due_at > now), user)
     elif name == "overdue":
         stmt = _scoped(stmt.where(Case.due_at < now), user)
     elif name == "waiting":
@@ -108,6 +125,11 @@ def queue_query(
     elif name == "supervised":
         # Escalation puts a case under supervision too (see cases.sweep).
         stmt = _scoped(stmt.where(Case.supervised.is_(True), Case.status.in_(OPEN_STATUSES)), user)
+    elif name == "answered":
+        # The department replied: the service centre closes the case or sends it back.
+        if not is_intake_staff(user):
+            raise KeyError(name)
+        stmt = stmt.where(Case.status == CaseStatus.REPLIED)
     else:
         raise KeyError(name)
     filters = filters or QueueFilter()
@@ -119,7 +141,7 @@ def queue_query(
         stmt = stmt.where(Case.priority == filters.priority)
     if filters.type:
         stmt = stmt.where(Case.type == filters.type)
-    sort = filters.sort or DEFAULT_SORT.get(name, "due")
+    sort = filters.sort if filters.sort in sort_labels(name) else DEFAULT_SORT.get(name, "due")
     return _list_options(stmt).order_by(*SORTS[sort])
 
 

@@ -1,8 +1,6 @@
-"""The staff queues: filtered, sorted, paginated lists, with bulk dispatch and bulk reply."""
+"""The staff queues: filtered, sorted, paginated lists, with bulk dispatch, reply and close."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import (
     abort,
@@ -21,13 +19,16 @@ from cases.forms import BulkDispatchForm, BulkReplyForm
 from cases.models import CaseType, Priority
 from cases.queries import (
     DEFAULT_SORT,
+    INTAKE_QUEUES,
     QUEUE_NAMES,
     QUEUE_TITLES,
     SORT_LABELS,
     QueueFilter,
     cases_by_ids,
     queue_query,
+    sort_labels,
 )
+from cases.queue_forms import BulkCloseForm
 from cases.reply_templates import render_reply, templates_for
 from cases.services import (
     ActionInput,
@@ -69,21 +70,22 @@ def queue_filter_from_args() -> QueueFilter:
 @bp.route("/queues/<name>")
 @login_required
 def queue(name: str):
+    return render_queue(name)
+
+
+def render_queue(name: str, status: int = 200, close_form: BulkCloseForm | None = None):
+    """The queue page ``name`` (shown again with ``status`` when a bulk step was refused)."""
     if not can_work_queues(current_user):
         abort(403)
     if name not in QUEUE_NAMES:
         abort(404)
     if name == "department" and current_user.department_id is None:
         abort(404)
+    if name in INTAKE_QUEUES and not is_intake_staff(current_user):
+        abort(403)
     now = utcnow()
     filters = queue_filter_from_args()
-    stmt = queue_query(
-        name,
-        current_user,
-        now,
-        timedelta(hours=current_app.config["DUE_SOON_HOURS"]),
-        filters,
-    )
+    stmt = queue_query(name, current_user, now, filters)
     pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
     bulk_form = None
     if name == "unassigned" and is_intake_staff(current_user):
@@ -93,6 +95,9 @@ def queue(name: str):
     if name in BULK_REPLY_QUEUES and templates_for(current_user):
         reply_form = BulkReplyForm()
         reply_form.template.choices = template_choices(_("Choose a reply template"))
+    if name == "answered" and close_form is None:
+        close_form = BulkCloseForm()
+    sorts = sort_labels(name)
     return render_template(
         "cases/queue.html",
         name=name,
@@ -105,15 +110,23 @@ def queue(name: str):
         districts=districts(),
         priorities=list(Priority),
         types=list(CaseType),
-        sorts=SORT_LABELS,
-        current_sort=filters.sort or DEFAULT_SORT.get(name, "due"),
+        sorts=sorts,
+        current_sort=filters.sort if filters.sort in sorts else DEFAULT_SORT.get(name, "due"),
         bulk_form=bulk_form,
         reply_form=reply_form,
-    )
+        close_form=close_form,
+    ), status
 
 
 def visible_queues() -> list[tuple[str, str]]:
-    names = [n for n in QUEUE_NAMES if n != "department" or current_user.department_id]
+    """The queue tabs ``current_user`` gets (the service centre's own ones to intake staff)."""
+    intake = is_intake_staff(current_user)
+    names = [
+        n
+        for n in QUEUE_NAMES
+        if (n != "department" or current_user.department_id)
+        and (n not in INTAKE_QUEUES or intake)
+    ]
     return [(n, str(QUEUE_TITLES[n])) for n in names]
 
 
@@ -163,3 +176,29 @@ def bulk_reply(name: str):
         return redirect(url_for("cases.queue", name=name)), 303
     flash(_("%(n)d cases answered.", n=len(cases)), "success")
     return redirect(url_for("cases.queue", name=name))
+
+
+@bp.route("/queues/answered/close", methods=["POST"])
+@login_required
+def bulk_close():
+    """Close several answered cases at once: all of them, or none when one is refused."""
+    if not is_intake_staff(current_user):
+        abort(403)
+    form = BulkCloseForm()
+    ids = sorted({i for i in form.cases.data or () if i is not None})
+    if not form.validate_on_submit() or not ids:
+        flash(_("Choose the answered cases to close."), "error")
+        return render_queue("answered", 422, form)
+    cases = cases_by_ids(ids)
+    if len(cases) != len(ids):
+        flash(_("Some of the chosen cases do not exist; nothing was closed."), "error")
+        return render_queue("answered", 422, form)
+    note = form.note.data or None
+    with form_errors() as outcome:
+        for case in cases:
+            perform(case, "close", current_user, ActionInput(note=note))
+    if outcome.refused:
+        flash(_("Nothing was closed: %(reason)s", reason=outcome.error.message), "error")
+        return render_queue("answered", 409, form)
+    flash(_("%(n)d cases closed.", n=len(cases)), "success")
+    return redirect(url_for("cases.queue", name="answered"))

@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from cases.actors import SYSTEM
-from cases.models import Case, CaseEvent, DueState
-from cases.notifications import notify_case_staff
+from cases.models import Case, DueState
 from cases.queries import OPEN_STATUSES
+from cases.services.rules import record_event
 from portal.changes import record_change
 from portal.db import db, utcnow
 
@@ -54,10 +53,22 @@ def _mark(case_id: int, condition, values: dict) -> bool:
     return changed == 1
 
 
-def _event(case_id: int, action: str, note: str | None = None) -> None:
-    """The sweep's timeline line: the system acted, no person."""
-    db.session.add(
-        CaseEvent(case_id=case_id, actor_kind=SYSTEM, action=action, note=note, is_public=False)
+def _event(case_id: int, action: str, details: dict | None = None) -> None:
+    """The sweep's timeline line: the system acted, no person. Through ``record_event``,
+    so the staff who must act are told (``cases.staff_alerts``)."""
+    case = db.session.get(Case, case_id)
+    if case is not None:
+        db.session.refresh(case)  # the conditional UPDATE bypassed the loaded row
+        record_event(case, None, action, None, None, None, is_public=False, details=details)
+
+
+def near(now: datetime):
+    """The running deadline counts as near: ``due_soon_at <= now`` (set with ``due_at`` by
+    ``cases.deadlines``); rows without it, ``DUE_SOON_HOURS`` before ``due_at``."""
+    soon = now + timedelta(hours=current_app.config["DUE_SOON_HOURS"])
+    return or_(
+        Case.due_soon_at <= now,
+        and_(Case.due_soon_at.is_(None), Case.due_at < soon),
     )
 
 
@@ -74,17 +85,13 @@ def escalation_reason(case: Case) -> str | None:
 def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResult:
     """One pass over open cases; commits after each batch so a crash loses little."""
     now = now or utcnow()
-    soon = now + timedelta(hours=current_app.config["DUE_SOON_HOURS"])
     result = SweepResult()
 
-    due_soon = select(Case.id, Case.number).where(
-        Case.due_at >= now, Case.due_at < soon, Case.due_state == DueState.ON_TIME
-    )
+    is_due_soon = and_(Case.due_state == DueState.ON_TIME, near(now), Case.due_at > now)
+    due_soon = select(Case.id, Case.number).where(is_due_soon)
     for case_id, number in db.session.execute(due_soon.limit(batch)).all():
-        if _mark(case_id, and_(Case.due_state == DueState.ON_TIME, Case.due_at < soon),
-                 {"due_state": DueState.DUE_SOON}):
+        if _mark(case_id, is_due_soon, {"due_state": DueState.DUE_SOON}):
             _event(case_id, "due_soon")
-            notify_case_staff(db.session.get(Case, case_id), "due_soon")
             result.due_soon.append(number)
     db.session.commit()
 
@@ -95,7 +102,6 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResul
         if _mark(case_id, and_(Case.due_state != DueState.OVERDUE, Case.due_at < now),
                  {"due_state": DueState.OVERDUE}):
             _event(case_id, "overdue")
-            notify_case_staff(db.session.get(Case, case_id), "overdue")
             result.overdue.append(number)
     db.session.commit()
 
@@ -115,7 +121,7 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResul
             Case.escalated_at.is_(None),
             {"escalated_at": now, "escalation_reason": reason, "supervised": True},
         ):
-            _event(case.id, "escalate", reason)
+            _event(case.id, "escalate", {"reason": reason})
             result.escalated.append(case.number)
     db.session.commit()
     log.info("sweep: %s", result.summary())

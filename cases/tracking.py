@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 
 from flask import current_app
 from sqlalchemy import select
@@ -27,13 +29,33 @@ def issue_tracking_code(case: Case) -> str:
     return code
 
 
+# A year and a serial: ``2026-000123``; typed as ``2026000123``, ``２０２６－０００１２３``...
+NUMBER_RE = re.compile(r"^(\d{4})-?(\d{6,})$")
+# Dashes people type between the year and the serial (NFKC leaves these apart).
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d"), "-")
+
+
+def normalise_number(raw: str | None) -> str:
+    """A tracking number as stored (``2026-000123``) from what was typed: full-width
+    digits, spaces anywhere, any dash or none. Text that is no number comes back trimmed."""
+    text = unicodedata.normalize("NFKC", raw or "").translate(_DASHES)
+    compact = "".join(text.split())
+    match = NUMBER_RE.match(compact)
+    return f"{match.group(1)}-{match.group(2)}" if match else text.strip()
+
+
+def is_tracking_number(text: str) -> bool:
+    """Whether ``text`` (normalised) has the shape of a tracking number."""
+    return NUMBER_RE.match(text) is not None and "-" in text
+
+
 def normalise_code(code: str) -> str:
     return "".join(code.split()).upper().replace("-", "")
 
 
 def find_tracked_case(number: str, code: str) -> Case | None:
     """The case if number and code match; None otherwise (same cost either way)."""
-    number = (number or "").strip()
+    number = normalise_number(number)
     code = normalise_code(code or "")
     case = db_case(number) if number and code else None
     stored = case.tracking_code_hash if case is not None else None

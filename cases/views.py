@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from cases import bp
 from cases.actors import Actor
+from cases.attachments import may_add_information
 from cases.duplicates import (
     case_by_number_or_none,
     merged_duplicates,
@@ -29,6 +30,7 @@ from cases.duplicates import (
 from cases.filing import file_request
 from cases.forms import ActionForm, CaseForm
 from cases.models import Case, CaseStatus, CaseType, Category, Channel, Priority, ReplyTemplate
+from cases.page_actions import done_message, plan_actions
 from cases.public import Audience, audience_of, face
 from cases.queries import (
     case_by_number,
@@ -46,6 +48,7 @@ from cases.services import (
     perform,
     route_department,
 )
+from cases.timeline import timeline_lines
 from cases.visibility import can_view_case
 from cases.workflow import RECORDS, TRANSITIONS
 from portal.db import db, utcnow
@@ -196,14 +199,21 @@ def usable_template(template_id: int | None) -> ReplyTemplate | None:
 
 
 def render_case(case, form: ActionForm | None = None, failed_action: str | None = None,
-                status: int = 200):
+                status: int = 200, previewing: bool = False):
+    """The case page; after a refused or previewed step, ``form`` hands back what was sent."""
     user = current_user
     issued = session.pop("issued_code", None)
     transitions = allowed_transitions(case, user)
     records = allowed_records(case, user)
-    offered = {t.action for t in transitions} | set(records)
+    order = [t.action for t in transitions] + records
+    offered = set(order)
     seen = face(case, audience_of(user), user)
     internal = seen.audience is Audience.STAFF
+    labels = {t.action: t.label for t in transitions} | {a: RECORDS[a][2] for a in records}
+    needs_note = {t.action: t.needs_note for t in transitions} | {
+        a: a in ("note", "extension") for a in records
+    }
+    needs_note["withdraw"] = True  # the client's reason, asked before withdrawing
     return (
         render_template(
             "cases/show.html",
@@ -211,13 +221,22 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             issued_code=issued[1] if issued and issued[0] == case.number else None,
             transitions=transitions,
             records=records,
-            record_labels={k: v[2] for k, v in RECORDS.items()},
+            plan=plan_actions(
+                case.status,
+                order,
+                is_client=user.is_client,
+                may_add_information=may_add_information(user, case),
+            ),
+            action_labels=labels,
+            needs_note=needs_note,
             form=form or action_form(offered),
             failed_action=failed_action,
+            previewing=previewing,
             suggested=route_department(case.category_id, case.district_id)
             if "dispatch" in offered
             else None,
             face=seen,
+            timeline=timeline_lines(seen),
             internal=internal,
             reporter_visible=seen.reporter_visible,
             now=utcnow(),
@@ -249,6 +268,11 @@ def act(number: str, action: str):
         form.form_errors.append(_("Unknown action."))
         return render_case(case, form, action, 409)
     if not form.validate_on_submit():
+        return render_case(case, form, action, 422)
+    may_take_now = action in {t.action for t in allowed_transitions(case, current_user)}
+    if action in ("reply", "answer") and request.form.get("preview"):
+        return preview_reply(case, form, action, may_take_now)
+    if action == "withdraw" and may_take_now and not form.check_withdrawal():
         return render_case(case, form, action, 422)
     note = form.note.data
     template = usable_template(form.template.data)
@@ -283,7 +307,33 @@ def act(number: str, action: str):
         return render_case(case, form, action, 409)
     if outcome.refused:
         return render_case(load_case(number), form, action, 409)
-    flash(_("Done: %(status)s.", status=case.status.label), "success")
+    flash(
+        done_message(
+            action, case, department=data.department, assisting=data.assisting,
+            days=data.days, approve=data.approve, target=data.target,
+        ),
+        "success",
+    )
     if not can_view_case(current_user, case):  # e.g. returned: no longer this department's
         return redirect(home_for(current_user))
     return redirect(url_for("cases.show", number=number))
+
+
+def preview_reply(case, form: ActionForm, action: str, may_take_now: bool):
+    """The chosen template filled in for ``case``, handed back in the text field to edit.
+
+    Nothing is saved: the sender reads (and may change) the text, then sends it.
+    """
+    if not may_take_now:  # only who may send the reply reads the templates' text
+        form.form_errors.append(_("You may not do this to this case now."))
+        return render_case(case, form, action, 409)
+    template = usable_template(form.template.data)
+    if template is None:
+        form.template.errors = [_("Choose a reply template to preview.")]
+        return render_case(case, form, action, 422)
+    try:
+        form.note.data = render_reply(template, case)
+    except DomainError as error:  # a broken stored template, or too long filled in
+        add_form_error(form, error)
+        return render_case(case, form, action, 422)
+    return render_case(case, form, action, previewing=True)

@@ -112,6 +112,14 @@ def transitions_from(status: S) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if status in t.sources]
 
 
+# Why the sweep escalated a case (``cases.sweep.escalation_reason``), stored as
+# ``details["reason"]`` of the "escalate" event.
+ESCALATION_REASONS: dict[str, LazyString] = {
+    "overdue": _l("Overdue"),
+    "redone": _l("Sent back to redo too often"),
+    "departments": _l("Passed through too many departments"),
+}
+
 EVENT_LABELS: dict[str, LazyString] = {
     "file": _l("Filed"),
     "route": _l("Dispatched by routing rule"),
@@ -146,6 +154,14 @@ EVENT_LABELS: dict[str, LazyString] = {
     "overdue": _l("Deadline passed"),
     "escalate": _l("Escalated"),
 }
+
+
+# Steps whose label already names the state they lead to ("Dispatched", "Closed"): the
+# timeline does not add "→ <state>" to them. Others (reopen, redo) still say where to.
+LABEL_SAYS_STATUS = frozenset(
+    {"file", "route", "accept", "not_accept", "answer", "dispatch", "transfer", "sign_for",
+     "return", "request_info", "resume", "reply", "withdraw", "close", "merge"}
+)
 
 
 def event_label(action: str) -> str:

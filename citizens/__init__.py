@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def load_views() -> None:
-    from citizens import account_views, merge_views, views  # noqa: F401  (routes register)
+    from citizens import account_views, merge_views, reset_views, views  # noqa: F401  (routes)
 
 
 def init_app(app: Flask) -> None:

@@ -20,8 +20,9 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, R
 from citizens.account_services import normalise_cn_phone
 from citizens.identifiers import is_valid_credit_code, normalise_id
 from citizens.models import ClientKind
+from citizens.phone_verification import MOBILE_RE
 from portal.forms import PortalForm
-from portal.validators import Phone, Username
+from portal.validators import Phone, StrongPassword, Username
 
 
 class CnPhone:
@@ -89,6 +90,15 @@ class ProfileForm(PortalForm):
         field.errors = [*field.errors, message]
 
 
+class MobilePhone:
+    """A mainland mobile number (a code can only be texted to a mobile)."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        phone = normalise_cn_phone(field.data or "")
+        if (field.data or "").strip() and (phone is None or not MOBILE_RE.match(phone)):
+            raise ValidationError(_l("Enter a mobile number of 11 digits, such as 13800138000."))
+
+
 class ActionOnlyForm(PortalForm):
     """A button that posts (sending a verification link): the CSRF token only."""
 
@@ -100,6 +110,43 @@ class PhoneCodeForm(PortalForm):
             DataRequired(message=_l("Enter the code from the text message.")),
             Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits.")),
         ],
+    )
+
+
+class SmsResetRequestForm(PortalForm):
+    """Ask for a password reset code by SMS: the account's mobile, and its username when
+    several accounts share the number."""
+
+    phone = StringField(
+        _l("Mobile phone"),
+        validators=[
+            DataRequired(message=_l("Give the mobile number of your account.")),
+            Length(max=32),
+            MobilePhone(),
+        ],
+    )
+    username = StringField(
+        _l("Username (if several accounts share the number)"),
+        validators=[Optional(), Length(max=64)],
+    )
+
+
+class SmsResetForm(SmsResetRequestForm):
+    """The code from the text message and the new password."""
+
+    code = StringField(
+        _l("Code from the text message"),
+        validators=[
+            DataRequired(message=_l("Enter the code from the text message.")),
+            Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits.")),
+        ],
+    )
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=256), StrongPassword()]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
 
 
@@ -150,7 +197,9 @@ class RegisterForm(PortalForm):
         _l("Unified social credit code (enterprises)"), validators=[Optional(), Length(max=20)]
     )
     username = StringField(_l("Username"), validators=[DataRequired(), Username()])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=256), StrongPassword()]
+    )
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
@@ -160,8 +209,27 @@ class RegisterForm(PortalForm):
         _l("E-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
     )
 
+    @property
+    def is_enterprise(self) -> bool:
+        return self.kind.data == ClientKind.ENTERPRISE.value
+
+    def for_kind(self) -> RegisterForm:
+        """Word the form for the chosen kind: a citizen's full name, an enterprise's name."""
+        if self.is_enterprise:
+            self.name.label.text = _l("Enterprise name")
+            self.contact_person.label.text = _l("Contact person")
+            self.credit_code.label.text = _l("Unified social credit code")
+        else:
+            self.name.label.text = _l("Full name")
+        return self
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        if not self.is_enterprise:
+            # A citizen has no enterprise fields: whatever is posted for them is ignored.
+            for ignored in (self.contact_person, self.credit_code):
+                ignored.data, ignored.errors = None, []
+            ok = not self.errors
         if self.kind.data == ClientKind.ENTERPRISE.value and not (self.contact_person.data or ""):
             self.contact_person.errors = [
                 *self.contact_person.errors,

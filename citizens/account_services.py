@@ -104,12 +104,18 @@ class Profile:
 
 
 def notify_choice(client: Client) -> str:
-    """The client's notification preference as one of ``NOTIFY_CHOICES``."""
-    if client.notify_by_email and client.notify_by_sms:
+    """The client's notification preference as one of ``NOTIFY_CHOICES``, as far as
+    the channels they gave allow: e-mail without an address (the old default for clients
+    who registered with a phone only) is SMS when they have a phone, else nothing."""
+    by_email = client.notify_by_email and bool(client.email)
+    by_sms = client.notify_by_sms and bool(client.phone)
+    if client.notify_by_email and not client.email and client.phone:
+        by_sms = True
+    if by_email and by_sms:
         return "both"
-    if client.notify_by_email:
+    if by_email:
         return "email"
-    return "sms" if client.notify_by_sms else "none"
+    return "sms" if by_sms else "none"
 
 
 def update_profile(user: User, client: Client, profile: Profile) -> list[str]:

@@ -18,6 +18,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -107,6 +108,9 @@ def register():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = RegisterForm()
+    if not form.is_submitted() and request.args.get("kind") == ClientKind.ENTERPRISE.value:
+        form.kind.data = ClientKind.ENTERPRISE.value
+    form.for_kind()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
             user = register_client(
@@ -116,9 +120,9 @@ def register():
                 name=form.name.data,
                 email=(form.email.data or "").strip() or None,
                 phone=normalise_phone(form.phone.data) or None,
-                contact_person=form.contact_person.data,
+                contact_person=form.contact_person.data if form.is_enterprise else None,
                 credit_code=normalise_id(form.credit_code.data or "") or None
-                if form.kind.data == ClientKind.ENTERPRISE.value
+                if form.is_enterprise
                 else None,
                 locale=current_language(),
             )

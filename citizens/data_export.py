@@ -1,7 +1,11 @@
 """The client's copy of their data (PIPL): what the portal holds about them, as JSON.
 
-Their record in full, their accounts, cases, contacts and inbox; never another person's
-data, staff names, internal notes or internal timeline events.
+Their record in full, their accounts, cases (read through the CLIENT face of
+``cases.public``, as their case page shows them), contacts and inbox; never another
+person's data, internal notes or internal timeline events. Staff are named by role only,
+except in ``reveals``: the law (PIPL arts. 44-45) gives the person the right to know who
+handled their data, so each time a staff member had a full value shown, the export says
+who (name, role, department), which value, when and why.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cases.models import Case
-from citizens.models import Client, ContactLog, DeletionRequest
+from cases.public import Audience, face
+from citizens.models import Client, ContactLog, DeletionRequest, RevealLog
 from portal.db import db, utcnow
 from portal.models import User
 from portal.notifications.models import InboxMessage
@@ -74,13 +79,19 @@ def export_client_data(client: Client) -> dict[str, Any]:
         .where(DeletionRequest.client_id == client.id)
         .order_by(DeletionRequest.created_at, DeletionRequest.id)
     )
+    reveals = db.session.scalars(
+        select(RevealLog)
+        .where(RevealLog.client_id == client.id)
+        .options(selectinload(RevealLog.user).selectinload(User.department))
+        .order_by(RevealLog.created_at, RevealLog.id)
+    )
     numbers = {case.id: case.number for case in cases}
     return {
         "format": EXPORT_FORMAT,
         "exported_at": utcnow().isoformat(),
         "client": _client_data(client),
         "accounts": [_account_data(user) for user in accounts],
-        "cases": [_case_data(case, set(account_ids)) for case in cases],
+        "cases": [_case_data(case) for case in cases],
         "contacts": [
             {
                 "date": _when(contact.created_at),
@@ -103,6 +114,7 @@ def export_client_data(client: Client) -> dict[str, Any]:
             }
             for message in inbox
         ],
+        "reveals": [_reveal_data(reveal) for reveal in reveals],
         "deletion_requests": [
             {
                 "status": _enum(request.status),
@@ -158,7 +170,8 @@ def _account_data(user: User) -> dict[str, Any]:
     }
 
 
-def _case_data(case: Case, account_ids: set[int]) -> dict[str, Any]:
+def _case_data(case: Case) -> dict[str, Any]:
+    seen = face(case, Audience.CLIENT)  # what the client's own case page shows
     return {
         "number": case.number,
         "type": _enum(case.type),
@@ -175,8 +188,7 @@ def _case_data(case: Case, account_ids: set[int]) -> dict[str, Any]:
         "closed_at": _when(case.closed_at),
         "replies": [
             {"date": _when(reply.created_at), "text": reply.body}
-            for reply in case.replies
-            if reply.is_public
+            for reply in seen.replies + seen.master_replies
         ],
         "timeline": [
             {
@@ -184,17 +196,27 @@ def _case_data(case: Case, account_ids: set[int]) -> dict[str, Any]:
                 "action": item.action,
                 "from_status": _enum(item.from_status),
                 "to_status": _enum(item.to_status),
-                "note": item.note,
+                "note": item.note if seen.shows_note(item) else None,
             }
-            for item in case.events
-            if item.is_public
+            for item in seen.events
         ],
         "attachments": [
             {"filename": attachment.filename, "size": attachment.size,
              "added_at": _when(attachment.created_at)}
-            for attachment in case.attachments
-            if attachment.is_public or attachment.uploaded_by_id in account_ids
+            for attachment in seen.attachments
         ],
+    }
+
+
+def _reveal_data(reveal: RevealLog) -> dict[str, Any]:
+    staff = reveal.user
+    return {
+        "date": _when(reveal.created_at),
+        "field": reveal.field,
+        "reason": reveal.reason,
+        "staff_name": staff.display_name if staff else None,
+        "staff_role": _enum(staff.role) if staff else None,
+        "staff_department": _named(staff.department) if staff else None,
     }
 
 

@@ -1,4 +1,5 @@
-"""Verifying a client's phone with a 6-digit code sent by SMS.
+"""6-digit codes sent by SMS: verifying a client's phone, and (``purpose="reset"``,
+``citizens.password_reset``) recovering a password.
 
 The code lives on the server (``PhoneCode``): only its HMAC (keyed with the app's secret,
 bound to the account and the number), its expiry and the guesses made. The session keeps
@@ -41,15 +42,18 @@ CODES_PER_DAY = 10
 DAY = timedelta(hours=24)
 MASK = "******"
 MOBILE_RE = re.compile(r"^1\d{10}$")
+VERIFY, RESET = "verify", "reset"  # phone_codes.purpose
 
 
 class PhoneCodeLimit(DomainError):
     """Too many codes sent or wrong guesses made: the view answers 429."""
 
 
-def _digest(user_id: int, phone: str, code: str) -> str:
+def _digest(user_id: int, phone: str, code: str, purpose: str = "verify") -> str:
     key = str(current_app.config["SECRET_KEY"]).encode()
-    message = f"phone-code:{user_id}:{phone}:{code}".encode()
+    # A code for one purpose is worth nothing for another.
+    scope = "phone-code" if purpose == VERIFY else f"phone-code-{purpose}"
+    message = f"{scope}:{user_id}:{phone}:{code}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -86,9 +90,15 @@ def send_phone_code(user: User, locale: str) -> PhoneCode:
     client: Client | None = user.client
     if client is None or not client.phone:
         raise DomainError(_("Give a mobile phone number first."), field="phone")
-    phone = client.phone
-    if not MOBILE_RE.match(phone):
+    if not MOBILE_RE.match(client.phone):
         raise DomainError(_("A code can only be sent to a mobile number."), field="phone")
+    return issue_code(user, client.phone, VERIFY, "verify_phone", locale)
+
+
+def issue_code(user: User, phone: str, purpose: str, event: str, locale: str) -> PhoneCode:
+    """Write an SMS with a fresh code for ``purpose`` to ``phone`` (a mobile) under the
+    caps per account and per number (every purpose counts); the account's older codes
+    for that purpose stop working. ``event`` names the outbox row."""
     now = utcnow()
     for where in (PhoneCode.user_id == user.id, PhoneCode.phone == phone):
         if (
@@ -105,6 +115,7 @@ def send_phone_code(user: User, locale: str) -> PhoneCode:
         update(PhoneCode)
         .where(
             PhoneCode.user_id == user.id,
+            PhoneCode.purpose == purpose,
             PhoneCode.consumed_at.is_(None),
             PhoneCode.expires_at > now,
         )
@@ -115,28 +126,31 @@ def send_phone_code(user: User, locale: str) -> PhoneCode:
     row = PhoneCode(
         user_id=user.id,
         phone=phone,
-        code_hash=_digest(user.id, phone, code),
+        purpose=purpose,
+        code_hash=_digest(user.id, phone, code, purpose),
         attempts=0,
         created_at=now,
         expires_at=now + CODE_TTL,
     )
     db.session.add(row)
-    # The same text twice: with the code (sealed, for the gateway only) and masked.
+    # The same text twice: with the code (sealed, for the gateway only) and masked. The
+    # text says only "your code is …": it serves every purpose.
     sms = MessageChannel.SMS
     text, masked = (message_text("verify_phone", sms, locale, code=shown).body
                     for shown in (code, MASK))
-    queue_message(sms, phone, "", masked, "verify_phone", user, secret_body=text,
-                  locale=locale)
-    log.info("phone code %s sent to account %s", row.id, user.id)
+    queue_message(sms, phone, "", masked, event, user, secret_body=text, locale=locale)
+    log.info("phone code %s (%s) sent to account %s", row.id, purpose, user.id)
     return row
 
 
-def live_code(user: User) -> PhoneCode | None:
-    """The account's code that may still be tried (the latest, unused, unexpired)."""
+def live_code(user: User, purpose: str = VERIFY) -> PhoneCode | None:
+    """The account's code for ``purpose`` that may still be tried (the latest, unused,
+    unexpired)."""
     return db.session.scalar(
         select(PhoneCode)
         .where(
             PhoneCode.user_id == user.id,
+            PhoneCode.purpose == purpose,
             PhoneCode.consumed_at.is_(None),
             PhoneCode.expires_at > utcnow(),
         )
@@ -145,24 +159,13 @@ def live_code(user: User) -> PhoneCode | None:
     )
 
 
-def check_phone_code(user: User, code: str) -> str | None:
-    """The number proven when ``code`` is right (marked verified, the code used up); None
-    when wrong (the guess is counted: the caller commits it).
+def use_code(user: User, row: PhoneCode, code: str) -> bool:
+    """Count a guess at ``row`` and use it up if ``code`` is right; False when wrong (the
+    guess stays counted once the caller commits).
 
-    Raises DomainError when there is no live code (none sent, expired, tried too often,
-    or the number changed since) and PhoneCodeLimit when the day's wrong guesses for the
-    account or the number are spent.
+    Raises PhoneCodeLimit when the day's wrong guesses for the account or the number are
+    spent, DomainError when the code was tried too often or used meanwhile.
     """
-    client = user.client
-    row = live_code(user)
-    if client is None or row is None:
-        raise DomainError(_("The code has expired. Ask for a new one."), field="code")
-    if row.phone != client.phone:
-        raise DomainError(
-            _("The code was sent to a number that is no longer on your account. "
-              "Ask for a new one."),
-            field="code",
-        )
     _check_guess_budget(user.id, row.phone)
     now = utcnow()
     # The guess is counted before the code is compared: of parallel guesses, no more
@@ -183,8 +186,8 @@ def check_phone_code(user: User, code: str) -> str | None:
             _("This code has been tried too often. Ask for a new one."), field="code"
         )
     given = "".join((code or "").split())
-    if not hmac.compare_digest(row.code_hash, _digest(user.id, row.phone, given)):
-        return None
+    if not hmac.compare_digest(row.code_hash, _digest(user.id, row.phone, given, row.purpose)):
+        return False
     used = db.session.execute(
         update(PhoneCode)
         .where(PhoneCode.id == row.id, PhoneCode.consumed_at.is_(None))
@@ -193,7 +196,30 @@ def check_phone_code(user: User, code: str) -> str | None:
     ).rowcount
     if used != 1:  # a parallel request used it first
         raise DomainError(_("The code has expired. Ask for a new one."), field="code")
-    client.phone_verified_at = now
+    return True
+
+
+def check_phone_code(user: User, code: str) -> str | None:
+    """The number proven when ``code`` is right (marked verified, the code used up); None
+    when wrong (the guess is counted: the caller commits it).
+
+    Raises DomainError when there is no live code (none sent, expired, tried too often,
+    or the number changed since) and PhoneCodeLimit when the day's wrong guesses for the
+    account or the number are spent.
+    """
+    client = user.client
+    row = live_code(user)
+    if client is None or row is None:
+        raise DomainError(_("The code has expired. Ask for a new one."), field="code")
+    if row.phone != client.phone:
+        raise DomainError(
+            _("The code was sent to a number that is no longer on your account. "
+              "Ask for a new one."),
+            field="code",
+        )
+    if not use_code(user, row, code):
+        return None
+    client.phone_verified_at = utcnow()
     db.session.flush()
     log.info("client %s verified their phone through account %s", client.id, user.id)
     return row.phone

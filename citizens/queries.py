@@ -36,7 +36,7 @@ from portal.validators import PHONE_RE, normalise_phone
 ANY_FLAG = "any"
 
 SORTS = {
-    "name": (Client.name, Client.id),
+    "name": (Client.sort_key, Client.id),  # pinyin order (``portal.i18n.pinyin_key``)
     "newest": (Client.id.desc(),),
 }
 SORT_LABELS = {

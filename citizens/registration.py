@@ -27,6 +27,7 @@ from citizens.models import (
     DeletionRequest,
     RevealLog,
 )
+from citizens.phone_verification import MOBILE_RE
 from portal.auth.passwords import (
     TokenInvalid,
     check_password_rules,
@@ -68,7 +69,7 @@ def register_client(
     """Create a client record and the web account that speaks for it."""
     if username_taken(username):
         raise DomainError(_("This username is taken. Choose another."), field="username")
-    check_password_rules(password)
+    check_password_rules(password, [username, name, contact_person, email, phone])
     client = Client(
         kind=kind,
         name=name.strip(),
@@ -76,6 +77,10 @@ def register_client(
         phone=phone or None,
         credit_code=credit_code or None,
         contact_person=contact_person or None,
+        # Told by a channel given: e-mail when there is an address, else SMS to a mobile
+        # (never e-mail without an address; the client may choose both on /account).
+        notify_by_email=bool(email),
+        notify_by_sms=not email and bool(phone and MOBILE_RE.match(phone)),
     )
     db.session.add(client)
     user = User(

@@ -48,7 +48,7 @@ def find_clients(query: str, limit: int = 20) -> list[Client]:
                 Client.credit_code == ident,
             )
         )
-        .order_by(func.length(Client.name), Client.id)
+        .order_by(func.length(Client.name), Client.sort_key, Client.id)  # closest, then pinyin
         .limit(limit)
     )
     return list(db.session.scalars(stmt))

@@ -11,6 +11,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from cases.services import districts
@@ -21,6 +23,7 @@ from citizens.models import (
     ClientKind,
     ContactChannel,
     Engagement,
+    RevealLog,
     SizeTier,
     VulnerableGroup,
     engagement_for,
@@ -229,6 +232,28 @@ def render_client(
 @login_required
 def show(client_id: int):
     return render_client(load_client(client_id))
+
+
+@bp.route("/clients/<int:client_id>/reveals")
+@login_required
+def reveals(client_id: int):
+    """The client's whole access log, newest first: who saw which full value, when, why."""
+    client = load_client(client_id)
+    if current_user.role not in ACCESS_LOG_ROLES:
+        abort(403)
+    stmt = (
+        select(RevealLog)
+        .where(RevealLog.client_id == client.id)
+        .options(joinedload(RevealLog.user).joinedload(User.department))
+        .order_by(RevealLog.created_at.desc(), RevealLog.id.desc())
+    )
+    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
+    response = make_response(
+        render_template("citizens/reveals.html", client=client, pagination=pagination,
+                        field_labels=REVEAL_FIELD_LABELS)
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/clients/<int:client_id>/reveal", methods=["POST"])

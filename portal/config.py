@@ -13,6 +13,8 @@ from pathlib import Path
 
 from flask import Flask
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
 
 class DefaultConfig:
     """Settings a fresh checkout runs with."""
@@ -87,7 +89,10 @@ class DefaultConfig:
     NOTIFY_RETRY_BASE_SECONDS = 60  # backoff: 1, 2, 4 ... minutes
     NOTIFY_RETRY_MAX_SECONDS = 3600  # ... at most an hour between attempts
     NOTIFY_LEASE_SECONDS = 300  # a "sending" claim older than this is taken over
-    PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # links in messages sent outside a request
+    # The portal's external address: every link in every message starts with it, whether
+    # the message is made in a request or by the sweep (`make run` sets it from PORT).
+    # The former name PUBLIC_BASE_URL is still read when BASE_URL is not set.
+    BASE_URL: str | None = None  # default: http://127.0.0.1:5000
     MAIL_USE_TLS = False  # STARTTLS
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
@@ -125,6 +130,9 @@ def load_config(app: Flask, config: dict | None) -> None:
     app.config["ATTACHMENT_DIR"] = str(instance / attachment_dir)  # absolute paths stay
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(instance)
+    app.config["BASE_URL"] = (
+        app.config.get("BASE_URL") or app.config.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL
+    ).rstrip("/")
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "db://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 

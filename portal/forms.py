@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
@@ -39,10 +40,86 @@ def coerce_id(value: object) -> int | None:
     return number
 
 
+# WTForms' built-in messages in our own words (its Chinese catalogue mixes languages:
+# "无效的 Email 地址"). Every msgid WTForms may ask for is here, so none stays English.
+WTFORMS_MESSAGES = {
+    "This field is required.": _l("Fill in this field."),
+    "Invalid input.": _l("This value is not valid."),
+    "Invalid email address.": _l("Enter an e-mail address such as name@example.org."),
+    "Invalid URL.": _l("Enter a web address such as https://example.org/."),
+    "Invalid IP address.": _l("Enter a valid IP address."),
+    "Invalid Mac address.": _l("This value is not valid."),
+    "Invalid UUID.": _l("This value is not valid."),
+    "Field must be equal to %(other_name)s.": _l("The two values differ."),
+    "Field must be between %(min)d and %(max)d characters long.": _l(
+        "Use %(min)d to %(max)d characters."
+    ),
+    "Number must be at least %(min)s.": _l("Enter a number of at least %(min)s."),
+    "Number must be at most %(max)s.": _l("Enter a number of at most %(max)s."),
+    "Number must be between %(min)s and %(max)s.": _l(
+        "Enter a number from %(min)s to %(max)s."
+    ),
+    "Invalid value, must be one of: %(values)s.": _l("Choose one of: %(values)s."),
+    "Invalid value, can't be any of: %(values)s.": _l("This value is not allowed."),
+    "This field cannot be edited.": _l("This field cannot be changed."),
+    "This field is disabled and cannot have a value.": _l("This field cannot be changed."),
+    "Invalid CSRF Token.": _l("The form has expired. Reload the page and try again."),
+    "CSRF token missing.": _l("The form has expired. Reload the page and try again."),
+    "CSRF failed.": _l("The form has expired. Reload the page and try again."),
+    "CSRF token expired.": _l("The form has expired. Reload the page and try again."),
+    "Invalid Choice: could not coerce.": _l("Choose a value from the list."),
+    "Choices cannot be None.": _l("Choose a value from the list."),
+    "Not a valid choice.": _l("Choose a value from the list."),
+    "Invalid choice(s): one or more data inputs could not be coerced.": _l(
+        "Choose values from the list."
+    ),
+    "Not a valid datetime value.": _l("Enter a date and time such as 2026-03-01 14:30."),
+    "Not a valid date value.": _l("Enter a date such as 2026-03-01."),
+    "Not a valid time value.": _l("Enter a time such as 14:30."),
+    "Not a valid week value.": _l("Enter a week such as 2026-W09."),
+    "Not a valid integer value.": _l("Enter a whole number."),
+    "Not a valid decimal value.": _l("Enter a number."),
+    "Not a valid float value.": _l("Enter a number."),
+}
+
+
+class PortalTranslations:
+    """What WTForms asks its translations for, answered from ``WTFORMS_MESSAGES`` and our
+    catalogue (a message we do not know yet is still looked up there)."""
+
+    def gettext(self, string: str) -> str:
+        message = WTFORMS_MESSAGES.get(string)
+        return str(message) if message is not None else gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        # Length's messages; WTForms fills the placeholders afterwards.
+        translations = get_translations()
+        if singular.startswith("Field must be at least"):
+            return translations.ngettext(
+                "Use at least %(min)d character.", "Use at least %(min)d characters.", n
+            )
+        if singular.startswith("Field cannot be longer"):
+            return translations.ngettext(
+                "Use at most %(max)d character.", "Use at most %(max)d characters.", n
+            )
+        if singular.startswith("Field must be exactly"):
+            return translations.ngettext(
+                "Use exactly %(max)d character.", "Use exactly %(max)d characters.", n
+            )
+        return translations.ngettext(singular, plural, n)
+
+
+TRANSLATIONS = PortalTranslations()
+
+
 class PortalForm(FlaskForm):
-    """The base of every form: text is cleaned and integers kept in range, field by field."""
+    """The base of every form: text is cleaned and integers kept in range, field by field;
+    WTForms' own messages are ours (``WTFORMS_MESSAGES``), in the reader's language."""
 
     class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return TRANSLATIONS
+
         def bind_field(self, form, unbound_field, options):
             kind = unbound_field.field_class
             filters = list(unbound_field.kwargs.get("filters") or ())
@@ -61,10 +138,11 @@ class LanguageForm(PortalForm):
 def add_form_error(form: FlaskForm, error: DomainError) -> None:
     """Show a service's refusal next to its field, or at the top of the form."""
     field = getattr(form, error.field, None) if error.field else None
+    messages = list(getattr(error, "messages", None) or [error.message])
     if field is not None:
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, *messages]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.extend(messages)
 
 
 def required_choice(field: SelectField) -> None:

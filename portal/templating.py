@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import Flask, current_app, request
 from flask_babel import format_datetime, format_timedelta
+from flask_babel import gettext as _
 
 from portal.forms import LanguageForm
 from portal.i18n import current_language, html_lang
@@ -28,6 +29,15 @@ def time_left(due: datetime | None, now: datetime) -> str:
     return format_timedelta(due - now, add_direction=True, threshold=1.2)
 
 
+def deadline_left(due: datetime | None, now: datetime) -> str:
+    """A deadline as the time left ("in 3 hours") or how long it is overdue."""
+    if due is None:
+        return ""
+    if due >= now:
+        return format_timedelta(due - now, add_direction=True, threshold=1.2)
+    return _("overdue by %(span)s", span=format_timedelta(now - due, threshold=1.2))
+
+
 def as_choice(item: object, text: str = "label") -> tuple[object, str]:
     """``(value, text)`` for filter selects: an enum's value and label, or a row's id and name."""
     if isinstance(item, enum.Enum):
@@ -38,6 +48,7 @@ def as_choice(item: object, text: str = "label") -> tuple[object, str]:
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.globals["time_left"] = time_left
+    app.jinja_env.globals["deadline_left"] = deadline_left
     app.jinja_env.filters["choice"] = as_choice
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number

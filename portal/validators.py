@@ -34,3 +34,36 @@ class Username:
             raise ValidationError(
                 _l("Use 3 to 64 letters, digits, dots, dashes or underscores.")
             )
+
+
+class StrongPassword:
+    """The password is long enough and hard to guess (``portal.auth.strength``): every
+    problem is shown at once. ``inputs`` names the form's fields holding the account's
+    own words (username, name, e-mail, phone); ``extra`` gives more (callable, for the
+    signed-in user) and a form's ``password_inputs`` attribute more still."""
+
+    field_flags = {"required": True}
+
+    def __init__(
+        self,
+        inputs: tuple[str, ...] = ("username", "name", "display_name", "contact_person",
+                                   "email", "phone"),
+        extra=None,
+    ) -> None:
+        self.inputs = inputs
+        self.extra = extra
+
+    def __call__(self, form: Form, field: Field) -> None:
+        # Here, not at the top: importing portal.auth loads its views, which use these.
+        from portal.auth.strength import password_problems
+
+        words = [getattr(form, name).data for name in self.inputs if hasattr(form, name)]
+        if self.extra is not None:
+            words += list(self.extra())
+        # A view may add the account's own words (a reset link's user, say).
+        words += list(getattr(form, "password_inputs", None) or ())
+        words = [w for w in words if isinstance(w, str)]
+        problems = password_problems(field.data or "", words)
+        if problems:
+            field.errors.extend(problems[:-1])
+            raise ValidationError(problems[-1])

@@ -203,12 +203,33 @@ def test_bad_department_input_saves_nothing(client, admin, world, database, chan
 
 def test_department_list_has_pages(client, admin, world, database):
     with database.app_context():
-        db.session.add_all(Department(code=f"zz{i:02d}", name_zh=f"部门{i}") for i in range(25))
+        db.session.add_all(Department(code=f"zz{i:02d}", name_zh=f"部门{i:02d}") for i in range(25))
         db.session.commit()
     first = client.get("/admin/departments").get_data(as_text=True)
     assert "zz00" in first and "zz24" not in first and 'rel="next"' in first
     second = client.get("/admin/departments?page=2").get_data(as_text=True)
     assert "zz24" in second and 'rel="prev"' in second
+
+
+def test_admin_lists_are_in_pinyin_order(client, admin, world, database):
+    """Departments and districts sort by the pinyin of their Chinese names (issue 10 #15),
+    not by code or position; so do the department choices of the staff forms."""
+    with database.app_context():
+        db.session.add_all([
+            Department(code="aaa", name_zh="张家湾办", name_en="Zhang"),
+            Department(code="zzz", name_zh="阿里办", name_en="Ali"),
+            District(code="aaa", name_zh="长乐区", position=0),
+            District(code="zzz", name_zh="仓山区", position=99),
+        ])
+        db.session.commit()
+    html = client.get("/admin/departments").get_data(as_text=True)
+    order = ["阿里办", "城市管理局", "交通运输局", "张家湾办"]
+    assert [html.index(name) for name in order] == sorted(html.index(name) for name in order)
+    html = client.get("/admin/districts").get_data(as_text=True)
+    order = ["仓山区", "长乐区", "鼓楼区", "台江区"]  # cang, chang, gu, tai
+    assert [html.index(name) for name in order] == sorted(html.index(name) for name in order)
+    form = client.get("/admin/users/new").get_data(as_text=True)
+    assert form.index("阿里办") < form.index("城市管理局") < form.index("张家湾办")
 
 
 def test_bad_department_is_404(client, admin, world):

@@ -85,7 +85,7 @@ def test_bad_filing_input_in_english(client, login_as, world, database):
     html = response.get_data(as_text=True)
     assert '<html lang="en">' in html
     assert "Give your request a short title." in html
-    assert "Not a valid choice" in html  # WTForms' own message, in the page's language
+    assert "Choose a value from the list." in html  # WTForms' message, in our own words
     assert case_count(database) == 0
 
 
@@ -113,6 +113,8 @@ def test_clerk_sees_unassigned_replies_and_closes(client, login_as, world, datab
         client, url, {"note": "已通知养护单位，今日内完成更换。"}, action=f"{url}/answer"
     )
     assert response.status_code == 302
+    done = client.get(response.headers["Location"]).get_data(as_text=True)  # the flash
+    assert re.search(rf'<p class="alert alert--success">[^<]*{case.number}[^<]*</p>', done)
     assert case.number not in client.get("/queues/unassigned").get_data(as_text=True)
 
     response = submit(client, url, {"note": ""}, action=f"{url}/close")

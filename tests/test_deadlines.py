@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
 from cases.calendar import seed_calendar
-from cases.models import Case, CaseStatus, Category, RoutingRule, TimeUnit
+from cases.models import Case, CaseStatus, Category, DueState, RoutingRule, TimeUnit
+from cases.sweep import sweep_deadlines
 from portal.db import db
 from portal.models import Role
 from tests.conftest import sign_in
-from tests.factories import make_case, make_user
+from tests.factories import make_case, make_user, make_world
 from tests.test_lifecycle import step
+from tests.test_migrations import empty_app  # noqa: F401  (the fixture)
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -124,4 +127,67 @@ def test_queue_rows_show_deadline_and_time_left(client, database, routed):
         assert case.number not in client.get("/queues/overdue").get_data(as_text=True)
     with time_machine.travel(at(2026, 11, 23, 15, 0), tick=False):
         html = client.get("/queues/overdue").get_data(as_text=True)
-        assert case.number in html and "2小时前" in html
+        assert case.number in html and "已超期2小时" in html
+
+
+@pytest.fixture
+def short_sign(database, routed):
+    """Noise: 2 working hours to sign for, 15 working days to reply."""
+    with database.app_context():
+        category = db.session.get(Category, routed.noise.id)
+        category.sign_amount, category.sign_unit = 2, TimeUnit.HOURS
+        category.reply_amount, category.reply_unit = 15, TimeUnit.DAYS
+        db.session.commit()
+    return routed
+
+
+def test_due_soon_is_proportional_to_the_deadline(database, short_sign):
+    """A quarter of a short clock at most; DUE_SOON_HOURS (24 h) of a long one."""
+    citizen = make_user(database, Role.CITIZEN)
+    handler = make_user(database, Role.HANDLER, department_id=short_sign.urban.id)
+    start = at(2026, 11, 23, 10, 0)  # a Monday: to sign for by 12:00
+    with time_machine.travel(start, tick=False):
+        case = make_case(database, citizen, short_sign)
+    with database.app_context():
+        row = db.session.scalar(select(Case).where(Case.number == case.number))
+        assert row.due_at.astimezone(SH) == at(2026, 11, 23, 12, 0)
+        assert row.due_soon_at.astimezone(SH) == at(2026, 11, 23, 11, 30)
+        assert sweep_deadlines(start + timedelta(seconds=23)).due_soon == []
+        assert sweep_deadlines(start + timedelta(hours=1, minutes=40)).due_soon == [case.number]
+
+    with time_machine.travel(at(2026, 11, 23, 11, 45), tick=False):
+        step(database, case.number, "sign_for", handler)  # 15 working days to reply
+    with database.app_context():
+        row = db.session.scalar(select(Case).where(Case.number == case.number))
+        reply_due = row.due_at
+        assert row.due_soon_at == reply_due - timedelta(hours=24)
+        assert row.due_state == DueState.ON_TIME
+        assert sweep_deadlines(reply_due - timedelta(hours=25)).due_soon == []
+        assert sweep_deadlines(reply_due - timedelta(hours=23)).due_soon == [case.number]
+
+    with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
+        step(database, case.number, "reply", handler, note="已处理")
+    with database.app_context():
+        row = db.session.scalar(select(Case).where(Case.number == case.number))
+        assert row.due_at is None and row.due_soon_at is None  # cleared with the deadline
+
+
+def test_migration_fills_due_soon_for_running_deadlines(empty_app):  # noqa: F811
+    """Migration 0007 marks existing running deadlines near 24 hours ahead."""
+    with empty_app.app_context():
+        upgrade()
+    world = make_world(empty_app)
+    citizen = make_user(empty_app, Role.CITIZEN)
+    running = make_case(empty_app, citizen, world)
+    stopped = make_case(empty_app, citizen, world)
+    due = at(2026, 12, 1, 17, 0)
+    with empty_app.app_context():
+        db.session.get(Case, running.id).due_at = due
+        db.session.commit()
+        downgrade(revision="e0057c97fd09")  # before 0007: no due_soon_at
+        upgrade()
+        rows = dict(db.session.execute(select(Case.id, Case.due_soon_at)).all())
+        assert rows[running.id] == due - timedelta(hours=24)
+        assert rows[stopped.id] is None
+        db.session.remove()
+        db.engine.dispose()

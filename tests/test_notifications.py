@@ -790,7 +790,7 @@ def test_sms_template_has_no_subject_and_unknown_keys_are_404(client, database, 
     with database.app_context():
         [row] = db.session.scalars(select(MessageTemplate)).all()
         assert (row.event, row.channel, row.locale, row.subject) == ("close", "sms", "en", "")
-    for bad in ("nope/email/en", "overdue/sms/en", "reply/email/fr", "reply/fax/en"):
+    for bad in ("nope/email/en", "verify_phone/sms/en", "reply/email/fr", "reply/fax/en"):
         assert client.get(f"/admin/message-templates/{bad}").status_code == 404
 
 

@@ -41,7 +41,9 @@ def board(database, world):
     step(database, n["transport"], "sign_for", other)
     step(database, n["transport"], "supervise", supervisor)
     now = utcnow()
-    set_case(database, n["urban_new"], due_at=now + timedelta(hours=3))
+    # Due soon: the deadline's own warning time (``due_soon_at``) has come.
+    set_case(database, n["urban_new"], due_at=now + timedelta(hours=3),
+             due_soon_at=now - timedelta(minutes=1))
     set_case(database, n["urban_mine"], due_at=now - timedelta(hours=3), priority=Priority.URGENT)
     set_case(database, n["transport"], due_at=now - timedelta(hours=1))
     return n

@@ -117,8 +117,11 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "auth.logout": signed_in(302),
     "citizens.register": {GET: public(200, **{r: 302 for r in ROLES[1:]}),
                           POST: public(422, **{r: 302 for r in ROLES[1:]})},
-    "cases.track": {GET: public(), POST: public()},
+    # An empty POST says what is missing (422).
+    "cases.track": {GET: public(), POST: public(422)},
     "auth.reset_request": {GET: public(), POST: public(422)},
+    "citizens.reset_sms": {GET: public(), POST: public(422)},
+    "citizens.reset_sms_code": {GET: public(), POST: public(422)},
     # V's own reset link: whoever holds it sets V's password (the link is the credential).
     "auth.reset_password": {GET: public(), POST: public(422)},
     "citizens.verify_email": public(302),
@@ -133,6 +136,9 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "notifications.inbox": signed_in(200),
     "notifications.read": signed_in(404),  # V's message: not there for anybody else
     "notifications.read_all": signed_in(302),
+    # Staff's e-mail/SMS choice; clients are sent to /account (an empty POST: both off).
+    "notifications.settings": {GET: only((*CITYWIDE, *DEPARTMENT), 200, 302),
+                               POST: only((*CITYWIDE, *DEPARTMENT), 302, 302)},
     # --- filing and the case ------------------------------------------------------------
     "cases.new_request": {GET: only(CLIENTS), POST: only(CLIENTS, 422)},
     "cases.my_requests": only(CLIENTS),
@@ -145,6 +151,9 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "cases.queue": only(INTAKE, sees=INTAKE, handler=200, department_head=200),
     "cases.bulk_dispatch": only(INTAKE, 303),
     "cases.bulk_reply": only(QUEUES, 303),
+    "cases.bulk_close": only(INTAKE, 422),  # no case chosen
+    "cases.supervision": only(("supervisor", "admin")),
+    "cases.go": only(CITYWIDE + DEPARTMENT),  # the empty box
     "cases.reply_templates": only(TEMPLATE_KEEPERS),
     # A template of department B: the head of department A may not edit it.
     "cases.edit_reply_template": {GET: only(("supervisor", "admin"), 200),
@@ -155,6 +164,8 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "citizens.index": only(CITYWIDE + DEPARTMENT, sees=CITYWIDE),
     "citizens.export_clients": only(CITYWIDE + DEPARTMENT, sees=CITYWIDE),
     "citizens.show": only(CITYWIDE, other=403, sees=CITYWIDE, handler=404, department_head=404),
+    "citizens.reveals": only(("supervisor", "admin"), sees=("supervisor", "admin"), handler=404,
+                             department_head=404),
     "citizens.reveal": only(INTAKE, 422, sees=INTAKE, official=403, handler=404,
                             department_head=404),
     "citizens.new_contact": only(INTAKE, 422, sees=INTAKE, official=403, handler=404,
@@ -171,6 +182,12 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "admin.users": admin(sees=("admin",)),
     "admin.new_user": {GET: admin(), POST: admin(422)},
     "admin.sign_out_user": admin(302, sees=("admin",)),  # V signed out everywhere
+    # V is a client: client accounts are not kept on the staff pages (404, nothing changes)
+    "admin.edit_user": {GET: admin(404), POST: admin(404)},
+    "admin.disable_user": admin(404),
+    "admin.enable_user": admin(404),
+    "admin.force_reset": admin(404),
+    "admin.activity": admin(sees=("admin",)),
     "admin.departments": admin(),
     "admin.new_department": {GET: admin(), POST: admin(422)},
     "admin.edit_department": {GET: admin(), POST: admin(302)},  # saved unchanged

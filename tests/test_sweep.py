@@ -49,9 +49,11 @@ def test_sweep_marks_and_escalates_once(database, dispatched):
     now = utcnow()
     late, soon, fine, redone = dispatched
     set_case(database, late, due_at=now - timedelta(hours=1))
-    set_case(database, soon, due_at=now + timedelta(hours=2))
-    set_case(database, fine, due_at=now + timedelta(days=5))
-    set_case(database, redone, redo_count=3, due_at=now + timedelta(days=5))
+    set_case(database, soon, due_at=now + timedelta(hours=2),
+             due_soon_at=now - timedelta(minutes=1))
+    set_case(database, fine, due_at=now + timedelta(days=5), due_soon_at=now + timedelta(days=4))
+    set_case(database, redone, redo_count=3, due_at=now + timedelta(days=5),
+             due_soon_at=now + timedelta(days=4))
 
     with database.app_context():
         first = sweep_deadlines(now)

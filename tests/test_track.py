@@ -82,6 +82,54 @@ def test_lookup_guessing_is_rate_limited(client, login_as, world, database):
         database.config["TRACK_RATE_LIMIT"] = saved
 
 
+def test_lookup_takes_the_number_as_people_type_it(client, login_as, world):
+    login_as(Role.CITIZEN)
+    number, code = file_and_read_code(client, world)
+    year, serial = number.split("-")
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in year + serial)
+    anonymous = client.application.test_client()
+    for typed in (year + serial, f" {year} {serial} ", wide, f"{year}\uff0d{serial}"):
+        page = anonymous.get("/track", query_string={"number": typed, "code": code})
+        assert page.status_code == 200, typed
+        assert "五一路夜间施工噪音扰民" in page.get_data(as_text=True)
+    token = csrf_token(anonymous, "/track")
+    posted = anonymous.post("/track", data={"csrf_token": token, "number": year + serial,
+                                            "code": code})
+    assert posted.status_code == 200 and number in posted.get_data(as_text=True)
+
+
+def test_an_empty_submit_says_what_is_missing(client, world):
+    headers = {"Accept-Language": "en"}
+    token = csrf_token(client, "/track")
+    response = client.post("/track", data={"csrf_token": token, "number": " ", "code": ""},
+                           headers=headers)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Enter the tracking number." in html and "Enter the lookup code." in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_the_rate_limit_page_says_how_long_to_wait(client, login_as, world, database):
+    login_as(Role.CITIZEN)
+    number, _code = file_and_read_code(client, world)
+    saved = database.config["TRACK_RATE_LIMIT"]
+    database.config["TRACK_RATE_LIMIT"] = "2 per minute"
+    try:
+        guesser = database.test_client()
+        headers = {"Accept-Language": "en"}
+        for i in range(2):
+            guesser.get(f"/track?number={number}&code=GUESS{i:03d}", headers=headers)
+        refused = guesser.get(f"/track?number={number}&code=GUESS999", headers=headers)
+        assert refused.status_code == 429
+        wait = int(refused.headers["Retry-After"])
+        assert 0 < wait <= 60
+        html = refused.get_data(as_text=True)
+        assert re.search(r"Try again in \d+ (seconds?|minute)", html), html[-1500:]
+        assert 'name="number"' in html  # the form stays, to try again later
+    finally:
+        database.config["TRACK_RATE_LIMIT"] = saved
+
+
 # --- anonymous tip-offs ----------------------------------------------------------
 
 

@@ -155,8 +155,8 @@ def routing():
         )
         .order_by(
             Category.code,
-            District.position.is_(None),
-            District.position,
+            District.sort_key.is_(None),
+            District.sort_key,
             RoutingRule.position,
             RoutingRule.id,
         )

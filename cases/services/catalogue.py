@@ -59,11 +59,17 @@ def leaf_categories() -> list[Category]:
 
 
 def districts() -> list[District]:
-    return list(db.session.scalars(select(District).order_by(District.position, District.id)))
+    """Every district, in pinyin order (as a Chinese reader looks for a name)."""
+    return list(db.session.scalars(select(District).order_by(District.sort_key, District.id)))
 
 
 def active_departments() -> list[Department]:
-    stmt = select(Department).where(Department.is_active.is_(True)).order_by(Department.code)
+    """The active departments, in pinyin order of their Chinese names."""
+    stmt = (
+        select(Department)
+        .where(Department.is_active.is_(True))
+        .order_by(Department.sort_key, Department.id)
+    )
     return list(db.session.scalars(stmt))
 
 

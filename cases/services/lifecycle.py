@@ -52,7 +52,11 @@ def _dispatch_to(
     if case.dispatched_at is None:
         case.dispatched_at = now
     deadlines.start_sign_clock(case, now)
-    record_event(case, actor, action, source, CaseStatus.DISPATCHED, note or department.name_zh)
+    record_event(
+        case, actor, action, source, CaseStatus.DISPATCHED,
+        note.strip() if note and note.strip() else None,
+        details={"department": department.id},
+    )
     if action in ("dispatch", "route"):  # the client hears once who handles it, not of transfers
         db.session.flush()
         notify_case_event(case, "dispatch")
@@ -150,7 +154,10 @@ def _tell_client_and_duplicates(case: Case, event: str, note: str | None = None)
 
 
 def withdraw_case(case: Case, actor: Who, note: str | None = None) -> Case:
-    """撤回: the client no longer needs an answer."""
+    """撤回: the client no longer needs an answer; ``note`` is their reason (staff read it).
+
+    The case page asks the client to confirm and for the reason before it calls this.
+    """
     _move(case, _check(case, "withdraw", actor, note), actor, note)
     case.closed_at = utcnow()
     deadlines.stop_clock(case)
@@ -216,8 +223,10 @@ def merge_case(case: Case, actor: Who, master: Case | None, note: str | None = N
     case.merged_into_id = master.id
     case.closed_at = utcnow()
     deadlines.stop_clock(case)
-    record_event(case, actor, "merge", source, CaseStatus.MERGED, master.number)
-    record_event(master, actor, "merged_from", None, None, case.number, is_public=False)
+    record_event(case, actor, "merge", source, CaseStatus.MERGED, note.strip() if note else None,
+                 details={"master": master.number})
+    record_event(master, actor, "merged_from", None, None, None, is_public=False,
+                 details={"duplicate": case.number})
     db.session.flush()
     return case
 

@@ -43,7 +43,7 @@ def claim_case(case: Case, actor: Who) -> Case:
         raise TransitionRefused(_("Someone else has just claimed this case."))
     record_change("case", case.id)  # the conditional UPDATE bypasses the unit of work
     db.session.refresh(case)
-    record_event(case, actor, "claim", None, None, user.display_name, is_public=False)
+    record_event(case, actor, "claim", None, None, None, is_public=False)  # the actor says who
     db.session.flush()
     return case
 
@@ -59,19 +59,20 @@ def classify_case(
     _check_record(case, actor, "classify")
     if category is not None and (not category.is_active or category not in leaf_categories()):
         raise TransitionRefused(_("Choose a category from the list."), field="category")
-    changes = []
+    # What changed, as data: the case page words it in each reader's language.
+    changes: dict[str, list] = {}
     if case_type is not None and case_type != case.type:
-        changes.append(f"{case.type.label} → {case_type.label}")
+        changes["type"] = [case.type.value, case_type.value]
         case.type = case_type
     if category is not None and category.id != case.category_id:
-        changes.append(f"{case.category.name} → {category.name}")
+        changes["category"] = [case.category_id, category.id]
         case.category = category
     if priority is not None and priority != case.priority:
-        changes.append(f"{case.priority.label} → {priority.label}")
+        changes["priority"] = [case.priority.value, priority.value]
         case.priority = priority
     if not changes:
         raise TransitionRefused(_("Nothing was changed."))
-    record_event(case, actor, "classify", None, None, "; ".join(changes), is_public=False)
+    record_event(case, actor, "classify", None, None, None, is_public=False, details=changes)
     db.session.flush()
     return case
 
@@ -82,8 +83,8 @@ def _add_assists(case: Case, actor: Who, departments: list[Department]) -> None:
     for department in added:
         db.session.add(CaseAssist(case=case, department=department))
     if added:
-        names = "、".join(d.name_zh for d in added)
-        record_event(case, actor, "assist", None, None, names, is_public=False)
+        record_event(case, actor, "assist", None, None, None, is_public=False,
+                     details={"departments": [d.id for d in added]})
 
 
 def add_assisting_departments(case: Case, actor: Who, departments: list[Department]) -> Case:
@@ -110,8 +111,10 @@ def link_cases(case: Case, actor: Who, other: Case | None) -> Case:
             CaseLink(case_id=other.id, related_id=case.id, created_by_id=user.id),
         ]
     )
-    record_event(case, actor, "link", None, None, other.number, is_public=False)
-    record_event(other, actor, "link", None, None, case.number, is_public=False)
+    record_event(case, actor, "link", None, None, None, is_public=False,
+                 details={"case": other.number})
+    record_event(other, actor, "link", None, None, None, is_public=False,
+                 details={"case": case.number})
     db.session.flush()
     return case
 
@@ -162,7 +165,8 @@ def request_extension(case: Case, actor: Who, working_days: int, reason: str) ->
         case=case, requested_by=user, working_days=working_days, reason=reason.strip()
     )
     db.session.add(extension)
-    record_event(case, actor, "extension", None, None, reason.strip(), is_public=False)
+    record_event(case, actor, "extension", None, None, reason.strip(), is_public=False,
+                 details={"days": working_days})
     db.session.flush()
     return extension
 
@@ -178,7 +182,8 @@ def decide_extension(case: Case, actor: Who, approve: bool, note: str | None = N
     if approve:
         deadlines.extend_reply_deadline(case, pending.working_days)
     action = "extension_approved" if approve else "extension_refused"
-    record_event(case, actor, action, None, None, note, is_public=False)
+    record_event(case, actor, action, None, None, note.strip() if note else None,
+                 is_public=False, details={"days": pending.working_days})
     db.session.flush()
     return pending
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from cases.actors import Actor, Who, user_of
 from cases.models import Case, CaseEvent, CaseStatus, ExtensionStatus
+from cases.staff_alerts import alert_staff
 from cases.visibility import can_view_case, in_scope, is_assisting
 from cases.workflow import RECORDS, TRANSITIONS, Transition, transitions_from
 from portal.db import db, utcnow
@@ -38,7 +39,8 @@ def record_event(
     """One timeline line; ``actor`` says who acted (a User goes by their role, None = system).
 
     ``details`` holds what changed as data (ids, enum values), rendered in the reader's
-    language by the case page; ``note`` is only what a person wrote.
+    language by the case page; ``note`` is only what a person wrote. The staff who must
+    act on the step are told here (``cases.staff_alerts``), whichever path took it.
     """
     who = Actor.of(actor)
     event = CaseEvent(
@@ -53,6 +55,7 @@ def record_event(
         details=details,
     )
     db.session.add(event)
+    alert_staff(case, event)
     return event
 
 

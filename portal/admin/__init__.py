@@ -51,4 +51,4 @@ def admin_sections() -> list[Section]:
     return admin_parts(current_app).sections
 
 
-from portal.admin import views  # noqa: E402,F401  (routes register on import)
+from portal.admin import staff_views, views  # noqa: E402,F401  (routes register on import)

@@ -60,7 +60,9 @@ def inactive_suffix(active: bool) -> str:
 def active_department_choices(placeholder: str, current: Department | None) -> list[SelectChoice]:
     departments = list(
         db.session.scalars(
-            select(Department).where(Department.is_active.is_(True)).order_by(Department.code)
+            select(Department)
+            .where(Department.is_active.is_(True))
+            .order_by(Department.sort_key, Department.id)
         )
     )
     if current is not None and not current.is_active:
@@ -72,7 +74,7 @@ def active_department_choices(placeholder: str, current: Department | None) -> l
 
 
 def district_choices(placeholder: str) -> list[SelectChoice]:
-    districts = db.session.scalars(select(District).order_by(District.position, District.id))
+    districts = db.session.scalars(select(District).order_by(District.sort_key, District.id))
     return [SelectChoice("", placeholder)] + [
         SelectChoice(d.id, f"{d.name} ({d.code})") for d in districts
     ]

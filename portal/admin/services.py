@@ -2,7 +2,8 @@
 
 The cases room keeps its own catalogue (``cases.catalogue``) and uses the shared checks.
 Every function flushes and never commits; the request commits once. A refusal is a
-``DomainError`` naming the form field it belongs to.
+``DomainError`` naming the form field it belongs to. Each change is recorded
+(``portal.admin.audit``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.admin.audit import changes, record_action
 from portal.db import db
 from portal.errors import DomainError
 from portal.models import Department, District
@@ -76,16 +78,30 @@ def create_department(data: DepartmentData) -> Department:
     _apply_department(department, data)
     db.session.add(department)
     db.session.flush()
+    record_action("department.create", department, _department_fields(department))
     log.info("admin: department %s created", department.code)
     return department
 
 
 def update_department(department: Department, data: DepartmentData) -> Department:
+    before = _department_fields(department)
     department.code = check_code_free(Department, data.code, department.id)
     _apply_department(department, data)
     db.session.flush()
+    diff = changes(before, _department_fields(department))
+    if diff:
+        record_action("department.update", department, diff)
     log.info("admin: department %s updated (active=%s)", department.code, department.is_active)
     return department
+
+
+def _department_fields(department: Department) -> dict[str, object]:
+    return {
+        "code": department.code,
+        "name_zh": department.name_zh,
+        "name_en": department.name_en,
+        "is_active": department.is_active,
+    }
 
 
 def _apply_department(department: Department, data: DepartmentData) -> None:
@@ -102,16 +118,30 @@ def create_district(data: DistrictData) -> District:
     _apply_district(district, data)
     db.session.add(district)
     db.session.flush()
+    record_action("district.create", district, _district_fields(district))
     log.info("admin: district %s created", district.code)
     return district
 
 
 def update_district(district: District, data: DistrictData) -> District:
+    before = _district_fields(district)
     district.code = check_code_free(District, data.code, district.id)
     _apply_district(district, data)
     db.session.flush()
+    diff = changes(before, _district_fields(district))
+    if diff:
+        record_action("district.update", district, diff)
     log.info("admin: district %s updated", district.code)
     return district
+
+
+def _district_fields(district: District) -> dict[str, object]:
+    return {
+        "code": district.code,
+        "name_zh": district.name_zh,
+        "name_en": district.name_en,
+        "position": district.position,
+    }
 
 
 def _apply_district(district: District, data: DistrictData) -> None:

@@ -1,17 +1,15 @@
-"""Admin pages of the core: the overview, staff accounts, departments and districts.
+"""Admin pages of the core: the overview, departments and districts.
 
-Admins only; the rules live in ``portal.admin.services`` and ``portal.auth.services``.
-The rooms' admin pages (the catalogue) live in the rooms and are listed on the overview.
+Admins only; the rules live in ``portal.admin.services``. Staff accounts and the record
+of admin actions are ``portal.admin.staff_views``. The rooms' admin pages (the catalogue)
+live in the rooms and are listed on the overview. Lists are in pinyin order (``sort_key``).
 """
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-from wtforms.fields.choices import SelectChoice
 
 from portal.admin import admin_parts, bp
 from portal.admin.forms import DepartmentForm, DistrictForm
@@ -24,73 +22,9 @@ from portal.admin.services import (
     update_department,
     update_district,
 )
-from portal.auth.forms import StaffUserForm
-from portal.auth.services import create_staff_user
-from portal.auth.sessions import current_session, end_sessions
 from portal.db import db, get_or_404
-from portal.models import CLIENT_ROLES, Department, District, Role, User
-from portal.params import page_arg
+from portal.models import Department, District, Role
 from portal.permissions import role_required
-from portal.transactions import form_errors
-
-
-def department_choices() -> list[SelectChoice]:
-    departments = db.session.scalars(
-        select(Department).where(Department.is_active.is_(True)).order_by(Department.code)
-    )
-    return [SelectChoice(0, _("No department"))] + [SelectChoice(d.id, d.name) for d in departments]
-
-
-@bp.route("/users")
-@role_required(Role.ADMIN)
-def users():
-    stmt = (
-        select(User)
-        .where(User.role.not_in(CLIENT_ROLES))
-        .options(joinedload(User.department))
-        .order_by(User.role, User.username)
-    )
-    return render_template("admin/users.html", pagination=page_of(stmt))
-
-
-@bp.route("/users/new", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
-def new_user():
-    form = StaffUserForm()
-    form.department.choices = department_choices()
-    if form.validate_on_submit():
-        department = db.session.get(Department, form.department.data or 0)
-        with form_errors(form) as outcome:
-            user = create_staff_user(
-                username=form.username.data,
-                password=form.password.data,
-                role=Role(form.role.data),
-                display_name=form.display_name.data,
-                department=department,
-                email=form.email.data or None,
-            )
-        if not outcome.refused:
-            flash(_("Staff account %(username)s created.", username=user.username), "success")
-            return redirect(url_for("admin.users"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/new_user.html", form=form), status
-
-
-@bp.route("/users/<int:user_id>/sign-out", methods=["POST"])
-@role_required(Role.ADMIN)
-def sign_out_user(user_id: int):
-    """End every session of an account (a stolen cookie, a lost device) at once."""
-    user = get_or_404(User, user_id)
-    # An admin signing themselves out everywhere keeps the browser they did it from.
-    keep = current_session() if user.id == current_user.id else None
-    ended = end_sessions(user, keep=keep)
-    flash(
-        _("%(username)s is signed out everywhere (%(count)d sessions ended).",
-          username=user.username, count=ended),
-        "success",
-    )
-    return redirect(url_for("admin.users", page=page_arg()))
-
 
 # --- index --------------------------------------------------------------------------------
 
@@ -108,7 +42,7 @@ def index():
 @bp.route("/departments")
 @role_required(Role.ADMIN)
 def departments():
-    pagination = page_of(select(Department).order_by(Department.code))
+    pagination = page_of(select(Department).order_by(Department.sort_key, Department.id))
     return render_template("admin/departments.html", pagination=pagination)
 
 
@@ -147,7 +81,7 @@ def edit_department(department_id: int):
 @bp.route("/districts")
 @role_required(Role.ADMIN)
 def districts():
-    rows = db.session.scalars(select(District).order_by(District.position, District.id)).all()
+    rows = db.session.scalars(select(District).order_by(District.sort_key, District.id)).all()
     return render_template("admin/districts.html", districts=rows)
 
 

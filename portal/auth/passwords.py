@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ from sqlalchemy import Table, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.auth.sessions import end_sessions
+from portal.auth.strength import password_problems
 from portal.db import db
 from portal.errors import DomainError
 from portal.models import User, UserSession
@@ -44,12 +46,40 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def check_password_rules(password: str) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        raise DomainError(
-            _("The password needs at least %(n)d characters.", n=minimum), field="password"
-        )
+class PasswordRefused(DomainError):
+    """A password too short or too easy to guess; ``messages`` says every reason."""
+
+    def __init__(self, messages: list[str], field: str = "password") -> None:
+        super().__init__(" ".join(messages), field=field)
+        self.messages = messages
+
+
+def personal_inputs(user: User) -> list[str | None]:
+    """What a password must not be made of: the account's username, names and addresses."""
+    client = user.client
+    return [
+        user.username, user.display_name, user.email, user.phone,
+        *((client.name, client.contact_person, client.email, client.phone) if client else ()),
+    ]
+
+
+def check_password_rules(
+    password: str, user_inputs: Iterable[str | None] = (), field: str = "password"
+) -> None:
+    """Refuse a password that is too short or too easy to guess (``portal.auth.strength``);
+    ``user_inputs`` are the account's own words (``personal_inputs``)."""
+    problems = password_problems(password, user_inputs)
+    if problems:
+        raise PasswordRefused(problems, field=field)
+
+
+def set_new_password(user: User, new: str, keep: UserSession | None = None) -> None:
+    """Check and store ``new`` as ``user``'s password; every sign-in but ``keep`` ends."""
+    check_password_rules(new, personal_inputs(user))
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    end_sessions(user, keep=keep)
+    db.session.flush()
 
 
 def find_user(username: str) -> User | None:
@@ -80,10 +110,7 @@ def change_password(
     (the browser that changed it) ends, so whoever knew the old password is out."""
     if not check_password_hash(user.password_hash, current or ""):
         raise DomainError(_("The current password is wrong."), field="current_password")
-    check_password_rules(new)
-    user.password_hash = hash_password(new)
-    end_sessions(user, keep=keep)
-    db.session.flush()
+    set_new_password(user, new, keep=keep)
     log.info("user %s changed their password", user.id)
 
 
@@ -126,10 +153,7 @@ def user_for_reset_token(token: str) -> User:
 def reset_password(token: str, new: str) -> User:
     """Set a new password through a reset link; the link stops working at once."""
     user = user_for_reset_token(token)
-    check_password_rules(new)
-    user.password_hash = hash_password(new)
-    end_sessions(user)  # the mailbox proves the account is theirs: every sign-in ends
-    db.session.flush()
+    set_new_password(user, new)  # the mailbox proves the account is theirs: every sign-in ends
     log.info("user %s reset their password by e-mail", user.id)
     return user
 

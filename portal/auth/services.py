@@ -100,7 +100,7 @@ def create_staff_user(
         )
     if username_taken(username):
         raise DomainError(_("This username is taken. Choose another."), field="username")
-    check_password_rules(password)
+    check_password_rules(password, [username, display_name, email])
     user = User(
         username=username.strip(),
         password_hash=hash_password(password),

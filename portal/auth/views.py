@@ -1,4 +1,8 @@
-"""Sign-in, sign-out and password pages (change, reset by e-mail) for every account."""
+"""Sign-in, sign-out and password pages (change, reset by e-mail) for every account.
+
+The reset by SMS code is the clients room's (``citizens.reset_views``): the phone codes
+are kept there.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from portal.auth.forms import LoginForm, PasswordChangeForm, ResetPasswordForm, 
 from portal.auth.passwords import (
     TokenInvalid,
     change_password,
+    personal_inputs,
     request_password_reset,
     reset_password,
     user_for_reset_token,
@@ -95,10 +100,11 @@ def reset_request():
 @bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
 def reset_password_page(token: str):
     try:
-        user_for_reset_token(token)
+        user = user_for_reset_token(token)
     except TokenInvalid as error:
         return render_template("auth/link_invalid.html", message=error.message), 400
     form = ResetPasswordForm()
+    form.password_inputs = personal_inputs(user)  # the account's own words are guessable
     if form.validate_on_submit():
         with form_errors() as outcome:
             reset_password(token, form.password.data)

@@ -15,13 +15,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import current_app, g, url_for
+from flask import current_app, g
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from werkzeug.routing import BuildError
 
 from portal import placeholders
+from portal.config import DEFAULT_BASE_URL
 from portal.db import db, utcnow
 from portal.errors import DomainError
 from portal.models import User
@@ -49,19 +50,27 @@ log = logging.getLogger(__name__)
 
 
 def absolute_url(endpoint: str, fallback_path: str, **values: str) -> str:
-    """``url_for(endpoint, _external=True)`` when it can be built, else ``PUBLIC_BASE_URL``.
+    """The address of ``endpoint`` under the configured ``BASE_URL``, for messages.
 
-    Outside a request (the sweep, a worker) and without ``SERVER_NAME`` the route's
-    path is joined to ``PUBLIC_BASE_URL``; if the endpoint does not exist, ``fallback_path``.
+    The same in a request and outside one (the sweep, a worker): a message read later
+    must point at the portal's external address, not at whatever host a request came
+    in on. If the endpoint does not exist, ``fallback_path`` is joined instead.
     """
-    base = current_app.config.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    base = base_url()
     if endpoint not in current_app.view_functions:
         return base + fallback_path
+    adapter = current_app.url_map.bind("localhost")
     try:
-        return url_for(endpoint, _external=True, **values)
-    except (RuntimeError, BuildError):
-        adapter = current_app.url_map.bind("localhost")
         return base + adapter.build(endpoint, values)
+    except BuildError:
+        return base + fallback_path
+
+
+def base_url() -> str:
+    """``BASE_URL`` (or the former ``PUBLIC_BASE_URL``), without a trailing slash."""
+    config = current_app.config
+    base = config.get("BASE_URL") or config.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL
+    return base.rstrip("/")
 
 
 @contextmanager
@@ -215,3 +224,29 @@ def reset_message_template(event: str, channel: MessageChannel, locale: str) -> 
     db.session.flush()
     log.info("message template %s/%s/%s reset to the built-in text", event, channel.value, locale)
     return True
+
+
+# --- staff preferences --------------------------------------------------------------
+
+
+def save_staff_preferences(user: User, by_email: bool, by_sms: bool) -> None:
+    """Store how ``user`` (staff) is told besides the inbox; a channel needs an address.
+
+    Raises ``DomainError`` on the field when the account has no e-mail address or phone
+    for the channel chosen (admins keep staff's addresses).
+    """
+    if by_email and not (user.email or "").strip():
+        raise DomainError(
+            _("Your account has no e-mail address: ask an administrator to add one."),
+            field="by_email",
+        )
+    if by_sms and not (user.phone or "").strip():
+        raise DomainError(
+            _("Your account has no phone number: ask an administrator to add one."),
+            field="by_sms",
+        )
+    user.notify_by_email = by_email
+    user.notify_by_sms = by_sms
+    db.session.flush()
+    log.info("user %s: notification settings saved (e-mail %s, SMS %s)", user.id, by_email,
+             by_sms)

@@ -17,7 +17,7 @@ from portal.navigation import done
 from portal.notifications import bp
 from portal.notifications import cli as _cli  # noqa: F401  (flask notifications ...)
 from portal.notifications import delivery as _delivery  # noqa: F401  (after-commit hooks)
-from portal.notifications.forms import MessageTemplateForm
+from portal.notifications.forms import MessageTemplateForm, NotificationSettingsForm
 from portal.notifications.models import MessageChannel, MessageTemplate
 from portal.notifications.queries import case_links, inbox_query, unread_count
 from portal.notifications.services import (
@@ -26,6 +26,7 @@ from portal.notifications.services import (
     message_template,
     reset_message_template,
     save_message_template,
+    save_staff_preferences,
     template_key_valid,
 )
 from portal.notifications.texts import (
@@ -90,6 +91,26 @@ def read_all():
         ngettext("%(num)d message marked as read.", "%(num)d messages marked as read.", count),
         "notifications.inbox",
     )
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Staff choose how they hear of cases besides the inbox (clients: ``/account``)."""
+    if not current_user.role.is_staff:
+        return redirect(url_for("citizens.account"))
+    user = current_user
+    form = NotificationSettingsForm(data={
+        "by_email": user.notify_by_email and bool(user.email),
+        "by_sms": user.notify_by_sms and bool(user.phone),
+    })
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            save_staff_preferences(user, form.by_email.data, form.by_sms.data)
+        if not outcome.refused:
+            return done(_("Your notification settings are saved."), "notifications.settings")
+    status = 422 if form.is_submitted() else 200
+    return render_template("notifications/settings.html", form=form), status
 
 
 # --- message templates ----------------------------------------------------------------

@@ -64,6 +64,7 @@ def upgrade():
 
     # ### end Alembic commands ###
     _fill_sort_keys()
+    _fill_due_soon()
     # Phone-only clients were preset to e-mail they cannot receive: tell them by SMS.
     op.execute(
         "UPDATE clients SET notify_by_email = false, notify_by_sms = true "
@@ -84,6 +85,23 @@ def _fill_sort_keys():
                 sa.text(f"UPDATE {table} SET sort_key = :key WHERE id = :id"),
                 {"key": _pinyin_key(name), "id": row_id},
             )
+
+
+def _fill_due_soon():
+    """Running deadlines count as near 24 hours ahead, as the sweep did so far."""
+    from datetime import timedelta
+
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text("SELECT id, due_at FROM cases WHERE due_at IS NOT NULL").columns(
+            sa.column("id", sa.Integer()), sa.column("due_at", sa.DateTime())
+        )
+    ).all()
+    update = sa.text("UPDATE cases SET due_soon_at = :soon WHERE id = :id").bindparams(
+        sa.bindparam("soon", type_=sa.DateTime())
+    )
+    for row_id, due_at in rows:
+        bind.execute(update, {"soon": due_at - timedelta(hours=24), "id": row_id})
 
 
 def downgrade():
