@@ -56,6 +56,7 @@ from citizens.registration import (
     send_email_verification,
     verify_email,
 )
+from portal.admin.audit import add_action_label, record_action
 from portal.auth.sessions import open_session
 from portal.db import get_or_404, utcnow
 from portal.extensions import limiter
@@ -275,6 +276,10 @@ def deletion_requests():
     return render_deletion_requests(DeletionDecisionForm(formdata=None))
 
 
+add_action_label("deletion.carry_out", _l("Carried out a deletion request (anonymised)"))
+add_action_label("deletion.refuse", _l("Refused a deletion request"))
+
+
 @bp.route("/admin/deletion-requests/<int:request_id>", methods=["POST"])
 @role_required(Role.ADMIN)
 def decide_deletion(request_id: int):
@@ -283,6 +288,8 @@ def decide_deletion(request_id: int):
     if not form.validate_on_submit():
         return render_deletion_requests(form, request_id, 422)
     with form_errors(form) as outcome:
+        record_action(f"deletion.{form.decision.data}", target_type="client",
+                      target_id=deletion.client_id)
         if form.decision.data == "carry_out":
             client = carry_out_deletion(deletion, current_user)
             message = _("Client #%(id)d is anonymised; their cases stay in the figures.",

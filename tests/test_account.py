@@ -618,6 +618,11 @@ def test_admin_anonymises_and_the_figures_stay(client, database, world, login_as
         request = db.session.get(DeletionRequest, request_id)
         assert request.status == DeletionStatus.DONE and request.handled_by_id == admin.id
         assert request.handled_at is not None
+        from portal.models import AdminAction
+
+        (audit,) = db.session.scalars(select(AdminAction)).all()
+        assert (audit.action, audit.actor_id, audit.target_id) == (
+            "deletion.carry_out", admin.id, row.id)
         cases = db.session.scalars(select(Case).where(Case.client_id == row.id)).all()
         assert len(cases) == 2
         assert {c.title for c in cases} == {"（内容已因用户注销而删除）"}

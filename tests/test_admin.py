@@ -656,3 +656,37 @@ def test_bad_year_is_refused(client, admin, database, year):
 def test_unknown_calendar_day_is_404(client, admin):
     assert client.get("/admin/calendar/days/2026-02-30/edit").status_code == 404
     assert client.get("/admin/calendar/days/2026-02-27/edit").status_code == 404
+
+
+def test_every_admin_change_of_the_catalogue_and_texts_is_recorded(
+    client, admin, world, database
+):
+    """Categories, routing rules, the calendar and message texts land on the activity page."""
+    from portal.models import AdminAction
+
+    assert submit(client, "/admin/categories/new", category_data(world)).status_code == 302
+    created = row(database, Category, Category.code == "city.lights")
+    edited = category_data(world, name_zh="路灯故障")
+    assert submit(client, f"/admin/categories/{created.id}/edit", edited).status_code == 302
+    rule = {"category_id": str(created.id), "district_id": "",
+            "department_id": str(world.urban.id), "position": "1"}
+    assert submit(client, "/admin/routing/new", rule).status_code == 302
+    day = {"day": "2027-10-09", "kind": "workday", "name": "调休上班日"}
+    assert submit(client, "/admin/calendar/days/new", day).status_code == 302
+    token = csrf_token(client, "/admin/calendar?year=2027")
+    client.post("/admin/calendar/days/2027-10-09/remove", data={"csrf_token": token})
+    text = {"subject": "答复 {number}", "body": "{client_name}：{reply}"}
+    assert submit(client, "/admin/message-templates/reply/email/zh_CN", text).status_code == 302
+    with database.app_context():
+        rows = db.session.scalars(select(AdminAction).order_by(AdminAction.id)).all()
+        recorded = [(r.action, r.actor_id, r.details) for r in rows]
+    assert [a for a, _actor, _details in recorded] == [
+        "category.create", "category.update", "routing_rule.create", "calendar_day.set",
+        "calendar_day.remove", "message_text.update",
+    ]
+    assert all(actor == admin.id for _a, actor, _d in recorded)
+    assert recorded[0][2] == {"code": "city.lights"}
+    assert recorded[3][2] == {"day": "2027-10-09", "workday": True}
+    page = client.get("/admin/activity", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "city.lights" in html and "2027-10-09" in html

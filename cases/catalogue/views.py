@@ -12,6 +12,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
@@ -38,6 +39,7 @@ from cases.catalogue.services import (
 )
 from cases.models import CalendarDay, CalendarYear, Category, RoutingRule, TimeUnit
 from cases.services import local_now
+from portal.admin.audit import add_action_label, add_field_label, record_action
 from portal.admin.pages import (
     active_department_choices,
     district_choices,
@@ -50,6 +52,27 @@ from portal.db import db, get_or_404
 from portal.models import District, Role
 from portal.params import arg_int
 from portal.permissions import role_required
+
+for _action, _label in (
+    ("category.create", _l("Created the category")),
+    ("category.update", _l("Changed the category")),
+    ("routing_rule.create", _l("Created the routing rule")),
+    ("routing_rule.update", _l("Changed the routing rule")),
+    ("calendar_day.set", _l("Set a day of the holiday calendar")),
+    ("calendar_day.remove", _l("Removed a day of the holiday calendar")),
+    ("calendar_year.import", _l("Imported a year's holiday schedule")),
+    ("calendar_year.publish", _l("Marked a year's schedule as published")),
+):
+    add_action_label(_action, _label)
+add_field_label("day", _l("Day"))
+add_field_label("year", _l("Year"))
+add_field_label("workday", _l("Working day"))
+
+
+def recorded(action: str, row, **details):
+    """Record the admin's change of ``row`` (``portal.admin.audit``), hand the row back."""
+    record_action(action, row, details or {"code": getattr(row, "code", None)})
+    return row
 
 
 def indent(depth: int) -> str:
@@ -115,7 +138,7 @@ def new_category():
         form.parent_id.data = arg_int("parent")
     return save_form(
         form,
-        lambda: create_category(form_values(form, CategoryData)),
+        lambda: recorded("category.create", create_category(form_values(form, CategoryData))),
         lambda c: _("Category %(code)s created.", code=c.code),
         url_for("catalogue.categories"),
         "cases/catalogue/category_form.html",
@@ -130,7 +153,8 @@ def edit_category(category_id: int):
     form = category_form(category)
     return save_form(
         form,
-        lambda: update_category(category, form_values(form, CategoryData)),
+        lambda: recorded("category.update",
+                         update_category(category, form_values(form, CategoryData))),
         lambda c: _("Category %(code)s saved.", code=c.code),
         url_for("catalogue.categories"),
         "cases/catalogue/category_form.html",
@@ -164,6 +188,10 @@ def routing():
     return render_template("cases/catalogue/routing.html", pagination=page_of(stmt))
 
 
+def _recorded_rule(action: str, rule: RoutingRule) -> RoutingRule:
+    return recorded(action, rule, code=rule.category.code, department_id=rule.department_id)
+
+
 def routing_form(rule: RoutingRule | None) -> RoutingRuleForm:
     form = RoutingRuleForm(obj=rule)
     form.category_id.choices = rule_category_choices(rule.category if rule else None)
@@ -180,7 +208,8 @@ def new_routing_rule():
     form = routing_form(None)
     return save_form(
         form,
-        lambda: create_routing_rule(form_values(form, RoutingRuleData)),
+        lambda: _recorded_rule("routing_rule.create",
+                               create_routing_rule(form_values(form, RoutingRuleData))),
         lambda r: _("Routing rule saved."),
         url_for("catalogue.routing"),
         "cases/catalogue/routing_form.html",
@@ -195,7 +224,8 @@ def edit_routing_rule(rule_id: int):
     form = routing_form(rule)
     return save_form(
         form,
-        lambda: update_routing_rule(rule, form_values(form, RoutingRuleData)),
+        lambda: _recorded_rule("routing_rule.update",
+                               update_routing_rule(rule, form_values(form, RoutingRuleData))),
         lambda r: _("Routing rule saved."),
         url_for("catalogue.routing"),
         "cases/catalogue/routing_form.html",
@@ -237,6 +267,8 @@ def save_day(form: CalendarDayForm, row: CalendarDay | None):
     if form.validate_on_submit():
         day = row.day if row is not None else form.day.data
         saved = set_calendar_day(day, form.kind.data == "workday", form.name.data or "")
+        record_action("calendar_day.set", target_type="calendar_day",
+                      details={"day": saved.day.isoformat(), "workday": saved.is_workday})
         flash(_("%(day)s saved.", day=saved.day.isoformat()), "success")
         return redirect(url_for("catalogue.calendar", year=saved.day.year))
     status = 422 if form.is_submitted() else 200
@@ -268,6 +300,8 @@ def edit_calendar_day(day: str):
 def remove_day(day: str):
     row = calendar_day_or_404(day)
     remove_calendar_day(row.day)
+    record_action("calendar_day.remove", target_type="calendar_day",
+                  details={"day": row.day.isoformat()})
     flash(_("%(day)s removed.", day=row.day.isoformat()), "success")
     return redirect(url_for("catalogue.calendar", year=row.day.year))
 
@@ -280,6 +314,9 @@ def import_calendar():
         abort(400)
     year = form.year.data
     seeded = seed_calendar([year])
+    if seeded:
+        record_action("calendar_year.import", target_type="calendar_year",
+                      details={"year": year})
     if seeded:
         flash(
             _(
@@ -308,6 +345,8 @@ def publish_calendar_year():
     if not form.validate_on_submit():
         abort(400)
     mark_year_published(form.year.data)
+    record_action("calendar_year.publish", target_type="calendar_year",
+                  details={"year": form.year.data})
     flash(_("%(year)d is marked as published.", year=form.year.data), "success")
     return redirect(url_for("catalogue.calendar", year=form.year.data))
 

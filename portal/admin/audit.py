@@ -66,6 +66,11 @@ def add_action_label(action: str, label: Any) -> None:
     ACTION_LABELS[action] = label
 
 
+def add_field_label(key: str, label: Any) -> None:
+    """Name a key of a room's ``details`` (``"day"``) on the activity page."""
+    FIELD_LABELS[key] = label
+
+
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for the fields whose value differs."""
     return {

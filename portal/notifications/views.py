@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal.admin.audit import add_action_label, record_action
 from portal.db import db
 from portal.models import Role
 from portal.navigation import done
@@ -150,6 +152,15 @@ def _template_key(event: str, channel: str, locale: str) -> MessageChannel:
     return MessageChannel(channel)
 
 
+add_action_label("message_text.update", _l("Reworded a message text"))
+add_action_label("message_text.reset", _l("Restored a built-in message text"))
+
+
+def _record_text(action: str, event: str, channel: MessageChannel, locale: str) -> None:
+    record_action(action, target_type="message_text",
+                  details={"code": f"{event} · {channel.value} · {locale}"})
+
+
 @bp.route("/admin/message-templates/<event>/<channel>/<locale>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def edit_message_template(event: str, channel: str, locale: str):
@@ -163,6 +174,7 @@ def edit_message_template(event: str, channel: str, locale: str):
             save_message_template(
                 event, message_channel, locale, form.subject.data or "", form.body.data
             )
+            _record_text("message_text.update", event, message_channel, locale)
         if not outcome.refused:
             return done(_("The message text is saved."), "notifications.message_templates")
     status = 422 if form.is_submitted() else 200
@@ -185,5 +197,6 @@ def edit_message_template(event: str, channel: str, locale: str):
 def reset_template(event: str, channel: str, locale: str):
     message_channel = _template_key(event, channel, locale)
     if reset_message_template(event, message_channel, locale):
+        _record_text("message_text.reset", event, message_channel, locale)
         flash(_("The built-in text is used again."), "success")
     return redirect(url_for("notifications.message_templates"))
