@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     """Register the cases room on ``app`` (called once per application by the factory)."""
     from cases import catalogue, notification_texts  # noqa: F401  (case messages register)
     from cases.cli import cases_cli, demo_cli
+    from cases.knowledge import models as _knowledge  # noqa: F401  (the tables register)
     from cases.notifications import inbox_case_links
     from cases.workflow import event_label
     from portal.notifications.queries import set_case_links

@@ -124,9 +124,11 @@ def register_rooms(app: Flask) -> None:
     """
     import cases
     import citizens
+    import search
 
     cases.init_app(app)
     citizens.init_app(app)
+    search.init_app(app)
 
 
 def register_hooks() -> None:

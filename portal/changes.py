@@ -51,6 +51,7 @@ TRACKED: dict[str, tuple[str, str]] = {
     "case_assists": ("case", "case_id"),
     "client_flags": ("client", "client_id"),
     "client_tags": ("client", "client_id"),
+    "kb_answers": ("answer", "id"),
 }
 
 _SEEN = "portal.changes.seen"  # session.info: (transaction, {(entity, id): op})

@@ -1,0 +1,1 @@
+"""The rooms' rows as search documents: cases, clients, knowledge-base answers."""

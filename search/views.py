@@ -1,0 +1,1 @@
+"""The search page ``/search`` (HTML, and JSON with ``Accept: application/json``)."""
