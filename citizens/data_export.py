@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from cases.models import Case
 from cases.public import Audience, face
+from cases.timeline import describe, load_names
 from citizens.models import Client, ContactLog, DeletionRequest, RevealLog
 from portal.db import db, utcnow
 from portal.models import User
@@ -172,6 +173,8 @@ def _account_data(user: User) -> dict[str, Any]:
 
 def _case_data(case: Case) -> dict[str, Any]:
     seen = face(case, Audience.CLIENT)  # what the client's own case page shows
+    details = {item.id: seen.details(item) for item in seen.events}
+    names = load_names(d for d in details.values() if d)
     return {
         "number": case.number,
         "type": _enum(case.type),
@@ -197,6 +200,8 @@ def _case_data(case: Case) -> dict[str, Any]:
                 "from_status": _enum(item.from_status),
                 "to_status": _enum(item.to_status),
                 "note": item.note if seen.shows_note(item) else None,
+                # what the step changed, worded as the client's case page words it
+                "details": describe(details[item.id], names) if details[item.id] else None,
             }
             for item in seen.events
         ],

@@ -113,7 +113,10 @@ def test_the_data_export_reads_cases_as_the_client_does(client, database, record
     with database.app_context():
         db.session.add_all([
             CaseEvent(case_id=case.id, actor_id=record["handler"].id, action="dispatch",
-                      note="内部派单说明", is_public=True),
+                      note="内部派单说明", is_public=True,
+                      details={"department": world.urban.id}),
+            CaseEvent(case_id=case.id, actor_id=record["handler"].id, action="classify",
+                      is_public=False, details={"priority": ["normal", "high"]}),
             CaseEvent(case_id=case.id, actor_id=record["handler"].id, action="request_info",
                       note="请补充照片", is_public=True),
         ])
@@ -124,3 +127,6 @@ def test_the_data_export_reads_cases_as_the_client_does(client, database, record
     notes = {e["action"]: e["note"] for e in exported["timeline"]}
     assert notes["request_info"] == "请补充照片" and notes["dispatch"] is None
     assert "内部派单说明" not in text
+    # What a step changed is worded as the client's page words it; internal steps stay out.
+    details = {e["action"]: e["details"] for e in exported["timeline"]}
+    assert "城市管理局" in details["dispatch"] and "classify" not in details
