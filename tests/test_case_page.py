@@ -14,25 +14,14 @@ from cases.models import Case, CaseEvent, CaseReply, ReplyTemplate
 from cases.page_actions import RARELY_USED, next_step, plan_actions
 from cases.public import Audience, event_details
 from portal.db import db
-from portal.models import Role, User
+from portal.models import User
+from tests import test_lifecycle
 from tests.conftest import csrf_token
-from tests.factories import make_user
-from tests.test_lifecycle import Cast, S, as_user, case_in, post_action, step, stored
+from tests.test_lifecycle import S, as_user, case_in, post_action, step, stored
+
+cast = test_lifecycle.cast  # the people of tests/test_lifecycle.py (a fixture)
 
 
-@pytest.fixture
-def cast(database, world) -> Cast:
-    """The people of tests/test_lifecycle.py: intake, the urban department, the client."""
-    return Cast(
-        clerk=make_user(database, Role.CLERK),
-        supervisor=make_user(database, Role.SUPERVISOR),
-        handler=make_user(database, Role.HANDLER, department_id=world.urban.id),
-        head=make_user(database, Role.DEPARTMENT_HEAD, department_id=world.urban.id),
-        other_handler=make_user(database, Role.HANDLER, department_id=world.transport.id),
-        owner=make_user(database, Role.CITIZEN),
-        stranger=make_user(database, Role.CITIZEN),
-        official=make_user(database, Role.OFFICIAL),
-    )
 
 
 # --- the rule: the next likely step per state and role ---------------------------------
