@@ -9,7 +9,8 @@ the case events of ``cases.notification_texts``. Flushes, never commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -48,6 +49,25 @@ EVENT_ACTIONS = {
 }
 
 
+_SILENCED = "cases.notifications.silenced"  # session.info flag
+
+
+@contextmanager
+def silenced() -> Iterator[None]:
+    """Write case steps without telling anyone, client or staff, in this session (history
+    loaded as demo data or imported: its messages would be stale before they are read)."""
+    before = db.session.info.get(_SILENCED, False)
+    db.session.info[_SILENCED] = True
+    try:
+        yield
+    finally:
+        db.session.info[_SILENCED] = before
+
+
+def is_silenced() -> bool:
+    return bool(db.session.info.get(_SILENCED))
+
+
 # --- telling people ---------------------------------------------------------------
 
 
@@ -65,6 +85,8 @@ def notify_case_event(case: Case, event: str, note: str | None = None) -> list[O
     """
     if event not in CLIENT_EVENTS:
         raise ValueError(f"not a client event: {event!r}")
+    if is_silenced():
+        return []
     client = db.session.get(Client, case.client_id)
     if client is None:
         return []

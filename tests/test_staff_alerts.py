@@ -396,3 +396,8 @@ def test_history_can_be_written_quietly(database, world, people):
                 ActionInput(department=db.session.get(Department, world.urban.id)))
         db.session.commit()
     assert told(database, "dispatched") == {}
+    # The client is not told either: the step is history (``cases.notifications.silenced``).
+    with database.app_context():
+        client_messages = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.event == "dispatch")).all()
+        assert client_messages == []

@@ -12,8 +12,7 @@ the calendar from there. The deadline sweep then finds what is overdue.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -39,14 +38,13 @@ from cases.demo.stories import (
     SHOWCASE,
 )
 from cases.models import Case, CaseAssist, CaseStatus, CaseType, Category, Channel, Priority
+from cases.notifications import silenced
 from cases.services import (
     ActionInput,
-    lifecycle,
     next_case_number,
     perform,
     record_event,
     route_department,
-    rules,
 )
 from cases.services.filing import record_filing_contact
 from cases.services.lifecycle import _dispatch_to
@@ -97,7 +95,7 @@ class History:
                 if self.now - plan.filed_at < timedelta(days=TOLD_DAYS):
                     self.tell(plan)
                 else:
-                    with untold():
+                    with silenced():
                         self.tell(plan)
                 self.forget()
         finally:
@@ -298,23 +296,6 @@ class History:
 
     def _collect(self, session, _context) -> None:
         self.made.extend(obj for obj in session.new if isinstance(obj, MADE))
-
-
-@contextmanager
-def untold() -> Iterator[None]:
-    """Older history tells nobody: its messages would be weeks stale, and writing them
-    (about half of the load's time) buys the demo nothing. Swaps the two hooks the
-    services call, client and staff notifications, for no-ops while it lasts."""
-    saved = lifecycle.notify_case_event, rules.alert_staff
-    lifecycle.notify_case_event = rules.alert_staff = _untold
-    try:
-        yield
-    finally:
-        lifecycle.notify_case_event, rules.alert_staff = saved
-
-
-def _untold(*_args: object, **_kwargs: object) -> list:
-    return []
 
 
 def case_type(title: str, rng: random.Random) -> CaseType:
