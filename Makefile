@@ -34,9 +34,11 @@ update-messages: extract-messages
 run: install
 	$(FLASK) db upgrade
 	PORTAL_BASE_URL=$(PORTAL_BASE_URL) $(FLASK) demo load --if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (deadline sweep every 5 minutes)"
+	$(FLASK) search reindex --if-empty
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (deadline sweep every 5 minutes, search catch-up every 5 s)"
 	PORTAL_BASE_URL=$(PORTAL_BASE_URL) PORTAL_MAIL_BACKEND=log $(FLASK) cases sweep --every 300 > instance/sweep.log 2>&1 & sweeper=$$!; \
-	trap 'kill $$sweeper 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) search catch-up --every 5 > instance/search.log 2>&1 & searcher=$$!; \
+	trap 'kill $$sweeper $$searcher 2>/dev/null' EXIT INT TERM; \
 	PORTAL_BASE_URL=$(PORTAL_BASE_URL) PORTAL_SESSION_COOKIE_SECURE=false \
 	PORTAL_MAIL_BACKEND=log $(BIN)/gunicorn -c gunicorn.conf.py --workers 2 \
 		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app

@@ -3,7 +3,7 @@
 ``/go?q=`` reads a tracking number however it was typed (``cases.tracking
 .normalise_number``) and opens the case if the user may see it; an unknown number and a
 case out of sight get the same friendly "not found" page, so the box reveals nothing.
-Search (``search/``) will extend this view to free text.
+Anything else typed into the box is a text search: it goes on to ``/search?q=``.
 """
 
 from __future__ import annotations
@@ -38,10 +38,8 @@ def go():
     query = normalise_number(raw)
     if not query:
         return render_template("cases/go.html", query="", message=None), 200
-    if not is_tracking_number(query):
-        message = _("“%(query)s” is not a tracking number. Type it as 2026-000123 or 2026000123.",
-                    query=query)
-        return render_template("cases/go.html", query=query, message=message), 422
+    if not is_tracking_number(query):  # words: the search page
+        return redirect(url_for("search.search", q=raw.strip()))
     number = visible_case_number(query)
     if number is None:
         message = _("No case with the number %(number)s is open to you.", number=query)

@@ -29,6 +29,7 @@ from cases.duplicates import (
 )
 from cases.filing import file_request
 from cases.forms import ActionForm, CaseForm
+from cases.knowledge.reading import note_filing
 from cases.models import Case, CaseStatus, CaseType, Category, Channel, Priority, ReplyTemplate
 from cases.page_actions import done_message, plan_actions
 from cases.public import Audience, audience_of, face
@@ -99,7 +100,7 @@ def load_case(number: str):
 def new_request():
     if not can_file_case(current_user):
         abort(403)
-    form = CaseForm()
+    form = CaseForm(title=arg_text("title")[:200] or None)  # "Find answers" asked for it
     form.category.choices = category_choices(_("Choose a category"))
     form.district.choices = district_choices(_("Choose a district"))
     similar = []
@@ -129,6 +130,7 @@ def new_request():
                 files=request.files.getlist("attachments"),
             )
             case = filed.case
+            note_filing(case.id)  # the answers read before were no deflection
         if not outcome.refused:
             flash(
                 _("Your request is filed. Its tracking number is %(number)s.", number=case.number),

@@ -174,3 +174,31 @@ def scope_clause(user: User, scope: str) -> ColumnElement[bool]:
         intake = scope_clause(user, "intake")
         return intake if isinstance(intake, True_) else scope_clause(user, "department")
     return false()
+
+
+# --- the same rule as search keys (``search.sources.cases``) -------------------------
+# A case's index document carries the keys of everyone who may find it; a viewer brings
+# their own. They share a key exactly when ``can_view_case`` says yes (one key per reach:
+# ``tests/test_search_access.py`` checks every viewer of the VISIBILITY.md scene).
+CITY_KEY = "city"
+
+
+def case_access_keys(case: Case) -> tuple[str, ...]:
+    """Who may find ``case``: the whole city, its client's users, its departments."""
+    keys = [CITY_KEY, f"client:{case.client_id}"]
+    if case.department_id is not None:
+        keys.append(f"dept:{case.department_id}")
+    keys.extend(f"dept:{a.department_id}" for a in case.assists)
+    return tuple(dict.fromkeys(keys))
+
+
+def viewer_case_keys(user: User) -> tuple[str, ...]:
+    """The keys ``user`` finds cases with, from their reach (none: finds nothing)."""
+    scope = reach(user)
+    if scope is Reach.CITY:
+        return (CITY_KEY,)
+    if scope is Reach.OWN:
+        return (f"client:{user.client_id}",)
+    if scope is Reach.DEPARTMENT:
+        return (f"dept:{user.department_id}",)
+    return ()

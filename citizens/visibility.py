@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, exists, false, select, true
 
 from cases.models import Case, CaseAssist
-from cases.visibility import Reach, reach, reporter_known, reporter_shown
+from cases.visibility import CITY_KEY, Reach, reach, reporter_known, reporter_shown
 from citizens.models import Client
 from portal.db import db
 from portal.models import User
@@ -75,3 +75,36 @@ def department_client_ids(user: User) -> Select:
         .where(CaseAssist.department_id == user.department_id, named)
     )
     return lead.union(assisted)
+
+
+# --- the same rule as search keys (``search.sources.clients``) -----------------------
+# A client's index document carries "city" and one key per department that leads or
+# assists on a case of the client that the department may tie to the client (an anonymous
+# tip-off never counts: ``reporter_shown`` for department staff); a viewer brings the keys
+# of their client reach. ``tests/test_search_access.py`` checks them against
+# ``can_view_client`` for every viewer of the VISIBILITY.md scene.
+
+
+def client_access_keys(client: Client) -> tuple[str, ...]:
+    """Who may find ``client`` in a search: citywide staff, and the departments above."""
+    named = Case.anonymous.is_(False)  # ``reporter_shown`` of department staff
+    lead = select(Case.department_id).where(
+        Case.client_id == client.id, Case.department_id.is_not(None), named
+    )
+    assisted = (
+        select(CaseAssist.department_id)
+        .join(Case, CaseAssist.case_id == Case.id)
+        .where(Case.client_id == client.id, named)
+    )
+    departments = sorted(set(db.session.scalars(lead.union(assisted))))
+    return (CITY_KEY, *(f"dept:{d}" for d in departments))
+
+
+def viewer_client_keys(user: User) -> tuple[str, ...]:
+    """The keys ``user`` finds client records with (none: finds none)."""
+    scope = _client_reach(user)
+    if scope is Reach.CITY:
+        return (CITY_KEY,)
+    if scope is Reach.DEPARTMENT:
+        return (f"dept:{user.department_id}",)
+    return ()

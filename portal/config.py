@@ -26,6 +26,15 @@ class DefaultConfig:
     MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "portal@localhost"
     SEARCH_BACKEND = "whoosh"  # or "postgresql"
+    # Search (search/engine): the Whoosh index folder (default <instance>/search-index; a
+    # relative path is taken relative to the instance folder); how long a process waits
+    # for another's index writer before leaving the change to the next catch-up (s);
+    # whether each commit that changed searchable rows catches the index up right after;
+    # how often `flask search catch-up --every` and `make run` catch up what was left (s).
+    SEARCH_INDEX_DIR: str | None = None
+    SEARCH_LOCK_TIMEOUT = 5.0
+    SEARCH_CATCH_UP_AFTER_COMMIT = True
+    SEARCH_CATCH_UP_INTERVAL = 5
     REDIS_URL: str | None = None
     TIMEZONE = "Asia/Shanghai"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -121,10 +122,19 @@ def empty_tables(app: Flask) -> None:
 
 
 @pytest.fixture
-def database(app: Flask) -> Iterator[Flask]:
-    """A clean database for one test (tables emptied afterwards)."""
+def database(
+    app: Flask, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
+    """A clean database for one test (tables emptied afterwards), and an empty search
+    index of its own (``SEARCH_INDEX_DIR`` in the test's temporary folder). The index
+    follows every commit only in tests marked ``search``: elsewhere that work (a Whoosh
+    commit per write) would double the suite's time for nothing it checks."""
     with app.app_context():
         limiter.reset()
+    app.config["SEARCH_INDEX_DIR"] = str(tmp_path / "search-index")
+    app.config["SEARCH_CATCH_UP_AFTER_COMMIT"] = (
+        request.node.get_closest_marker("search") is not None
+    )
     yield app
     empty_tables(app)
 

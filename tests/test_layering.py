@@ -24,6 +24,7 @@ FACTORY = {"portal/__init__.py": {"register_rooms", "register_hooks"}}
 
 
 def python_files(package: str) -> Iterator[Path]:
+    """Every module under ``package`` (a folder path such as ``search/engine`` too)."""
     for path in sorted((ROOT / package).rglob("*.py")):
         if "migrations" not in path.relative_to(ROOT).parts:
             yield path
@@ -122,3 +123,24 @@ def test_the_factory_registers_every_room(app: Flask):
     assert "catalogue.calendar" in endpoints
     assert {"cases", "demo", "users", "changes", "notifications"} <= set(app.cli.commands)
     assert "event_label" in app.jinja_env.globals
+
+
+def test_the_search_rooms_layers():
+    """``search.engine`` imports only ``portal`` (so any room may call it); ``cases`` and
+    ``citizens`` reach search only through ``search.engine``; the rooms' rows become
+    documents in ``search.sources``, which with ``search.views`` and ``search.cli`` may
+    import ``cases`` and ``citizens``."""
+    found = []
+    for path in python_files("search/engine"):
+        for module, line, _function in imports(path):
+            room = room_of(module)
+            if room in ("cases", "citizens") or (
+                room == "search" and not module.startswith("search.engine")
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    for room in ("cases", "citizens"):
+        for path in python_files(room):
+            for module, line, _function in imports(path):
+                if room_of(module) == "search" and not module.startswith("search.engine"):
+                    found.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert not found, "search's layers are crossed:\n" + "\n".join(found)

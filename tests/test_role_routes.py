@@ -42,6 +42,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from cases.attachments import store_attachments
+from cases.knowledge.models import KnowledgeAnswer
 from cases.models import CalendarDay, Case, CaseType, ReplyTemplate, RoutingRule
 from cases.services import ActionInput, dispatch_case, perform
 from citizens.account_services import request_deletion
@@ -154,6 +155,8 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "cases.bulk_close": only(INTAKE, 422),  # no case chosen
     "cases.supervision": only(("supervisor", "admin")),
     "cases.go": only(CITYWIDE + DEPARTMENT),  # the empty box
+    # Everyone signed in searches what they may see (clients: their own cases).
+    "search.search": signed_in(200),
     "cases.reply_templates": only(TEMPLATE_KEEPERS),
     # A template of department B: the head of department A may not edit it.
     "cases.edit_reply_template": {GET: only(("supervisor", "admin"), 200),
@@ -209,6 +212,18 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "notifications.message_templates": admin(),
     "notifications.edit_message_template": {GET: admin(), POST: admin(302)},
     "notifications.reset_template": admin(302),
+    # --- the knowledge base: V's draft answer (never on the public pages) -----------------
+    "knowledge.help_index": public(),
+    "knowledge.suggest": public(),
+    "knowledge.answer": public(404),
+    "knowledge.feedback": public(404),
+    "knowledge.index": only(CITYWIDE + DEPARTMENT),
+    "knowledge.edit": {GET: only(QUEUES), POST: only(QUEUES, 422)},
+    "knowledge.edit new": {GET: only(QUEUES), POST: only(QUEUES, 422)},
+    "knowledge.send_to_review": only(QUEUES, 422),  # no version sent
+    "knowledge.publish": only(TEMPLATE_KEEPERS, 422),
+    "knowledge.unpublish": only(TEMPLATE_KEEPERS, 422),
+    "knowledge.figures": admin(),
 }
 
 
@@ -430,7 +445,9 @@ def build_scene(app: Flask) -> Scene:
         template = ReplyTemplate(department_id=transport.id, title="维修", body="已安排。")
         rule = RoutingRule(category_id=world.potholes.id, department_id=transport.id)
         day = CalendarDay(day=date(2026, 10, 1), is_workday=False, name="国庆节")
-        session.add_all([message, template, rule, day])
+        draft = KnowledgeAnswer(title="如何申请占道施工", body="草稿。", status="draft",
+                                author_id=users["clerk"].id)
+        session.add_all([message, template, rule, day, draft])
         session.flush()
         args = {
             "number": row.number,
@@ -450,6 +467,7 @@ def build_scene(app: Flask) -> Scene:
             "channel": "email",
             "locale": "zh_CN",
             "name": "waiting",
+            "answer_id": draft.id,
         }
         by_endpoint = {
             "auth.reset_password": {"token": reset_token(v_user)},

@@ -18,3 +18,8 @@ class SearchCursor(db.Model):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_change_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# The PostgreSQL backend's table registers with the shared metadata on every database
+# (migrations and models agree everywhere; on SQLite it stays empty).
+from search.engine import pg_models  # noqa: E402,F401

@@ -1,0 +1,230 @@
+"""The PostgreSQL search backend on N synthetic Chinese cases (default 100,000).
+
+Prints: analysis time (Python: jieba, bigrams, tsvector text), load time (upserts), table
+and index sizes, query latency (median, p95) for 200 mixed one- and two-word queries as a
+clerk (every case) and as a handler (one department's access key), with and without a
+status filter, with and without facets, and the time of one upsert (a case filed becomes
+searchable when its upsert commits). Runs in a database of its own, dropped at the end.
+
+    .venv/bin/python bench/search_postgres.py --docs 100000 \
+        --database-url postgresql://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.common import drop_postgres_database, fresh_postgres_database  # noqa: E402
+from search.engine import registry  # noqa: E402
+from search.engine.pg_models import SearchDocument  # noqa: E402
+from search.engine.postgres_backend import PostgresBackend, row_of  # noqa: E402
+from search.engine.text import warm_up  # noqa: E402
+from search.engine.types import Document, SearchRequest  # noqa: E402
+
+WORDS = str.split(
+    "路面 积水 严重 电梯 故障 频繁 小区 噪音 扰民 夜间 施工 垃圾 清运 "
+    "不及时 路灯 损坏 井盖 缺失 占道 经营 违章 停车 供暖 不热 停水 停电 "
+    "漏水 污水 外溢 绿化 树木 倒伏 物业 收费 不合理 楼道 堆物 消防 通道 "
+    "堵塞 公交 站台 改线 学校 门口 拥堵 油烟 餐馆 排放 异味 河道 漂浮物 "
+    "广场舞 音响 过大 共享单车 乱停 放 房屋 漏雨 维修 基金 工地 扬尘 "
+    "渣土车 遗撒 交通 信号灯 老人 出行 困难 无障碍 设施 小商贩 流浪狗 伤人 "
+    "市场 价格 欺诈 投诉 建议 咨询"
+)
+PLACES = str.split("解放路 人民路 幸福小区 阳光花园 东湖街道 西城区 朝阳区 海淀区 和平里 新华街")
+STATUSES = ("submitted", "assigned", "in_progress", "answered", "closed")
+
+
+def general_words(count: int = 5000) -> tuple[list[str], list[float]]:
+    """jieba's most frequent Chinese words of 2-3 characters, with cumulative weights."""
+    import jieba
+
+    path = Path(jieba.__file__).parent / "dict.txt"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, freq, *_ = line.split()
+        if len(word) in (2, 3) and all("\u4e00" <= c <= "\u9fff" for c in word):
+            rows.append((int(freq), word))
+    rows.sort(reverse=True)
+    words, cumulative, total = [], [], 0.0
+    for freq, word in rows[:count]:
+        total += freq
+        words.append(word)
+        cumulative.append(total)
+    return words, cumulative
+
+
+GENERAL, GENERAL_CUM = general_words()
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    """A place, then words: half from the civic vocabulary, half from everyday Chinese
+    (jieba's dictionary, by frequency): some queries match many cases, most few."""
+    parts = [rng.choice(PLACES)]
+    for _ in range(words):
+        if rng.random() < 0.5:
+            parts.append(rng.choice(WORDS))
+        else:
+            parts.extend(rng.choices(GENERAL, cum_weights=GENERAL_CUM))
+    return "".join(parts) + "。"
+
+
+def make_document(rng: random.Random, i: int, start: datetime) -> Document:
+    department = rng.randrange(1, 21)
+    body = "".join(sentence(rng, rng.randrange(6, 10)) for _ in range(4))[:150]
+    number = f"2026-{i:06d}"
+    return Document(
+        kind="case",
+        id=i,
+        text={"title": sentence(rng, 4)[:15], "body": body,
+              "replies": sentence(rng, 6) if i % 3 == 0 else "",
+              "notes": sentence(rng, 5) if i % 5 == 0 else ""},
+        exact={"number": [number, number.replace("-", "")]},
+        filters={"status": rng.choice(STATUSES), "department_id": department,
+                 "district_id": rng.randrange(1, 17), "overdue": int(rng.random() < 0.1)},
+        dates={"created_at": start + timedelta(minutes=i * 5)},
+        access=("staff", f"dept:{department}", f"client:{rng.randrange(1, i // 10 + 2)}"),
+    )
+
+
+class BenchSource:
+    kind = "case"
+    text_fields = ("title", "body", "replies", "notes")
+    public_fields = ("title", "body", "replies")
+    exact_fields = ("number",)
+
+
+class _Reuse(Exception):
+    """The documents are in the database already (``--reuse``)."""
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help="query the database a --keep run left (same --docs)")
+    args = parser.parse_args()
+    name = "portal_bench_search_pg"
+    if args.reuse:
+        url = make_url(args.database_url).set(database=name).render_as_string(hide_password=False)
+    else:
+        url = fresh_postgres_database(args.database_url, name)
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    if not args.reuse:
+        SearchDocument.__table__.create(engine)
+        with engine.begin() as conn:  # as migration 0009 does on PostgreSQL
+            conn.execute(text("ALTER TABLE search_documents SET (toast_tuple_target = 8160)"))
+            conn.execute(text("ALTER TABLE search_documents ALTER COLUMN tsv SET STORAGE MAIN"))
+    registry.register_source(BenchSource())
+    backend = PostgresBackend(engine)
+    rng = random.Random(11)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    warm_up()
+    try:
+        documents = [make_document(rng, i, start) for i in range(1, args.docs + 1)]
+        if args.reuse:
+            raise _Reuse
+        t0 = time.perf_counter()
+        for document in documents[:2000]:
+            row_of(document)
+        analysis = (time.perf_counter() - t0) / 2000 * args.docs
+        t0 = time.perf_counter()
+        backend.index(documents)
+        load = time.perf_counter() - t0
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE search_documents"))
+    except _Reuse:
+        analysis = load = float("nan")
+    except Exception:
+        drop_postgres_database(args.database_url, name)
+        raise
+    with engine.connect() as conn:
+        sizes = conn.execute(text(
+            "SELECT 'table (heap + TOAST, no indexes)', "
+            "pg_size_pretty(pg_table_size('search_documents')) UNION ALL "
+            "SELECT 'all indexes', pg_size_pretty(pg_indexes_size('search_documents')) "
+            "UNION ALL SELECT relname, pg_size_pretty(pg_relation_size(c.oid)) "
+            "FROM pg_class c WHERE relname LIKE 'ix_search_documents%' UNION ALL "
+            "SELECT 'mean tsvector bytes', round(avg(pg_column_size(tsv)))::text "
+            "FROM search_documents"
+        )).all()
+    print(f"documents: {args.docs:,}")
+    print(f"analysis (Python, 1 process): {analysis:.1f} s ({args.docs / analysis:,.0f} docs/s)")
+    print(f"load incl. analysis (upserts of 500): {load:.1f} s ({args.docs / load:,.0f} docs/s)")
+    for relname, size in sizes:
+        print(f"  {relname}: {size}")
+
+    pool = WORDS + GENERAL[:2000]
+    queries = [" ".join(rng.sample(pool, rng.choice((1, 2)))) for _ in range(200)]
+    viewers = {"clerk": ("staff",), "handler": ("dept:3",)}
+    print("\n| viewer | filter | facets | p50 ms | p95 ms | mean hits |")
+    print("|---|---|---|---|---|---|")
+    for viewer, keys in viewers.items():
+        for filters in ({}, {"status": ("in_progress",)}):
+            for facets in ((), ("status", "department_id", "district_id")):
+                samples, totals = [], []
+                for query in queries:
+                    request = SearchRequest(kind="case", query=query, access=keys,
+                                            filters=filters, facets=facets,
+                                            highlight=("title", "body"))
+                    t0 = time.perf_counter()
+                    response = backend.search(request)
+                    samples.append((time.perf_counter() - t0) * 1000)
+                    totals.append(response.total)
+                print(f"| {viewer} | {'status' if filters else '—'} | "
+                      f"{'3' if facets else '—'} | {statistics.median(samples):.1f} | "
+                      f"{percentile(samples, 0.95):.1f} | {statistics.mean(totals):,.0f} |")
+
+    print("\n| no words (browse) | p50 ms | p95 ms | total |")
+    print("|---|---|---|---|")
+    facets = ("status", "department_id", "district_id")
+    for label, keys, filters in (
+        ("clerk, newest, 3 facets", ("staff",), {}),
+        ("clerk, status filter, 3 facets", ("staff",), {"status": ("closed",)}),
+        ("handler, newest, 3 facets", ("dept:3",), {}),
+    ):
+        samples = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            response = backend.search(SearchRequest(kind="case", access=keys, sort="newest",
+                                                    filters=filters, facets=facets))
+            samples.append((time.perf_counter() - t0) * 1000)
+        print(f"| {label} | {statistics.median(samples):.1f} | "
+              f"{percentile(samples, 0.95):.1f} | {response.total:,} |")
+
+    samples = []
+    for n in range(50):
+        document = make_document(rng, args.docs + 1 + n, start)
+        t0 = time.perf_counter()
+        backend.index([document])
+        found = backend.search(SearchRequest(kind="case", query=document.exact["number"][0],
+                                             access=("staff",)))
+        samples.append((time.perf_counter() - t0) * 1000)
+        assert found.total == 1
+    print(f"\none document upserted and then found: p50 {statistics.median(samples):.1f} ms, "
+          f"p95 {percentile(samples, 0.95):.1f} ms")
+    engine.dispose()
+    if not (args.keep or args.reuse):
+        drop_postgres_database(args.database_url, name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""The PostgreSQL search backend (``SEARCH_BACKEND = "postgresql"``).
+
+For deployments with several application servers: the index is a table of the database
+every server already shares (``search_documents``, migration 0009), so there is no index
+directory to share, no writer lock, and an index write is an ordinary transaction.
+
+- ``index``: ``INSERT ... ON CONFLICT (kind, doc_id) DO UPDATE`` in batches, rows in key
+  order (two writers never wait on each other in a cycle), skipping unchanged rows (same
+  fingerprint: no dead tuple, no GIN churn);
+- ``search``: one WHERE clause — kind, the viewer's access keys (``access && keys``), the
+  ``tsquery`` (``search.engine.pg_query``), filters (``filters @> {"f": [v]}``), date
+  ranges — shared by the total, the page (``ts_rank_cd`` or date order) and the facet
+  counts, so no count or facet sees a document the viewer may not find;
+- highlights are computed in Python on the page's stored text with the engine's own
+  ``highlight`` (``ts_headline`` would re-parse Chinese with PostgreSQL's parser, which
+  cannot cut it, and could not mark a word inside a run of characters).
+
+Writes run on their own connection and commit at once (the indexer calls after the
+request's commit); searches read on their own short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from portal.db import db
+from search.engine import registry
+from search.engine.pg_query import EVERYTHING, NOTHING, Compiler, tsvector_literal
+from search.engine.query import parse, positive_terms
+from search.engine.text import highlight, query_terms
+from search.engine.types import Document, FilterValue, Hit, SearchRequest, SearchResponse
+
+BATCH = 500
+MAX_WINDOW = 10_000  # deepest result a page may reach (page * per_page), as with Whoosh
+STATEMENT_TIMEOUT_MS = 10_000  # a search that takes longer is cut off, not left running
+
+# Per search transaction: a time limit; no JIT (compiling costs 100-250 ms, more than the
+# queries it would speed up); room to sort and count a large match set in memory.
+SETTINGS = text(
+    "SELECT set_config('statement_timeout', :timeout, true), set_config('jit', 'off', true), "
+    "set_config('work_mem', '32MB', true)"
+)
+
+UPSERT = text(
+    """
+    INSERT INTO search_documents
+        (kind, doc_id, fingerprint, tsv, texts, filters, dates, access, updated_at)
+    VALUES (:kind, :doc_id, :fingerprint, CAST(:tsv AS tsvector), CAST(:texts AS jsonb),
+            CAST(:filters AS jsonb), CAST(:dates AS jsonb), CAST(:access AS text[]),
+            now() AT TIME ZONE 'utc')
+    ON CONFLICT (kind, doc_id) DO UPDATE SET
+        fingerprint = EXCLUDED.fingerprint, tsv = EXCLUDED.tsv, texts = EXCLUDED.texts,
+        filters = EXCLUDED.filters, dates = EXCLUDED.dates, access = EXCLUDED.access,
+        updated_at = EXCLUDED.updated_at
+    WHERE search_documents.fingerprint IS DISTINCT FROM EXCLUDED.fingerprint
+    """
+)
+
+
+def date_key(value: datetime | None) -> str | None:
+    """A UTC datetime as fixed-width text, so text order is time order."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _filter_values(value: FilterValue | list[FilterValue] | None) -> list[FilterValue]:
+    if value is None:
+        return []
+    values = value if isinstance(value, list | tuple | set | frozenset) else [value]
+    return [v for v in values if v is not None]
+
+
+def row_of(document: Document) -> dict[str, Any]:
+    """The ``search_documents`` row of ``document`` (parameters of ``UPSERT``)."""
+    return {
+        "kind": document.kind,
+        "doc_id": document.id,
+        "fingerprint": document.fingerprint(),
+        "tsv": tsvector_literal(document),
+        "texts": json.dumps({k: v for k, v in document.text.items() if v}, ensure_ascii=False),
+        "filters": json.dumps(
+            {k: _filter_values(v) for k, v in document.filters.items()},
+            ensure_ascii=False,
+            default=str,
+        ),
+        "dates": json.dumps({k: date_key(v) for k, v in document.dates.items() if v}),
+        "access": sorted(set(document.access)),
+    }
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _alternatives(value: FilterValue) -> list[FilterValue]:
+    """A filter value and its twin of the other type ("3" and 3): URLs bring strings."""
+    if isinstance(value, bool):
+        return [value]
+    if isinstance(value, int):
+        return [value, str(value)]
+    if isinstance(value, str) and value.isdigit() and len(value) < 18:
+        return [value, int(value)]
+    return [value]
+
+
+class PostgresBackend:
+    """``SearchBackend`` on the ``search_documents`` table (PostgreSQL only)."""
+
+    name = "postgresql"
+
+    def __init__(self, engine: Engine | None = None, batch: int = BATCH) -> None:
+        self._engine = engine
+        self.batch = batch
+        self._fields: dict[str, set[str]] = {}  # kind -> text fields seen (known_fields)
+
+    @property
+    def engine(self) -> Engine:
+        """The given engine, or the application's (inside an app context)."""
+        engine = self._engine if self._engine is not None else db.engine
+        if engine.dialect.name != "postgresql":
+            raise RuntimeError("SEARCH_BACKEND = 'postgresql' needs a PostgreSQL database")
+        return engine
+
+    # --- writing ------------------------------------------------------------------------
+
+    def index(self, documents: Iterable[Document]) -> None:
+        """Add or replace ``documents`` (upserts; the last of two with one key wins)."""
+        latest = {(d.kind, d.id): d for d in documents}
+        for document in latest.values():
+            if document.kind in self._fields:
+                self._fields[document.kind].update(f for f, v in document.text.items() if v)
+        rows = [row_of(latest[key]) for key in sorted(latest)]
+        for chunk in _chunks(rows, self.batch):
+            with self.engine.begin() as conn:
+                conn.execute(UPSERT, chunk)
+
+    def delete(self, kind: str, ids: Iterable[int]) -> None:
+        """Remove these documents if present."""
+        ids = sorted(set(ids))
+        for start in range(0, len(ids), self.batch * 10):
+            with self.engine.begin() as conn:
+                conn.execute(
+                    text("DELETE FROM search_documents WHERE kind = :kind AND doc_id = ANY(:ids)"),
+                    {"kind": kind, "ids": ids[start : start + self.batch * 10]},
+                )
+
+    def clear(self, kind: str | None = None) -> None:
+        """Remove every document (of ``kind``)."""
+        with self.engine.begin() as conn:
+            if kind is None:
+                conn.execute(text("DELETE FROM search_documents"))
+            else:
+                conn.execute(
+                    text("DELETE FROM search_documents WHERE kind = :kind"), {"kind": kind}
+                )
+
+    def fingerprints(self, kind: str) -> dict[int, str]:
+        """Every indexed document of ``kind``: id -> fingerprint."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT doc_id, fingerprint FROM search_documents WHERE kind = :kind"),
+                {"kind": kind},
+            )
+            return {doc_id: fingerprint for doc_id, fingerprint in rows}
+
+    # --- reading ------------------------------------------------------------------------
+
+    def known_fields(self, kind: str) -> tuple[str, ...]:
+        """The text fields the index holds for ``kind`` (when its source declares none):
+        read once per process (fields only change with the code)."""
+        if kind not in self._fields:
+            with self.engine.connect() as conn:
+                names = conn.execute(
+                    text("SELECT DISTINCT jsonb_object_keys(texts) FROM search_documents "
+                         "WHERE kind = :kind"),
+                    {"kind": kind},
+                ).scalars()
+                found = set(names)
+            if not found:  # nothing indexed yet: ask again next time
+                return ()
+            self._fields[kind] = found
+        return tuple(sorted(self._fields[kind]))
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        """Answer ``request`` within the viewer's access keys (totals and facets too)."""
+        empty = SearchResponse(total=0, hits=[], facets={name: {} for name in request.facets})
+        declared = request.fields if request.fields is not None else registry.text_fields(
+            request.kind
+        )
+        searched = declared if declared is not None else self.known_fields(request.kind)
+        exact = registry.exact_fields(request.kind)
+        allowed = None if declared is None else frozenset(declared) | frozenset(exact or ())
+        tree = parse(request.query, allowed)  # QuerySyntaxError for what cannot be read
+        compiler = Compiler(request.kind, searched, exact)
+        tsquery = compiler.compile(tree)
+        if not request.access or tsquery == NOTHING:
+            return empty
+        where, params = self._where(request, tsquery)
+        per_page = max(1, request.per_page)
+        offset = (max(1, request.page) - 1) * per_page
+        params.update(
+            sort_date=request.sort_date,
+            offset=offset,
+            limit=max(0, min(per_page, MAX_WINDOW - offset)),
+            **{f"facet_{i}": name for i, name in enumerate(request.facets)},
+        )
+        with self.engine.connect() as conn:
+            conn.execute(SETTINGS, {"timeout": str(STATEMENT_TIMEOUT_MS)})
+            rows = conn.execute(self._statement(request, where, tsquery != EVERYTHING), params)
+            total, page = 0, []
+            facets: dict[str, dict[FilterValue, int]] = {name: {} for name in request.facets}
+            for part, n, doc_id, score, facet, values, stored in rows:
+                if part == 0:
+                    total = n
+                elif part == 1:
+                    page.append((n, doc_id, score, stored))
+                else:  # a document's list of values, and how many documents have it
+                    for value in dict.fromkeys(values or ()):
+                        facets[facet][value] = facets[facet].get(value, 0) + n
+        page.sort(key=lambda row: row[0])
+        hits = self._hits(request, tree, [row[1:] for row in page])
+        facets = {
+            name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))
+            for name, counts in facets.items()
+        }
+        return SearchResponse(total=total, hits=hits, facets=facets)
+
+    @staticmethod
+    def _statement(request: SearchRequest, where: str, matched: bool) -> Any:
+        """One statement, one scan of the matched rows: the total, the page (ranked by
+        ``ts_rank_cd`` or by date) with its stored text, and the facet counts."""
+        score = "ts_rank_cd(tsv, CAST(:tsquery AS tsquery))" if matched else "0.0"
+        order = {
+            "newest": "sort_at DESC NULLS LAST, doc_id DESC",
+            "oldest": "sort_at ASC NULLS LAST, doc_id ASC",
+        }.get(request.sort, "score DESC, sort_at DESC NULLS LAST, doc_id DESC")
+        texts = "d.texts" if request.highlight else "NULL::jsonb"
+        parts = [
+            "SELECT 0, count(*), NULL::integer, NULL::float8, NULL::text, NULL::jsonb, "
+            "NULL::jsonb FROM matched",
+            f"SELECT 1, p.rn, p.doc_id, p.score, NULL, NULL, {texts} FROM page AS p "  # noqa: S608
+            "JOIN search_documents AS d ON d.kind = :kind AND d.doc_id = p.doc_id",
+        ]
+        for i, _name in enumerate(request.facets):  # grouped by each document's value list
+            parts.append(
+                f"SELECT 2, count(*), NULL, NULL, :facet_{i}, filters -> :facet_{i}, NULL "  # noqa: S608
+                f"FROM matched GROUP BY filters -> :facet_{i}"
+            )
+        filters = ", filters" if request.facets else ""
+        return text(
+            "WITH matched AS MATERIALIZED ("  # noqa: S608 (our own clauses; values bound)
+            f"SELECT doc_id, {score} AS score, dates ->> :sort_date AS sort_at{filters} "
+            f"FROM search_documents WHERE {where}), "
+            f"page AS (SELECT doc_id, score, row_number() OVER (ORDER BY {order}) AS rn "
+            f"FROM matched ORDER BY {order} LIMIT :limit OFFSET :offset) "
+            + " UNION ALL ".join(parts)
+        )
+
+    @staticmethod
+    def _where(request: SearchRequest, tsquery: str) -> tuple[str, dict[str, Any]]:
+        clauses = ["kind = :kind", "access && CAST(:access AS text[])"]
+        params: dict[str, Any] = {"kind": request.kind, "access": sorted(set(request.access))}
+        if tsquery != EVERYTHING:
+            clauses.append("tsv @@ CAST(:tsquery AS tsquery)")
+            params["tsquery"] = tsquery
+        for i, (name, values) in enumerate(sorted(request.filters.items())):
+            if not values:
+                continue  # an empty choice is no filter
+            options = []
+            for j, value in enumerate(v for val in values for v in _alternatives(val)):
+                key = f"filter_{i}_{j}"
+                params[key] = json.dumps({name: [value]}, ensure_ascii=False)
+                options.append(f"filters @> CAST(:{key} AS jsonb)")
+            clauses.append("(" + " OR ".join(options) + ")")
+        for i, (name, (start, end)) in enumerate(sorted(request.date_ranges.items())):
+            params[f"date_{i}"] = name
+            if start is not None:
+                clauses.append(f"dates ->> :date_{i} >= :date_{i}_from")
+                params[f"date_{i}_from"] = date_key(start)
+            if end is not None:
+                clauses.append(f"dates ->> :date_{i} <= :date_{i}_to")
+                params[f"date_{i}_to"] = date_key(end)
+        return " AND ".join(clauses), params
+
+    def _hits(
+        self, request: SearchRequest, tree: Any, rows: list[tuple[int, float, Any]]
+    ) -> list[Hit]:
+        """The page's hits, with snippets of the fields asked for (and searchable)."""
+        fields = request.highlight
+        if request.fields is not None:  # never a snippet of a field the viewer may not search
+            fields = tuple(f for f in fields if f in request.fields)
+        needles = self._needles(tree, fields) if fields else {}
+        hits = []
+        for doc_id, rank, stored in rows:
+            marks: dict[str, str] = {}
+            for field in fields:
+                snippet = highlight((stored or {}).get(field, ""), needles.get(field, []))
+                if snippet:
+                    marks[field] = snippet
+            hits.append(Hit(kind=request.kind, id=doc_id, score=float(rank), highlights=marks))
+        return hits
+
+    @staticmethod
+    def _needles(tree: Any, fields: tuple[str, ...]) -> dict[str, list[str]]:
+        """Per field, the analysed terms of the query's positive terms aimed at it."""
+        needles: dict[str, list[str]] = {field: [] for field in fields}
+        for term in positive_terms(tree):
+            for field in fields:
+                if term.field in (None, field):
+                    needles[field].extend(query_terms(term.text))
+        return {field: list(dict.fromkeys(terms)) for field, terms in needles.items()}

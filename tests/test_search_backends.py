@@ -1,0 +1,424 @@
+"""One suite, every search backend: the same documents, the same questions, the same answers.
+
+Whoosh runs in a temporary folder per test; PostgreSQL runs when
+``PORTAL_TEST_DATABASE_URL`` is a PostgreSQL URL (else skipped), on the
+``search_documents`` table built in a schema of its own (no app needed: the backends
+are the engine's, below the rooms). The documents are of a made-up kind, ``ticket``,
+whose source declares its fields as the real ones do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from markupsafe import Markup
+from sqlalchemy import create_engine, text
+
+from search.engine import registry
+from search.engine.types import Document, QuerySyntaxError, SearchRequest
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL") or ""
+KIND = "ticket"
+STAFF = ("staff",)
+TEXT_FIELDS = ("title", "body", "replies", "notes", "district")
+PUBLIC_FIELDS = ("title", "body", "replies", "district")
+
+
+class TicketSource:
+    """The fields of the made-up kind, declared as a room's source declares them."""
+
+    kind = KIND
+    text_fields = TEXT_FIELDS
+    public_fields = PUBLIC_FIELDS
+    exact_fields = ("number", "phone")
+
+    @staticmethod
+    def exact_forms(word: str) -> list[str]:
+        """A phone number is looked up by its keyed hash (never stored in clear)."""
+        return [phone_hash(word)] if word.isdigit() and len(word) == 11 else []
+
+    def affected(self, entity, ids):  # pragma: no cover - not used by backends
+        return []
+
+    def documents(self, ids):  # pragma: no cover
+        return []
+
+    def all_ids(self):  # pragma: no cover
+        return []
+
+
+def phone_hash(phone: str) -> str:
+    return hashlib.sha256(f"key:{phone}".encode()).hexdigest()[:32]
+
+
+def when(month: int, day: int, hour: int = 9) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def ticket(
+    id: int, title: str, body: str = "", *, replies: str = "", notes: str = "",
+    district: str = "", status: str = "open", department: int = 1, created: datetime,
+    access: tuple[str, ...] = (),
+) -> Document:
+    number = f"2026-{id:06d}"
+    return Document(
+        kind=KIND,
+        id=id,
+        text={"title": title, "body": body, "replies": replies, "notes": notes,
+              "district": district},
+        exact={"number": [number, number.replace("-", "")],
+               "phone": [phone_hash(f"138{id:08d}")]},
+        filters={"status": status, "department_id": department, "tag": ["a", f"t{id % 2}"]},
+        dates={"created_at": created, "closed_at": None},
+        access=("staff", f"dept:{department}", *access),
+    )
+
+
+DOCS = [
+    ticket(1, "解放路路面积水严重", "暴雨后解放路路面积水严重，车辆无法通行。",
+           replies="已联系排水公司处理。", district="朝阳区", department=1,
+           created=when(1, 5), access=("client:100",)),
+    ticket(2, "小区电梯频繁故障", "幸福小区3号楼电梯频繁故障，老人出行困难。",
+           status="closed", department=2, district="海淀区", created=when(2, 10),
+           access=("client:101",)),
+    ticket(3, "電梯故障已三天", "電梯故障已三天，無人維修。", department=2,
+           created=when(3, 15), access=("client:100",)),
+    ticket(4, "Street light broken", "The street lights are flickering near the <school>",
+           department=1, created=when(4, 1, 12)),
+    ticket(5, "夜间施工噪音扰民", "工地夜间施工噪音扰民", notes="内部备注：与积水有关",
+           status="in_progress", department=3, created=when(5, 20),
+           access=("client:100",)),
+]
+# Found only by the viewers of department 9: nobody else's total or facet counts it.
+SECRET = ticket(6, "管道漏水积水", "地下室积水", department=9, created=when(6, 1))
+SECRET = replace(SECRET, access=("dept:9",))
+
+
+# --- the backends --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pg_engine() -> Iterator:
+    if not PG_URL.startswith("postgresql"):
+        pytest.skip("PORTAL_TEST_DATABASE_URL is not a PostgreSQL URL")
+    from search.engine.pg_models import SearchDocument
+
+    schema = f"search_backends_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    SearchDocument.__table__.create(engine)
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["whoosh", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path) -> Iterator:
+    registry.register_source(TicketSource())
+    try:
+        if request.param == "whoosh":
+            from search.engine.whoosh_backend import WhooshBackend
+
+            engine = WhooshBackend(tmp_path / "index")
+            yield engine
+            engine.close()
+        else:
+            from search.engine.postgres_backend import PostgresBackend
+
+            engine = PostgresBackend(request.getfixturevalue("pg_engine"))
+            engine.clear()
+            yield engine
+            engine.clear()
+    finally:
+        registry.unregister(KIND)
+
+
+@pytest.fixture
+def indexed(backend):
+    backend.index([*DOCS, SECRET])
+    return backend
+
+
+def ids(backend, query: str = "", access: tuple[str, ...] = STAFF, **kw) -> list[int]:
+    response = backend.search(SearchRequest(kind=KIND, query=query, access=access, **kw))
+    return [hit.id for hit in response.hits]
+
+
+def found(backend, query: str = "", access: tuple[str, ...] = STAFF, **kw) -> set[int]:
+    response = backend.search(
+        SearchRequest(kind=KIND, query=query, access=access, per_page=100, **kw)
+    )
+    assert response.total == len(response.hits)
+    return {hit.id for hit in response.hits}
+
+
+# --- Chinese, English, numbers -------------------------------------------------------------
+
+
+def test_words_inside_sentences_and_traditional_characters(indexed):
+    assert found(indexed, "电梯") == {2, 3}  # 電梯 (traditional) is found too
+    assert found(indexed, "電梯") == {2, 3}
+    assert found(indexed, "噪音") == {5}
+    assert found(indexed, "老人") == {2}
+
+
+def test_verbatim_bigram_fallback(indexed):
+    # jieba cuts 路面积水 as 路 面积 水: 积水 is no word of the text, yet it is found.
+    assert found(indexed, "积水", fields=PUBLIC_FIELDS) == {1}
+    assert found(indexed, "面积水", fields=PUBLIC_FIELDS) == {1}
+    # Words of a query found apart in one field match too; in the wrong order, verbatim
+    # nowhere and not as words either: nothing.
+    assert found(indexed, "电梯故障") == {2, 3}
+    assert found(indexed, "水积") == set()
+
+
+def test_english_is_stemmed_and_widths_fold(indexed):
+    assert found(indexed, "lights") == {4}
+    assert found(indexed, "flicker") == {4}
+    assert found(indexed, "LIGHT") == {4}
+    assert found(indexed, "ｌｉｇｈｔ") == {4}  # full-width
+
+def test_stop_words_alone_ask_for_nothing(indexed):
+    assert found(indexed, "the light") == {4}
+    assert found(indexed, "light AND the") == {4}
+    assert found(indexed, "the") == {1, 2, 3, 4, 5}  # nothing asked: everything the viewer may find
+
+
+def test_phrases(indexed):
+    assert found(indexed, '"电梯 故障"') == {3}  # next to each other, in order
+    assert found(indexed, '"电梯故障"') == {3}
+    assert found(indexed, '"故障 电梯"') == set()
+
+
+def test_english_phrases(indexed):
+    assert found(indexed, '"street light"') == {4}
+    assert found(indexed, '"light street"') == set()
+
+
+def test_and_or_not(indexed):
+    assert found(indexed, "电梯 老人") == {2}
+    assert found(indexed, "电梯 AND 老人") == {2}
+    assert found(indexed, "噪音 OR 电梯") == {2, 3, 5}
+    assert found(indexed, "噪音 | light") == {4, 5}
+    assert found(indexed, "电梯 NOT 小区") == {3}
+    assert found(indexed, "电梯 -小区") == {3}
+    assert found(indexed, "(噪音 OR 小区) 电梯") == {2}
+    assert found(indexed, "NOT 电梯") == {1, 4, 5}
+
+
+def test_field_prefixes_and_fields_the_viewer_may_search(indexed):
+    assert found(indexed, "积水") == {1, 5}  # staff: the note of 5 counts
+    assert found(indexed, "title:积水") == {1}
+    assert found(indexed, "notes:积水") == {5}
+    assert found(indexed, "replies:排水") == {1}
+    assert found(indexed, "body:排水") == set()
+    assert found(indexed, 'title:"电梯故障"') == {3}
+    # A viewer who may not search notes: never found through them, no prefix for them.
+    assert found(indexed, "积水", fields=PUBLIC_FIELDS) == {1}
+    with pytest.raises(QuerySyntaxError):
+        found(indexed, "notes:积水", fields=PUBLIC_FIELDS)
+    with pytest.raises(QuerySyntaxError):
+        found(indexed, "nosuchfield:积水")
+
+
+def test_tracking_numbers_are_exact_with_or_without_the_dash(indexed):
+    assert found(indexed, "2026-000002") == {2}
+    assert found(indexed, "2026000002") == {2}
+    assert found(indexed, "number:2026-000003") == {3}
+    assert found(indexed, "number:2026000003") == {3}
+    assert found(indexed, "000002") == set()
+    assert found(indexed, "13800000002") == {2}  # through the source's keyed hash
+    assert found(indexed, "phone:13800000003") == {3}
+    assert found(indexed, phone_hash("13800000003")[:8]) == set()
+    assert found(indexed, "2026-000002", access=("client:100",)) == set()
+
+
+def test_malformed_queries_raise_a_syntax_error(indexed):
+    for query in ['"电梯', "电梯 OR", "(电梯", "电梯)", "NOT"]:
+        with pytest.raises(QuerySyntaxError):
+            found(indexed, query)
+
+
+# --- filters, dates, facets, access ----------------------------------------------------------
+
+
+def test_filters(indexed):
+    assert found(indexed, filters={"status": ("open",)}) == {1, 3, 4}
+    assert found(indexed, filters={"status": ("open", "closed")}) == {1, 2, 3, 4}
+    assert found(indexed, filters={"department_id": (2,)}) == {2, 3}
+    assert found(indexed, filters={"department_id": ("2",)}) == {2, 3}  # as a URL brings it
+    assert found(indexed, filters={"tag": ("t1",)}) == {1, 3, 5}
+    assert found(indexed, "电梯", filters={"status": ("open",)}) == {3}
+    assert found(indexed, filters={"status": ()}) == {1, 2, 3, 4, 5}  # no choice: no filter
+
+
+def test_date_ranges(indexed):
+    span = {"created_at": (when(2, 1), when(3, 31))}
+    assert found(indexed, date_ranges=span) == {2, 3}
+    assert found(indexed, date_ranges={"created_at": (when(4, 1), None)}) == {4, 5}
+    assert found(indexed, date_ranges={"created_at": (None, when(1, 31))}) == {1}
+    assert found(indexed, date_ranges={"created_at": (when(1, 5), when(1, 5))}) == {1}
+    assert found(indexed, date_ranges={"closed_at": (when(1, 1), None)}) == set()
+
+
+def test_facets_count_only_what_the_viewer_may_find(indexed):
+    response = indexed.search(SearchRequest(
+        kind=KIND, access=STAFF, facets=("status", "department_id", "tag")
+    ))
+    assert response.total == 5  # the secret one (department 9, open) is not counted
+    assert dict(response.facets["status"]) == {"open": 3, "closed": 1, "in_progress": 1}
+    assert dict(response.facets["department_id"]) == {1: 2, 2: 2, 3: 1}
+    assert dict(response.facets["tag"]) == {"a": 5, "t0": 2, "t1": 3}
+
+    response = indexed.search(SearchRequest(
+        kind=KIND, query="积水", access=("dept:9", "dept:3"), facets=("department_id",)
+    ))
+    assert response.total == 2
+    assert dict(response.facets["department_id"]) == {9: 1, 3: 1}
+
+    # Facets count the filtered, matched set.
+    response = indexed.search(SearchRequest(
+        kind=KIND, query="电梯", access=STAFF, facets=("status",),
+        filters={"department_id": (2,)},
+    ))
+    assert dict(response.facets["status"]) == {"open": 1, "closed": 1}
+
+
+def test_access_keys(indexed):
+    assert found(indexed, access=("client:100",)) == {1, 3, 5}
+    assert found(indexed, access=("dept:2",)) == {2, 3}
+    assert found(indexed, "积水", access=("dept:9",)) == {6}
+    assert found(indexed, "积水", access=("dept:2",)) == set()
+    assert found(indexed, access=("client:100", "dept:2")) == {1, 2, 3, 5}
+    response = indexed.search(SearchRequest(kind=KIND, query="积水", access=(), facets=("tag",)))
+    assert (response.total, response.hits, dict(response.facets["tag"])) == (0, [], {})
+    assert found(indexed, access=("nobody",)) == set()
+
+
+def test_kinds_stay_apart(indexed):
+    indexed.index([Document(kind="answer", id=1, text={"title": "电梯故障怎么办"},
+                            access=("staff",))])
+    assert found(indexed, "电梯") == {2, 3}
+    answers = indexed.search(SearchRequest(kind="answer", query="电梯", access=STAFF))
+    assert [h.id for h in answers.hits] == [1]
+
+
+# --- order, pages, snippets ----------------------------------------------------------------
+
+
+def test_sorting(indexed):
+    assert ids(indexed, sort="newest") == [5, 4, 3, 2, 1]
+    assert ids(indexed, sort="oldest") == [1, 2, 3, 4, 5]
+    assert ids(indexed) == [5, 4, 3, 2, 1]  # no words: relevance falls back to the newest
+    # A title match ranks above a note.
+    assert ids(indexed, "积水") == [1, 5]
+    assert ids(indexed, "积水", sort="newest") == [5, 1]
+
+
+def test_pagination(indexed):
+    pages = [
+        indexed.search(SearchRequest(kind=KIND, access=STAFF, sort="newest", page=page,
+                                     per_page=2))
+        for page in (1, 2, 3, 4)
+    ]
+    assert [r.total for r in pages] == [5, 5, 5, 5]
+    assert [[h.id for h in r.hits] for r in pages] == [[5, 4], [3, 2], [1], []]
+
+
+def test_highlights_are_escaped_and_marked(indexed):
+    response = indexed.search(SearchRequest(
+        kind=KIND, query="积水 OR school", access=STAFF, highlight=("title", "body", "notes"),
+        fields=PUBLIC_FIELDS,
+    ))
+    marks = {hit.id: dict(hit.highlights) for hit in response.hits}
+    assert set(marks) == {1, 4}
+    assert "<mark>积水</mark>" in marks[1]["title"]
+    assert "notes" not in marks.get(5, {})
+    assert "&lt;<mark>school</mark>&gt;" in marks[4]["body"]
+    assert "<school>" not in marks[4]["body"]
+    assert isinstance(marks[4]["body"], Markup | str)
+
+    response = indexed.search(SearchRequest(
+        kind=KIND, query="電梯", access=STAFF, highlight=("title",), sort="oldest"
+    ))
+    titles = [hit.highlights.get("title") for hit in response.hits]
+    assert titles == ["小区<mark>电梯</mark>频繁故障", "<mark>電梯</mark>故障已三天"]
+
+
+# --- writing, verify's view, clearing --------------------------------------------------------
+
+
+def test_index_replaces_and_delete_removes(indexed):
+    changed = ticket(2, "小区路灯不亮", "路灯坏了", status="closed", department=2,
+                     created=when(2, 10))
+    indexed.index([changed])
+    assert found(indexed, "电梯") == {3}
+    assert found(indexed, "路灯") == {2}
+    indexed.delete(KIND, [3, 99])
+    assert found(indexed, "电梯") == set()
+    assert found(indexed) == {1, 2, 4, 5}
+    indexed.delete(KIND, [])
+
+
+def test_fingerprints(indexed):
+    expected = {d.id: d.fingerprint() for d in [*DOCS, SECRET]}
+    assert indexed.fingerprints(KIND) == expected
+    changed = ticket(1, "路面塌陷", created=when(1, 5))
+    indexed.index([changed])
+    assert indexed.fingerprints(KIND)[1] == changed.fingerprint() != expected[1]
+    assert indexed.fingerprints("answer") == {}
+
+
+def test_clear(indexed):
+    indexed.index([Document(kind="answer", id=7, text={"title": "积水"}, access=STAFF)])
+    indexed.clear(KIND)
+    assert indexed.fingerprints(KIND) == {}
+    assert found(indexed) == set()
+    assert set(indexed.fingerprints("answer")) == {7}
+    indexed.clear()
+    assert indexed.fingerprints("answer") == {}
+
+
+def test_the_same_document_twice_in_one_batch_keeps_the_last(backend):
+    first = ticket(8, "井盖缺失", created=when(7, 1))
+    last = ticket(8, "井盖破损", created=when(7, 1))
+    backend.index([first, last])
+    assert found(backend, "破损") == {8}
+    assert found(backend, "缺失") == set()
+
+
+def test_writers_at_once_lose_nothing(backend):
+    """Four writers (threads here; processes and servers in production) index overlapping
+    batches at once: every document is there once, in its last form."""
+    batches = [
+        [ticket(100 + n, f"第{n}号井盖缺失", created=when(8, 1 + n % 20)) for n in range(k, 40, 4)]
+        + [ticket(200, "共同的文件", created=when(9, 1))]
+        for k in range(4)
+    ]
+    errors: list[BaseException] = []
+
+    def write(batch: list[Document]) -> None:
+        try:
+            backend.index(batch)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert set(backend.fingerprints(KIND)) == {*range(100, 140), 200}
+    assert found(backend, "井盖") == set(range(100, 140))

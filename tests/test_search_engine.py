@@ -1,0 +1,233 @@
+"""The engine: query syntax, access inside the query (totals and facets too), sorting,
+pages, escaped highlights, and the indexer following the change feed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from cases.models import Case
+from portal.db import db
+from portal.models import Role
+from search import engine
+from search.engine import registry
+from search.engine.query import And, Not, Or, Phrase, Term, parse
+from search.engine.types import Document, QuerySyntaxError, SearchRequest
+from search.engine.whoosh_backend import WhooshBackend
+from tests.factories import make_case, make_user
+
+# The index follows every commit here, as in production (tests/conftest.py).
+pytestmark = pytest.mark.search
+
+# --- the query language --------------------------------------------------------------------
+
+
+def test_the_documented_syntax_parses_into_the_tree():
+    assert parse("") is None
+    assert parse("积水 路面") == And((Term("积水"), Term("路面")))
+    assert parse("积水 OR 漏水") == parse("积水 | 漏水") == Or((Term("积水"), Term("漏水")))
+    assert parse("积水 NOT 小区") == parse("积水 -小区") == And((Term("积水"), Not(Term("小区"))))
+    assert parse('"电梯 故障"') == Phrase("电梯 故障")
+    assert parse("“電梯 故障”") == Phrase("电梯 故障")  # Chinese quotes, traditional
+    assert parse("title:積水") == Term("积水", "title")
+    assert parse("(积水 OR 漏水) 小区") == And((Or((Term("积水"), Term("漏水"))), Term("小区")))
+    assert parse("a AND b OR c") == Or((And((Term("a"), Term("b"))), Term("c")))
+    assert parse("2026-000123") == Term("2026-000123")  # a dash inside is no NOT
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('"积水', "unclosed quotation mark"),
+        ("积水 OR", "“OR” needs a word on each side"),
+        ("AND 积水", "“AND” needs a word on each side"),
+        ("积水 NOT", "“NOT” needs a word after it"),
+        ("(积水", "“(” without its “)”"),
+        ("积水)", "“)” without its “(”"),
+        ("()", "empty brackets"),
+        ("secret:积水", "“secret:” is not a field you can search"),
+        ("积" * 201, "too long"),
+    ],
+)
+def test_malformed_queries_say_why_in_the_readers_language(app, query, message):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        with pytest.raises(QuerySyntaxError) as raised:
+            parse(query, frozenset({"title", "body"}))
+        assert message in raised.value.message
+
+
+# --- a backend of our own -------------------------------------------------------------------
+
+
+def when(day: int) -> datetime:
+    return datetime(2026, 1, day, tzinfo=UTC)
+
+
+@pytest.fixture
+def backend(tmp_path):
+    whoosh = WhooshBackend(tmp_path / "index")
+    whoosh.index([
+        Document("case", 1, {"title": "路面积水", "notes": "内部 积水 备注"}, {},
+                 {"status": "open", "department_id": 1}, {"created_at": when(1)}, ("dept:1",)),
+        Document("case", 2, {"title": "积水 <script>alert(1)</script>"}, {},
+                 {"status": "closed", "department_id": 2}, {"created_at": when(2)},
+                 ("dept:2",)),
+        Document("case", 3, {"title": "积水 again"}, {},
+                 {"status": "open", "department_id": 2}, {"created_at": when(3)},
+                 ("dept:2", "client:9")),
+        Document("answer", 3, {"title": "积水 answer"}, {}, {}, {}, ("public",)),
+    ])
+    yield whoosh
+    whoosh.close()
+
+
+def ask(backend, **kw):
+    kw.setdefault("kind", "case")
+    kw.setdefault("per_page", 20)
+    return backend.search(SearchRequest(**kw))
+
+
+def test_access_is_inside_the_query_totals_and_facets_included(backend):
+    dept2 = ask(backend, query="积水", access=("dept:2",), facets=("status", "department_id"))
+    assert {h.id for h in dept2.hits} == {2, 3}
+    assert dept2.total == 2
+    assert dept2.facets == {"status": {"closed": 1, "open": 1}, "department_id": {2: 2}}
+    client = ask(backend, query="积水", access=("client:9",), facets=("status",))
+    assert (client.total, [h.id for h in client.hits], client.facets) == (
+        1, [3], {"status": {"open": 1}})
+    nobody = ask(backend, query="积水", access=(), facets=("status",))
+    assert (nobody.total, nobody.hits) == (0, [])
+    assert ask(backend, query="", access=("dept:1", "dept:2")).total == 3  # kinds apart
+    assert ask(backend, kind="answer", query="积水", access=("public",)).total == 1
+
+
+def test_a_field_the_viewer_may_not_search_is_neither_searched_nor_shown(backend):
+    staff = ask(backend, query="备注", access=("dept:1",), highlight=("title", "notes"))
+    assert [h.id for h in staff.hits] == [1]
+    assert "notes" in staff.hits[0].highlights
+    client = ask(backend, query="备注", access=("dept:1",), fields=("title",))
+    assert client.total == 0
+    with pytest.raises(QuerySyntaxError):
+        ask(backend, query="notes:备注", access=("dept:1",), fields=("title",))
+    shown = ask(backend, query="积水", access=("dept:1",), fields=("title",),
+                highlight=("title", "notes"))
+    assert set(shown.hits[0].highlights) == {"title"}
+
+
+def test_filters_and_date_ranges(backend):
+    everyone = ("dept:1", "dept:2")
+    assert {h.id for h in ask(backend, access=everyone, filters={"status": ("open",)}).hits} \
+        == {1, 3}
+    assert {h.id for h in ask(backend, access=everyone, filters={"department_id": (2,)}).hits} \
+        == {2, 3}
+    ranged = ask(backend, access=everyone, date_ranges={"created_at": (when(2), None)})
+    assert {h.id for h in ranged.hits} == {2, 3}
+
+
+def test_sort_and_pages(backend):
+    everyone = ("dept:1", "dept:2")
+    newest = ask(backend, query="积水", access=everyone, sort="newest")
+    assert [h.id for h in newest.hits] == [3, 2, 1]
+    oldest = ask(backend, query="积水", access=everyone, sort="oldest")
+    assert [h.id for h in oldest.hits] == [1, 2, 3]
+    pages = [ask(backend, query="积水", access=everyone, sort="oldest", per_page=2, page=p)
+             for p in (1, 2, 3)]
+    assert [[h.id for h in page.hits] for page in pages] == [[1, 2], [3], []]
+    assert {page.total for page in pages} == {3}
+    relevance = ask(backend, query="路面积水", access=everyone)
+    assert relevance.hits[0].id == 1
+
+
+def test_highlights_are_escaped(backend):
+    response = ask(backend, query="积水", access=("dept:2",), highlight=("title",), sort="oldest")
+    assert response.hits[0].highlights["title"] == (
+        "<mark>积水</mark> &lt;script&gt;alert(1)&lt;/script&gt;"
+    )
+
+
+def test_deleted_documents_vanish(backend):
+    backend.delete("case", [2])
+    assert {h.id for h in ask(backend, query="积水", access=("dept:2",)).hits} == {3}
+    assert set(backend.fingerprints("case")) == {1, 3}
+    backend.clear("case")
+    assert backend.fingerprints("case") == {}
+    assert set(backend.fingerprints("answer")) == {3}
+
+
+# --- the indexer follows the change feed --------------------------------------------------
+
+
+class FakeSource:
+    """Cases as documents of kind ``fake``: a title, findable by everyone; a case whose
+    title starts with "gone" is not searchable."""
+
+    kind = "fake"
+    text_fields = ("title",)
+
+    def affected(self, entity, ids):
+        return ids if entity == "case" else []
+
+    def documents(self, ids):
+        rows = db.session.execute(select(Case.id, Case.title).where(Case.id.in_(list(ids))))
+        return [Document("fake", i, {"title": t}, access=("all",))
+                for i, t in rows if not t.startswith("gone")]
+
+    def all_ids(self):
+        return list(db.session.scalars(select(Case.id).order_by(Case.id)))
+
+
+@pytest.fixture
+def fake(database):
+    registry.register_source(FakeSource())
+    yield database
+    registry.unregister("fake")
+
+
+def found(app, query):
+    with app.app_context():
+        response = engine.search(SearchRequest(kind="fake", query=query, access=("all",)))
+        return {h.id for h in response.hits}
+
+
+def test_a_filed_case_is_searchable_once_its_transaction_commits(fake, world):
+    client = make_user(fake, Role.CITIZEN)
+    case = make_case(fake, client, world, title="小区电梯频繁故障")
+    assert found(fake, "电梯") == {case.id}  # no catch-up called: the commit did it
+
+
+def test_the_indexer_catches_up_from_the_feed(fake, world):
+    fake.config["SEARCH_CATCH_UP_AFTER_COMMIT"] = False
+    try:
+        client = make_user(fake, Role.CITIZEN)
+        first = make_case(fake, client, world, title="路面积水严重")
+        assert found(fake, "积水") == set()
+        with fake.app_context():
+            assert engine.catch_up() >= 1
+            assert engine.catch_up() == 0  # nothing new
+        assert found(fake, "积水") == {first.id}
+        with fake.app_context():  # a change, then the document goes away
+            db.session.get(Case, first.id).title = "路面又积水"
+            db.session.commit()
+            engine.catch_up()
+        assert found(fake, "又积水") == {first.id}
+        with fake.app_context():
+            db.session.get(Case, first.id).title = "gone"
+            db.session.commit()
+            engine.catch_up()
+        assert found(fake, "积水") == set()
+        with fake.app_context():
+            assert engine.verify().kinds["fake"].ok
+    finally:
+        fake.config["SEARCH_CATCH_UP_AFTER_COMMIT"] = True
+
+
+def test_reindex_rebuilds_from_the_database(fake, world):
+    client = make_user(fake, Role.CITIZEN)
+    case = make_case(fake, client, world, title="夜间施工噪音")
+    with fake.app_context():
+        engine.backend().clear()
+        assert found(fake, "施工") == set()
+        assert engine.reindex() >= 1
+    assert found(fake, "施工") == {case.id}
