@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import select
 
-from cases.models import Case, CaseLink, CaseStatus, CaseType
-from cases.visibility import visible_cases
+from cases.models import Case, CaseLink, CaseStatus
+from cases.visibility import mention_keys, mentionable_cases, visible_cases
 from portal.db import db, utcnow
 from portal.models import User
+from search.engine import search
+from search.engine.query import any_word_query
+from search.engine.types import SearchRequest
+
+log = logging.getLogger(__name__)
 
 # Letters, digits and CJK characters; punctuation and spaces don't make titles alike.
 _WORD_CHARS = re.compile(r"[\w\u4e00-\u9fff]+")
 SIMILARITY_THRESHOLD = 0.3
 LOOKBACK_DAYS = 180
-MAX_CANDIDATES = 300
-# Of other clients' cases, a client filing is reminded only of these: matters about a
-# public place (night-time noise, a broken road) whose titles say nothing of a person.
-PUBLIC_MATTER_TYPES = (CaseType.COMPLAINT, CaseType.SUGGESTION)
+MAX_HITS = 50  # the most relevant cases the index hands over for scoring
+OPEN_STATUSES = tuple(s for s in CaseStatus if s.is_open)
 
 
 def bigrams(text: str) -> set[str]:
@@ -44,60 +48,46 @@ def title_similarity(a: str, b: str) -> float:
     return _jaccard(bigrams(a), bigrams(b))
 
 
-def shown_to_client(user: User) -> ColumnElement[bool]:
-    """Which look-alike cases a client filing a request may be shown.
-
-    Their own cases, and other clients' complaints and suggestions (``PUBLIC_MATTER_TYPES``)
-    that are not anonymous. Never another client's tip-off: its title names a suspect and
-    would tell that someone reported them (and whom, to a neighbour). Nor enquiries,
-    requests for help or praise: their titles are about a person's own circumstances.
-    """
-    return or_(
-        visible_cases(user),  # a client's own
-        and_(Case.type.in_(PUBLIC_MATTER_TYPES), Case.anonymous.is_(False)),
-    )
-
-
 def similar_open_cases(
     category_id: int,
     district_id: int,
     title: str,
+    viewer: User,
     exclude_id: int | None = None,
     limit: int = 5,
-    shown: ColumnElement[bool] | None = None,
 ) -> list[tuple[Case, float]]:
-    """Open cases of the same category and district whose titles look alike, best first.
+    """Open cases of the same category and district whose titles look alike, best first,
+    among those that may be mentioned to ``viewer`` (``may_mention_case``: what they see;
+    a client filing also other clients' public matters, never a tip-off).
 
-    ``shown`` narrows the candidates to what the viewer may be told of (see
-    ``shown_to_client``); staff who merge and link see every case.
-
-    The candidates come from an indexed query that reads only ids and titles (recent open
-    cases of the category and district); the titles are compared in Python, and only the
-    few best matches are loaded as whole cases.
+    The candidates come from the search room: the title's words ORed (any text is safe,
+    see ``any_word_query``) over case titles, filtered by category, district, open status
+    and the last ``LOOKBACK_DAYS``, within ``mention_keys(viewer)``, the ``MAX_HITS`` most
+    relevant. Their rows are then read from the database under the same conditions and
+    ``mentionable_cases`` (an index a moment behind never shows more), and the titles are
+    scored here (``title_similarity`` at least ``SIMILARITY_THRESHOLD``).
     """
-    open_statuses = [s for s in CaseStatus if s.is_open]
-    stmt = (
-        select(Case.id, Case.title)
-        .where(
-            Case.category_id == category_id,
-            Case.district_id == district_id,
-            Case.status.in_(open_statuses),
-            Case.created_at >= utcnow() - timedelta(days=LOOKBACK_DAYS),
-        )
-        .order_by(Case.created_at.desc())
-        .limit(MAX_CANDIDATES)
-    )
+    candidates = _candidates(category_id, district_id, title, viewer)
     if exclude_id is not None:
-        stmt = stmt.where(Case.id != exclude_id)
-    if shown is not None:
-        stmt = stmt.where(shown)
+        candidates.discard(exclude_id)
+    if not candidates:
+        return []
+    since = utcnow() - timedelta(days=LOOKBACK_DAYS)
+    stmt = select(Case.id, Case.title).where(
+        Case.id.in_(candidates),
+        Case.category_id == category_id,
+        Case.district_id == district_id,
+        Case.status.in_(OPEN_STATUSES),
+        Case.created_at >= since,
+        mentionable_cases(viewer),
+    )
     wanted = bigrams(title)
     scored = []
     for case_id, other_title in db.session.execute(stmt):
         score = _jaccard(wanted, bigrams(other_title))
         if score >= SIMILARITY_THRESHOLD:
             scored.append((case_id, score))
-    scored.sort(key=lambda pair: pair[1], reverse=True)
+    scored.sort(key=lambda pair: (-pair[1], -pair[0]))  # best first, then the newest
     scored = scored[:limit]
     if not scored:
         return []
@@ -105,6 +95,35 @@ def similar_open_cases(
         c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_([i for i, _ in scored])))
     }
     return [(cases[case_id], score) for case_id, score in scored]
+
+
+def _candidates(category_id: int, district_id: int, title: str, viewer: User) -> set[int]:
+    """The ids of the ``MAX_HITS`` cases most like ``title`` that the index holds for
+    ``viewer`` (none if the index cannot answer: filing must stay possible)."""
+    query = any_word_query(title)
+    keys = mention_keys(viewer)
+    if not query or not keys:
+        return set()
+    request = SearchRequest(
+        kind="case",
+        query=query,
+        access=keys,
+        fields=("title",),
+        filters={
+            "category_id": (category_id,),
+            "district_id": (district_id,),
+            "status": tuple(s.value for s in OPEN_STATUSES),
+        },
+        date_ranges={"created_at": (utcnow() - timedelta(days=LOOKBACK_DAYS), None)},
+        sort="relevance",
+        per_page=MAX_HITS,
+    )
+    try:
+        response = search(request)
+    except Exception:  # noqa: BLE001  (logged; a broken index must not stop a filing)
+        log.exception("duplicate suggestions: the search index failed")
+        return set()
+    return {hit.id for hit in response.hits}
 
 
 def case_by_number_or_none(number: str | None) -> Case | None:

@@ -90,7 +90,9 @@ def intake():
         if client is None and not (form.new_name.data or "").strip():
             form.new_name.errors = [_("Choose a client from the search, or give a new name.")]
         elif request.form.get("confirm_new") != "1":
-            similar = similar_open_cases(form.category.data, form.district.data, form.title.data)
+            similar = similar_open_cases(
+                form.category.data, form.district.data, form.title.data, current_user
+            )
         if not form.new_name.errors and not similar:
             with form_errors(form) as outcome:
                 filed = file_request(

@@ -24,7 +24,6 @@ from cases.duplicates import (
     case_by_number_or_none,
     merged_duplicates,
     related_cases,
-    shown_to_client,
     similar_open_cases,
 )
 from cases.filing import file_request
@@ -107,10 +106,7 @@ def new_request():
     valid = form.validate_on_submit()
     if valid and request.form.get("confirm_new") != "1":
         similar = similar_open_cases(
-            form.category.data,
-            form.district.data,
-            form.title.data,
-            shown=shown_to_client(current_user),
+            form.category.data, form.district.data, form.title.data, current_user
         )
     if valid and not similar:
         data = CaseRequest(
@@ -243,7 +239,7 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             reporter_visible=seen.reporter_visible,
             now=utcnow(),
             duplicates=similar_open_cases(
-                case.category_id, case.district_id, case.title, exclude_id=case.id
+                case.category_id, case.district_id, case.title, user, exclude_id=case.id
             )
             if offered & {"merge", "link"}
             else [],

@@ -13,7 +13,7 @@ import enum
 from sqlalchemy import ColumnElement, and_, exists, false, or_, true
 from sqlalchemy.sql.elements import True_
 
-from cases.models import Case, CaseAssist
+from cases.models import Case, CaseAssist, CaseType
 from portal.models import DEPARTMENT_ROLES, Role, User
 from portal.permissions import INTAKE_ROLES, is_signed_in
 
@@ -184,11 +184,15 @@ CITY_KEY = "city"
 
 
 def case_access_keys(case: Case) -> tuple[str, ...]:
-    """Who may find ``case``: the whole city, its client's users, its departments."""
+    """Who may find ``case``: the whole city, its client's users, its departments; and
+    ``PUBLIC_MATTER_KEY`` on a public matter (held only by a duplicates look-up for a
+    client filing, never by the search page: see ``mention_keys``)."""
     keys = [CITY_KEY, f"client:{case.client_id}"]
     if case.department_id is not None:
         keys.append(f"dept:{case.department_id}")
     keys.extend(f"dept:{a.department_id}" for a in case.assists)
+    if is_public_matter(case):
+        keys.append(PUBLIC_MATTER_KEY)
     return tuple(dict.fromkeys(keys))
 
 
@@ -202,3 +206,52 @@ def viewer_case_keys(user: User) -> tuple[str, ...]:
     if scope is Reach.DEPARTMENT:
         return (f"dept:{user.department_id}",)
     return ()
+
+
+# --- what may be mentioned to someone filing about the same matter ------------------
+# Duplicates while filing (``cases.duplicates``): a client filing may be reminded of their
+# own cases, and of other clients' *public matters*: complaints and suggestions that are
+# not anonymous, about a public place (night-time noise, a broken road) whose titles say
+# nothing of a person. Never another client's tip-off (its title names a suspect and would
+# tell a neighbour that someone reported them), nor enquiries, requests for help or
+# praise (about a person's own circumstances). Staff are reminded of what they see.
+# Three forms, side by side: predicate, SQL, search keys (``tests/test_duplicates.py``
+# holds them equal for every role).
+PUBLIC_MATTER_TYPES = (CaseType.COMPLAINT, CaseType.SUGGESTION)
+# A case document's key for "may be mentioned to another client filing about the same
+# matter"; only ``mention_keys`` hands it out (the search page never does).
+PUBLIC_MATTER_KEY = "matter:public"
+
+
+def is_public_matter(case: Case) -> bool:
+    """Whether ``case`` may be mentioned to another client filing about the same matter."""
+    return case.type in PUBLIC_MATTER_TYPES and not case.anonymous
+
+
+def public_matters() -> ColumnElement[bool]:
+    """SQL twin of ``is_public_matter``."""
+    return and_(Case.type.in_(PUBLIC_MATTER_TYPES), Case.anonymous.is_(False))
+
+
+def may_mention_case(user: User, case: Case) -> bool:
+    """Whether ``case`` may be mentioned to ``user`` filing a request (as a possible
+    duplicate): what they see, and for a client also other clients' public matters."""
+    if can_view_case(user, case):
+        return True
+    return reach(user) is Reach.OWN and is_public_matter(case)
+
+
+def mentionable_cases(user: User) -> ColumnElement[bool]:
+    """SQL twin of ``may_mention_case``."""
+    if reach(user) is Reach.OWN:
+        return or_(visible_cases(user), public_matters())
+    return visible_cases(user)
+
+
+def mention_keys(user: User) -> tuple[str, ...]:
+    """Search-key twin of ``may_mention_case``: ``viewer_case_keys`` and, for a client,
+    ``PUBLIC_MATTER_KEY``."""
+    keys = viewer_case_keys(user)
+    if reach(user) is Reach.OWN:
+        return (*keys, PUBLIC_MATTER_KEY)
+    return keys

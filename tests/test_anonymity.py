@@ -178,6 +178,7 @@ def test_a_supervisor_sees_the_reporter(client, login_as, scene):
     assert "(12)" in client_row(page(client, "/clients"), scene.client_id)
 
 
+@pytest.mark.search  # the reminder comes from the search index
 def test_another_client_gets_no_hint_of_the_tipoff(client, login_as, world, scene):
     login_as(Role.CITIZEN)
     data = {
@@ -192,6 +193,7 @@ def test_another_client_gets_no_hint_of_the_tipoff(client, login_as, world, scen
     assert response.status_code == 302  # nothing alike that this client may see
 
 
+@pytest.mark.search  # the reminder comes from the search index
 def test_the_reporter_is_reminded_of_their_own_tipoff(client, world, scene):
     sign_in(client, USERNAME)
     data = {

@@ -295,6 +295,19 @@ def test_facets_count_only_what_the_viewer_may_find(indexed):
     assert dict(response.facets["status"]) == {"open": 1, "closed": 1}
 
 
+def test_any_of_three_or_more_values_keeps_every_hit(indexed):
+    """A filter or the access keys with three or more values, with a query and without:
+    the hits are all the total counts (Whoosh once lost hits scoring 0 on a small index)."""
+    statuses = ("open", "closed", "in_progress", "replied")
+    assert found(indexed, filters={"status": statuses}) == {1, 2, 3, 4, 5}
+    assert found(indexed, "积水 OR 电梯", filters={"status": statuses}) == \
+        found(indexed, "积水 OR 电梯")
+    keys = ("client:100", "dept:2", "nobody", "dept:77")
+    assert found(indexed, access=keys) == {1, 2, 3, 5}
+    assert found(indexed, "积水 OR 电梯", access=keys) == \
+        found(indexed, "积水 OR 电梯", access=("client:100", "dept:2"))
+
+
 def test_access_keys(indexed):
     assert found(indexed, access=("client:100",)) == {1, 3, 5}
     assert found(indexed, access=("dept:2",)) == {2, 3}

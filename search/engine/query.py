@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from search.engine.text import normalise
+from search.engine.text import normalise, plain_words
 from search.engine.types import QuerySyntaxError
 
 MAX_QUERY_LENGTH = 200  # characters
@@ -79,6 +79,27 @@ def parse(text: str, fields: frozenset[str] | None = None) -> Node | None:
     if parser.peek() is not None:  # a ")" without its "("
         raise QuerySyntaxError(_("The search query has a “)” without its “(”."))
     return node
+
+
+def any_word_query(text: str, limit: int = MAX_TERMS) -> str:
+    """A query finding documents with any word of ``text`` (``路灯 OR 不亮``), ranked by
+    relevance: for "what looks like this title" (duplicates while filing).
+
+    Whatever ``text`` holds (quotes, colons, brackets, AND/OR/NOT, a dash), the query
+    is plain words joined by OR, within ``MAX_QUERY_LENGTH`` and ``limit`` words, so
+    ``parse`` reads it. Single Chinese characters (的, 了) are left out when the text has
+    longer words. Empty when the text has no word.
+    """
+    words = [w for w in plain_words(text) if w.upper() not in _OPERATORS]
+    if any(len(w) > 1 for w in words):
+        words = [w for w in words if len(w) > 1 or w.isascii()]
+    query = ""
+    for word in words[: max(0, min(limit, MAX_TERMS))]:
+        longer = f"{query} OR {word}" if query else word
+        if len(longer) > MAX_QUERY_LENGTH:
+            break
+        query = longer
+    return query
 
 
 def positive_terms(node: Node | None) -> list[Term | Phrase]:

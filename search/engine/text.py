@@ -166,6 +166,21 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+def plain_words(text: str) -> list[str]:
+    """The words of ``text`` as a reader would name them, unanalysed: jieba's words of each
+    Chinese run (``jieba.cut``), English words and numbers as written (lower case), in
+    order, each once. Only letters, digits and Chinese characters: never query syntax."""
+    warm_up()
+    words: list[str] = []
+    for match in _TOKEN_RE.finditer(normalise(text)):
+        kind, value = match.lastgroup, match.group()
+        if kind == "han":
+            words.extend(w for w in jieba.cut(value) if w.strip())
+        else:
+            words.append(value.replace("-", "") if kind == "number" else value[:MAX_WORD])
+    return list(dict.fromkeys(words))
+
+
 def phrase_sequences(text: str) -> list[tuple[str, ...]]:
     """A phrase as sequences that must stand at consecutive positions: Chinese runs are
     joined across spaces (电梯 故障 = 电梯故障) and become bigrams; words stay words."""
