@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +31,7 @@ from cases.knowledge.models import KnowledgeAnswer, KnowledgeFeedback, Knowledge
 from cases.knowledge.services import PUBLIC_KEY
 from portal.db import db, utcnow
 from portal.models import User
+from search.engine.query import any_word_query
 from search.engine.types import Hit, QuerySyntaxError, SearchRequest
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,6 @@ DEFLECTION_WINDOW = timedelta(hours=1)
 REPEAT_VIEW = timedelta(minutes=30)
 SUGGESTIONS = 5
 _VISITOR_KEY = "kb_visitor"
-_WORDS = re.compile(r"\w+")
 
 
 # --- the visitor ------------------------------------------------------------------------
@@ -150,29 +149,12 @@ def answers_by_id(ids: list[int]) -> dict[int, KnowledgeAnswer]:
     return {a.id: a for a in db.session.scalars(stmt)}
 
 
-def any_word_query(text: str, limit: int = 12) -> str:
-    """A typed title as a query matching any of its words (``a OR b OR c``).
-
-    A citizen types a sentence (小区电梯频繁故障怎么办); asking for every word would find
-    nothing, so suggestions ask for any of them and let relevance order the answers.
-    """
-    from search.engine.text import query_terms
-
-    words: list[str] = []
-    for chunk in _WORDS.findall(text):
-        for term in query_terms(chunk) or [chunk]:
-            term = "".join(_WORDS.findall(term))
-            if term and term.upper() not in ("AND", "OR", "NOT") and term not in words:
-                words.append(term)
-    return " OR ".join(words[:limit])
-
-
 def suggestions(title: str | None, limit: int = SUGGESTIONS) -> list[KnowledgeAnswer]:
     """Published answers that may help someone filing a request titled ``title``."""
     text = " ".join((title or "").split())[:200]
     if len(text) < 2:
         return []
-    query = any_word_query(text)
+    query = any_word_query(text, limit=12)
     if not query:
         return []
     try:
