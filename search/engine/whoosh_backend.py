@@ -291,9 +291,11 @@ class WhooshBackend:
         can match)."""
         if not request.access:
             return None
-        # Score 0: the restriction narrows, it never scores (and costs no list of all ids).
+        # Scores next to nothing: the restriction narrows, it does not rank. Not exactly 0:
+        # Whoosh's top-N collector divides by a matcher's boost (skip_to_quality) on larger
+        # indexes, and a 0 there is a ZeroDivisionError.
         parts: list[Any] = [
-            Q.Term("kind", request.kind, boost=0.0),
+            Q.Term("kind", request.kind, boost=RESTRICTION_SCORE),
             _any_of("access", request.access),
         ]
         for name, values in request.filters.items():
@@ -329,15 +331,19 @@ class WhooshBackend:
         return counts
 
 
+# What a restriction (kind, access key, filter) adds to a hit's score: next to nothing.
+RESTRICTION_SCORE = 1e-9
+
+
 def _any_of(field: str, values: Iterable[Any]) -> Any:
-    """Any of ``values`` in keyword ``field``, scoring 0. Not an ``Or`` of terms boosted
-    0: on a small index (up to 5,000 documents) Whoosh answers an ``Or`` of three or more
-    terms with an ``ArrayUnionMatcher``, which keeps only documents scoring above 0, so
-    the hits would lose what the total (``docs_for_query``) counts."""
+    """Any of ``values`` in keyword ``field``, scoring next to nothing. Not an ``Or`` of
+    terms boosted 0: on a small index (up to 5,000 documents) Whoosh answers an ``Or`` of
+    three or more terms with an ``ArrayUnionMatcher``, which keeps only documents scoring
+    above 0, so the hits would lose what the total (``docs_for_query``) counts."""
     terms = [Q.Term(field, keyword(v)) for v in values]
     if len(terms) == 1:
-        return Q.Term(field, terms[0].text, boost=0.0)
-    return Q.ConstantScoreQuery(Q.Or(terms), score=0.0)
+        return Q.Term(field, terms[0].text, boost=RESTRICTION_SCORE)
+    return Q.ConstantScoreQuery(Q.Or(terms), score=RESTRICTION_SCORE)
 
 
 __all__ = ["IndexBusy", "QuerySyntaxError", "WhooshBackend", "fields_used", "make_schema"]
