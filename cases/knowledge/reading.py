@@ -31,6 +31,7 @@ from cases.knowledge.models import KnowledgeAnswer, KnowledgeFeedback, Knowledge
 from cases.knowledge.services import PUBLIC_KEY
 from portal.db import db, utcnow
 from portal.models import User
+from portal.pagination import Page
 from search.engine.query import any_word_query
 from search.engine.types import Hit, QuerySyntaxError, SearchRequest
 
@@ -68,34 +69,8 @@ class Found:
     hit: Hit | None = None
 
 
-@dataclass(frozen=True)
-class FoundPage:
-    """A page of answers found, shaped for the ``pager`` macro."""
-
-    items: list[Found]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return -(-self.total // self.per_page) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
+# A page of answers found, shaped for the ``pager`` macro: the portal's one page type.
+FoundPage = Page
 
 
 def find_answers(
@@ -105,7 +80,7 @@ def find_answers(
     status: str | None = None,
     page: int = 1,
     per_page: int = 20,
-) -> FoundPage:
+) -> Page[Found]:
     """Answers matching ``query`` that ``access`` may find, ranked by the search engine.
 
     Raises ``QuerySyntaxError`` for a query that cannot be read. The rows are loaded in
