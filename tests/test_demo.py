@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from cases.demo.catalogue import AT_INTAKE_LEAVES
@@ -182,3 +183,16 @@ def test_clients_are_listed_in_pinyin_order(app, client, world):
     page = client.get("/clients?sort=name").get_data(as_text=True)
     positions = [page.index(name) for name in ("李四", "王五", "张三")]
     assert positions == sorted(positions)
+
+
+@pytest.mark.search
+def test_the_demo_help_pages_have_answers(database):
+    """``/help`` of a fresh demo shows published answers and finds one by a word inside a
+    sentence; the answer still in review stays out of sight."""
+    runner = database.test_cli_runner()
+    assert runner.invoke(args=["demo", "load", "--cases", "20"]).exit_code == 0
+    client = database.test_client()
+    page = client.get("/help").get_data(as_text=True)
+    assert "路灯不亮找哪个部门？" in page and "预付卡商家关门跑路怎么维权？" not in page
+    found = client.get("/help?q=电梯").get_data(as_text=True)
+    assert "小区电梯频繁故障怎么办？" in found and "路灯不亮找哪个部门？" not in found

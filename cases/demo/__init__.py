@@ -12,6 +12,7 @@ import random
 from sqlalchemy import func, select
 
 from cases.calendar import load_calendar, seed_calendar
+from cases.demo.answers import load_answers
 from cases.demo.catalogue import load_catalogue
 from cases.demo.history import History
 from cases.demo.people import DEMO_PASSWORD, DEMO_USERS, DemoUser, load_people, staff_specs
@@ -40,4 +41,5 @@ def load_demo_data(case_count: int = 240, seed: int = 2026) -> None:
     seed_calendar(range(now.year - 1, now.year + 2))
     people = load_people(catalogue.departments, catalogue.districts, rng)
     History(catalogue, people, rng, now, load_calendar()).load(case_count)
+    load_answers(catalogue, people, now)
     db.session.flush()
