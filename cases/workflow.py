@@ -153,6 +153,19 @@ EVENT_LABELS: dict[str, LazyString] = {
     "due_soon": _l("Deadline near"),
     "overdue": _l("Deadline passed"),
     "escalate": _l("Escalated"),
+    # Satisfaction (cases.satisfaction): ratings and the bad-review (差评) loop.
+    "rated": _l("Answer rated"),
+    "rating_defaulted": _l("Default rating applied (no rating given)"),
+    "follow_up_unreachable": _l("Follow-up call: client not reached"),
+    "bad_review": _l("Bad review received"),
+    "bad_review_verified": _l("Bad review verified by a call"),
+    "bad_review_fixed": _l("Bad review: fixed at once"),
+    "bad_review_rectify": _l("Bad review: to be rectified by a deadline"),
+    "bad_review_explained": _l("Bad review: explained"),
+    "bad_review_appealed": _l("Bad review: appeal lodged"),
+    "appeal_upheld": _l("Appeal upheld: rating set aside"),
+    "appeal_rejected": _l("Appeal refused: rating stands"),
+    "bad_review_overdue": _l("Bad review: deadline passed"),
 }
 
 

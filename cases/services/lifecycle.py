@@ -142,6 +142,11 @@ def _publish_reply(case: Case, actor: Who, body: str) -> CaseReply:
     reply = CaseReply(case=case, author=user_of(actor), body=body.strip(), is_public=True)
     db.session.add(reply)
     db.session.flush()
+    # Asked before the client is told, so the message carries the rating link. Imported
+    # here: satisfaction builds on these services (record_event), not the other way round.
+    from cases.satisfaction.services import ask_for_rating
+
+    ask_for_rating(case, reply, actor)
     _tell_client_and_duplicates(case, "reply", reply.body)
     return reply
 
