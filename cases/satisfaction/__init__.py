@@ -23,4 +23,15 @@ bp = Blueprint("satisfaction", __name__)
 
 def init_app(app: Flask) -> None:
     """Register the satisfaction pages and template helpers on ``app``."""
-    from cases.satisfaction import models  # noqa: F401  (the tables register)
+    from cases.satisfaction import (  # noqa: F401  (the tables and routes register)
+        bad_review_views,
+        follow_up_views,
+        models,
+        rating_views,
+        ratings_views,
+        settings_views,
+    )
+    from cases.satisfaction.vocabulary import level_label
+
+    app.register_blueprint(bp)
+    app.add_template_global(level_label, "rating_level_label")
