@@ -28,7 +28,9 @@ from portal.notifications.texts import (
 ZH, EN = ZH_SIGNATURE, EN_SIGNATURE
 
 # Events told to the client (the staff's: ``cases.staff_texts.STAFF_EVENTS``).
-CLIENT_EVENTS = ("accept", "dispatch", "reply", "request_info", "close", "not_accept")
+CLIENT_EVENTS = (
+    "accept", "dispatch", "reply", "request_info", "close", "not_accept", "rating_reminder",
+)
 __all__ = ["CLIENT_CHANNELS", "CLIENT_EVENTS", "STAFF_CHANNELS", "STAFF_EVENTS", "TEXTS"]
 
 CLIENT_CHANNELS = (MessageChannel.EMAIL, MessageChannel.SMS, MessageChannel.INBOX)
@@ -40,6 +42,7 @@ EVENT_LABELS = {
     "request_info": _l("More information asked of the client"),
     "close": _l("Request closed"),
     "not_accept": _l("Request not accepted"),
+    "rating_reminder": _l("Reminder to rate an answer"),
     **STAFF_LABELS,
 }
 
@@ -53,6 +56,7 @@ PLACEHOLDER_HELP = {
     "reply": _l("the latest public reply"),
     "note": _l("the reason, question or added information of this step"),
     "track_url": _l("the public progress page"),
+    "rate_url": _l("the rating link of the latest answer (no sign-in needed)"),
     "case_url": _l("the case page (staff)"),
     **STAFF_PLACEHOLDER_HELP,
 }
@@ -75,8 +79,10 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
         "reply": {
             "subject": "您的诉求 {number} 已答复",
             "body": "{client_name}，您好：您反映的“{title}”已有答复：{reply} "
+            "欢迎访问 {rate_url} 对答复进行评价（无需登录）。"
             "查询办理进度请访问 {track_url} 。" + ZH,
-            "sms": ZH + "您的诉求 {number} 已答复，请访问 {track_url} 查看答复内容。",
+            "sms": ZH + "您的诉求 {number} 已答复，请访问 {track_url} 查看答复内容，"
+            "欢迎访问 {rate_url} 进行评价。",
         },
         "request_info": {
             "subject": "您的诉求 {number} 需要补充信息",
@@ -88,14 +94,21 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
         "close": {
             "subject": "您的诉求 {number} 已办结",
             "body": "{client_name}，您好：您反映的“{title}”已办结，感谢您的反映。"
-            "欢迎访问 {track_url} 对办理情况进行评价。" + ZH,
-            "sms": ZH + "您的诉求 {number} 已办结，欢迎访问 {track_url} 进行评价。",
+            "欢迎访问 {rate_url} 对办理情况进行评价。" + ZH,
+            "sms": ZH + "您的诉求 {number} 已办结，欢迎访问 {rate_url} 进行评价。",
         },
         "not_accept": {
             "subject": "您的诉求 {number} 未予受理",
             "body": "{client_name}，您好：很抱歉，您反映的“{title}”未予受理，原因：{note} "
             "如有疑问，请拨打 12345 热线咨询。详情请访问 {track_url} 。" + ZH,
             "sms": ZH + "很抱歉，您的诉求 {number} 未予受理，原因请访问 {track_url} 查看。",
+        },
+        "rating_reminder": {
+            "subject": "请对诉求 {number} 的办理情况进行评价",
+            "body": "{client_name}，您好：您反映的“{title}”（编号 {number}）已有答复，"
+            "您还没有评价。欢迎访问 {rate_url} 对办理情况进行评价（无需登录），"
+            "您的评价将帮助我们改进工作。" + ZH,
+            "sms": ZH + "您的诉求 {number} 已答复，欢迎访问 {rate_url} 对办理情况进行评价。",
         },
     },
     "en": {
@@ -118,9 +131,10 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
         "reply": {
             "subject": "Your request {number} has been answered",
             "body": "Dear {client_name}, your request “{title}” has been answered: {reply} "
+            "Please rate the answer at {rate_url} (no sign-in needed). "
             "Follow its progress at {track_url} . " + EN,
             "sms": "Citizen Service Portal: your request {number} has been answered. "
-            "Read the answer at {track_url}",
+            "Read the answer at {track_url} and rate it at {rate_url}",
         },
         "request_info": {
             "subject": "More information needed for your request {number}",
@@ -133,9 +147,9 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
         "close": {
             "subject": "Your request {number} is closed",
             "body": "Dear {client_name}, your request “{title}” is now closed. Thank you for "
-            "contacting us. You can rate how it was handled at {track_url} . " + EN,
+            "contacting us. You can rate how it was handled at {rate_url} . " + EN,
             "sms": "Citizen Service Portal: your request {number} is closed. "
-            "Rate how it was handled at {track_url}",
+            "Rate how it was handled at {rate_url}",
         },
         "not_accept": {
             "subject": "Your request {number} was not accepted",
@@ -144,6 +158,14 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "Details at {track_url} . " + EN,
             "sms": "Citizen Service Portal: we are sorry, your request {number} was not "
             "accepted. See why at {track_url}",
+        },
+        "rating_reminder": {
+            "subject": "Please rate how your request {number} was handled",
+            "body": "Dear {client_name}, your request “{title}” (number {number}) has been "
+            "answered and you have not rated it yet. Please rate how it was handled at "
+            "{rate_url} (no sign-in needed); your rating helps us do better. " + EN,
+            "sms": "Citizen Service Portal: your request {number} has been answered. "
+            "Please rate how it was handled at {rate_url}",
         },
     },
 }

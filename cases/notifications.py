@@ -95,6 +95,7 @@ def notify_case_event(case: Case, event: str, note: str | None = None) -> list[O
         note = _step_note(case, event)
     values = case_values(case, locale, note)
     values["client_name"] = client.name
+    values["rate_url"] = case_rate_url(case)
     accounts = db.session.scalars(
         select(User)
         .where(User.client_id == client.id, User.active.is_(True))
@@ -205,6 +206,17 @@ def case_values(case: Case, locale: str, note: str | None) -> dict[str, str]:
         "track_url": track_url(case.number),
         "case_url": absolute_url("cases.show", f"/cases/{case.number}", number=case.number),
     }
+
+
+def case_rate_url(case: Case) -> str:
+    """The link of the case's latest rating (the one the answer just given waits for),
+    or the progress page when no answer has been rated yet (a merged duplicate's)."""
+    # Imported here: satisfaction builds on the cases room, not the other way round.
+    from cases.satisfaction.services import latest_rating
+    from cases.satisfaction.tokens import rate_url
+
+    rating = latest_rating(case.id)
+    return rate_url(rating) if rating is not None else track_url(case.number)
 
 
 def format_deadline(value: datetime | None) -> str:

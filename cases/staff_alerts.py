@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 
 from cases.models import Case, CaseAssist, CaseEvent
-from cases.notifications import is_silenced, notify_staff, silenced
+from cases.notifications import format_deadline, is_silenced, notify_staff, silenced
 from cases.staff_recipients import (
+    clerks,
     department_staff,
     escalation_staff,
     extension_requester,
@@ -25,8 +28,9 @@ from cases.staff_recipients import (
     latest_extension,
     lead_department_id,
     supervisors,
+    union,
 )
-from cases.staff_texts import ESCALATION_REASONS, SYSTEM_NAME
+from cases.staff_texts import BAD_REVIEW_STAGES, ESCALATION_REASONS, SYSTEM_NAME
 from portal.db import db
 from portal.models import User
 
@@ -76,6 +80,20 @@ def _assisting(case: Case, line: CaseEvent, actor: int | None) -> list[User]:
     return list(seen.values())
 
 
+def _review_department(case: Case, line: CaseEvent, actor: int | None) -> list[User]:
+    """A 差评's department (its ``details``), or the service centre's clerks for an answer
+    given at intake (no department); the supervisors when nobody works there."""
+    department_id = (line.details or {}).get("department")
+    if isinstance(department_id, int):
+        return department_staff(department_id, actor)
+    return [u for u in clerks() if u.id != actor] or _supervisors(case, line, actor)
+
+
+def _review_side(case: Case, line: CaseEvent, actor: int | None) -> list[User]:
+    """A 差评 goes to its department and to the supervisors at once."""
+    return union(_review_department(case, line, actor), supervisors(), exclude=actor)
+
+
 ALERTS: dict[str, Alert] = {
     "dispatch": Alert("dispatched", _lead_department),
     "route": Alert("dispatched", _lead_department),
@@ -92,6 +110,14 @@ ALERTS: dict[str, Alert] = {
     "redo": Alert("sent_back", _handler),
     "due_soon": Alert("due_soon", _handler),
     "overdue": Alert("overdue", _handler),
+    # The 差评 loop (cases.satisfaction.bad_reviews); the line's details name the review's
+    # department (none: answered at intake), its stars and deadline.
+    "bad_review": Alert("bad_review_received", _review_side),
+    "bad_review_overdue": Alert("bad_review_overdue", _review_side),
+    "bad_review_rectify": Alert("bad_review_rectify", _review_department),
+    "bad_review_appealed": Alert("bad_review_appeal", _supervisors),
+    "appeal_upheld": Alert("bad_review_set_aside", _review_department),
+    "appeal_rejected": Alert("bad_review_appeal_refused", _review_department),
 }
 
 
@@ -139,6 +165,9 @@ def alert_staff(case: Case, line: CaseEvent) -> None:
         extension = latest_extension(case, decided=True)
     if extension is not None:
         values["days"] = str(extension.working_days)
+    details = line.details or {}
+    if line.action.startswith(("bad_review", "appeal_")):
+        values.update(_review_values(details))
 
     def localised(locale: str) -> dict[str, str]:
         extra = {}
@@ -146,6 +175,22 @@ def alert_staff(case: Case, line: CaseEvent) -> None:
             extra["actor_name"] = SYSTEM_NAME[locale]
         if line.action == "escalate":
             extra["note"] = ESCALATION_REASONS[locale].get(note or "", note or "")
+        if line.action == "bad_review_overdue":
+            stage = str(details.get("stage") or "")
+            extra["stage"] = BAD_REVIEW_STAGES[locale].get(stage, stage)
         return extra
 
     notify_staff(case, alert.event, recipients, note, values, localised)
+
+
+def _review_values(details: dict) -> dict[str, str]:
+    """``{level}`` (★2) and ``{review_due}`` of a 差评 line, from its details."""
+    values = {"level": "", "review_due": "—"}
+    level = details.get("level")
+    if isinstance(level, int):
+        values["level"] = "★" + str(level)
+    due = details.get("due")
+    if isinstance(due, str):
+        with suppress(ValueError):  # an unreadable stored date: the message says "—"
+            values["review_due"] = format_deadline(datetime.fromisoformat(due))
+    return values

@@ -29,6 +29,12 @@ STAFF_EVENTS = (
     "returned",
     "replied",
     "sent_back",
+    "bad_review_received",
+    "bad_review_overdue",
+    "bad_review_rectify",
+    "bad_review_appeal",
+    "bad_review_set_aside",
+    "bad_review_appeal_refused",
 )
 
 STAFF_CHANNELS = (MessageChannel.EMAIL, MessageChannel.SMS, MessageChannel.INBOX)
@@ -49,12 +55,21 @@ STAFF_LABELS = {
     "returned": _l("Case returned for dispatch (to the service centre)"),
     "replied": _l("Department replied (to the service centre)"),
     "sent_back": _l("Reply sent back to redo (to the handler)"),
+    "bad_review_received": _l("Bad review received (to the department and supervisors)"),
+    "bad_review_overdue": _l("Bad review deadline passed (to the department and supervisors)"),
+    "bad_review_rectify": _l("Case to rectify after a bad review (to the department)"),
+    "bad_review_appeal": _l("Appeal against a bad review (to supervisors)"),
+    "bad_review_set_aside": _l("Appeal upheld, rating set aside (to the department)"),
+    "bad_review_appeal_refused": _l("Appeal refused (to the department)"),
 }
 
 STAFF_PLACEHOLDER_HELP = {
     "department": _l("the lead department (staff messages)"),
     "actor_name": _l("who took the step (staff messages)"),
     "days": _l("the working days asked for (extension messages)"),
+    "level": _l("the rating's stars, e.g. ★2 (bad review messages)"),
+    "review_due": _l("the bad review's running deadline (bad review messages)"),
+    "stage": _l("what is overdue: verifying or rectifying (bad review messages)"),
 }
 
 # Why the sweep escalated a case (``cases.sweep.escalation_reason``), per language:
@@ -70,6 +85,11 @@ ESCALATION_REASONS = {
         "redone": "it was sent back to redo several times",
         "departments": "it passed through several departments",
     },
+}
+# What a bad review's overdue deadline was for (``{stage}``), per language.
+BAD_REVIEW_STAGES = {
+    "zh_CN": {"verifying": "回访核实", "rectifying": "限期整改"},
+    "en": {"verifying": "verify it by a call", "rectifying": "rectify it"},
 }
 # Who took a step when no person did (routing, the sweep).
 SYSTEM_NAME = {"zh_CN": "系统", "en": "the system"}
@@ -168,6 +188,42 @@ STAFF_TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "body": "{recipient_name}，您好：{actor_name}将诉求 {number}“{title}”的答复发回重办，"
             "原因：{note} 请重新办理并答复。" + _PAGE_ZH,
             "sms": "诉求 {number} 被发回重办，请重新办理：{case_url}",
+        },
+        "bad_review_received": {
+            "subject": "诉求 {number} 收到差评（{level}），请回访核实",
+            "body": "{recipient_name}，您好：诉求 {number}“{title}”的答复收到差评（{level}）。"
+            "请在 {review_due} 前回访核实，再选择立行立改、限期整改、解释说明或申诉。" + _PAGE_ZH,
+            "sms": "诉求 {number} 收到差评（{level}），请在 {review_due} 前回访核实：{case_url}",
+        },
+        "bad_review_overdue": {
+            "subject": "诉求 {number} 的差评处理已超期",
+            "body": "{recipient_name}，您好：诉求 {number}“{title}”的差评{stage}时限"
+            "（{review_due}）已过，请立即处理。" + _PAGE_ZH,
+            "sms": "诉求 {number} 的差评{stage}已超期（{review_due}）：{case_url}",
+        },
+        "bad_review_rectify": {
+            "subject": "诉求 {number} 因差评限期整改",
+            "body": "{recipient_name}，您好：{actor_name}决定对诉求 {number}“{title}”限期整改，"
+            "要求：{note} 请在 {deadline} 前重新办理并答复。" + _PAGE_ZH,
+            "sms": "诉求 {number} 因差评限期整改，请在 {deadline} 前答复：{case_url}",
+        },
+        "bad_review_appeal": {
+            "subject": "诉求 {number} 的差评申诉待审核",
+            "body": "{recipient_name}，您好：{actor_name}就诉求 {number}“{title}”的差评提出申诉，"
+            "理由和证据：{note} 请审核是否认定为恶意或不实评价。" + _PAGE_ZH,
+            "sms": "诉求 {number} 的差评申诉待您审核：{case_url}",
+        },
+        "bad_review_set_aside": {
+            "subject": "诉求 {number} 的差评申诉已通过",
+            "body": "{recipient_name}，您好：{actor_name}同意了诉求 {number}“{title}”的差评申诉，"
+            "该评价不再计入统计，记录仍保留。意见：{note} " + _PAGE_ZH,
+            "sms": "诉求 {number} 的差评申诉已通过：{case_url}",
+        },
+        "bad_review_appeal_refused": {
+            "subject": "诉求 {number} 的差评申诉未通过",
+            "body": "{recipient_name}，您好：{actor_name}未同意诉求 {number}“{title}”的差评申诉，"
+            "意见：{note} 请改为立行立改、限期整改或解释说明。" + _PAGE_ZH,
+            "sms": "诉求 {number} 的差评申诉未通过，请另行处理：{case_url}",
         },
     },
     "en": {
@@ -269,6 +325,52 @@ STAFF_TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "“{title}” back to redo, for this reason: {note} Please handle it again and "
             "reply. " + _PAGE_EN,
             "sms": "Case {number} was sent back to redo: {case_url}",
+        },
+        "bad_review_received": {
+            "subject": "Bad review ({level}) of case {number}: verify it by a call",
+            "body": "Dear {recipient_name}, the answer to case {number} “{title}” was rated "
+            "{level}. Please call the client back by {review_due} to verify it, then fix it at "
+            "once, rectify it by a deadline, explain, or appeal. " + _PAGE_EN,
+            "sms": "Case {number} got a bad review ({level}); verify it by a call by "
+            "{review_due}: {case_url}",
+        },
+        "bad_review_overdue": {
+            "subject": "The bad review of case {number} is overdue",
+            "body": "Dear {recipient_name}, the deadline ({review_due}) to {stage} the bad "
+            "review of case {number} “{title}” has passed. Please deal with it now. "
+            + _PAGE_EN,
+            "sms": "The bad review of case {number} is overdue ({review_due}): {case_url}",
+        },
+        "bad_review_rectify": {
+            "subject": "Case {number} to rectify after a bad review",
+            "body": "Dear {recipient_name}, {actor_name} decided that case {number} “{title}” "
+            "must be rectified after a bad review: {note} Please handle it again and reply "
+            "by {deadline}. " + _PAGE_EN,
+            "sms": "Case {number} to rectify after a bad review, reply by {deadline}: "
+            "{case_url}",
+        },
+        "bad_review_appeal": {
+            "subject": "Appeal against the bad review of case {number}",
+            "body": "Dear {recipient_name}, {actor_name} appeals against the bad review of "
+            "case {number} “{title}”, with this evidence: {note} Please decide whether the "
+            "rating is malicious or untrue. " + _PAGE_EN,
+            "sms": "An appeal against the bad review of case {number} awaits your decision: "
+            "{case_url}",
+        },
+        "bad_review_set_aside": {
+            "subject": "Appeal upheld for case {number}",
+            "body": "Dear {recipient_name}, {actor_name} upheld the appeal against the bad "
+            "review of case {number} “{title}”: the rating no longer counts and stays on "
+            "record. Reason: {note} " + _PAGE_EN,
+            "sms": "The appeal for case {number} was upheld: {case_url}",
+        },
+        "bad_review_appeal_refused": {
+            "subject": "Appeal refused for case {number}",
+            "body": "Dear {recipient_name}, {actor_name} refused the appeal against the bad "
+            "review of case {number} “{title}”, for this reason: {note} Please fix it, "
+            "rectify it or explain instead. " + _PAGE_EN,
+            "sms": "The appeal for case {number} was refused, please handle it another way: "
+            "{case_url}",
         },
     },
 }

@@ -1,4 +1,6 @@
-"""The deadline sweep: mark cases due soon and overdue, escalate the ones that need it.
+"""The deadline sweep: mark cases due soon and overdue, escalate the ones that need it;
+then satisfaction's pass (``cases.satisfaction.sweep``: rating reminders, default ratings,
+差评 deadlines).
 
 Run by ``flask cases sweep`` (once, or ``--every N`` seconds as a scheduler process).
 Idempotent and safe from several processes at once: every mark is a conditional UPDATE
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -20,6 +23,9 @@ from cases.queries import OPEN_STATUSES
 from cases.services.rules import record_event
 from portal.changes import record_change
 from portal.db import db, utcnow
+
+if TYPE_CHECKING:
+    from cases.satisfaction.sweep import SatisfactionSweep
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +38,14 @@ class SweepResult:
     due_soon: list[str] = field(default_factory=list)
     overdue: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
+    satisfaction: SatisfactionSweep | None = None  # reminders, default ratings, 差评 deadlines
 
     def summary(self) -> str:
-        return (
+        text = (
             f"due soon: {len(self.due_soon)}, overdue: {len(self.overdue)}, "
             f"escalated: {len(self.escalated)}"
         )
+        return f"{text}; {self.satisfaction.summary()}" if self.satisfaction else text
 
 
 def _mark(case_id: int, condition, values: dict) -> bool:
@@ -124,5 +132,10 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResul
             _event(case.id, "escalate", {"reason": reason})
             result.escalated.append(case.number)
     db.session.commit()
+
+    # Imported here: satisfaction builds on the cases room, not the other way round.
+    from cases.satisfaction.sweep import sweep_ratings
+
+    result.satisfaction = sweep_ratings(now)
     log.info("sweep: %s", result.summary())
     return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -19,10 +20,12 @@ from sqlalchemy import select
 
 from cases.models import CaseEvent, CaseType, Category, Priority
 from cases.public import Face
+from cases.satisfaction.vocabulary import OUTCOMES, RESOLUTIONS, RatingSource, level_label
 from cases.workflow import ESCALATION_REASONS, LABEL_SAYS_STATUS, event_label
 from portal.db import db
 from portal.i18n import LabelledEnum, current_language
 from portal.models import Department
+from portal.templating import local_datetime
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,20 @@ def _value(name: str, value: str) -> str:
     return _("%(field)s: %(value)s", field=name, value=value)
 
 
+def _level(value: object) -> str:
+    """``★2 不满意``; no level: the answer was left unrated (no default configured)."""
+    if value is None:
+        return _("Left unrated (no default level)")
+    return level_label(value) if isinstance(value, int) else str(value)
+
+
+def _moment(value: object) -> str:
+    try:
+        return local_datetime(datetime.fromisoformat(str(value)), "short")
+    except ValueError:
+        return str(value)
+
+
 def describe(details: dict, names: Names) -> str | None:
     """``details`` worded for the reader, clauses joined by the locale's separator."""
     if not details:
@@ -120,6 +137,16 @@ def describe(details: dict, names: Names) -> str | None:
         _value(_("Related case"), str(details["case"])) if "case" in details else None,
         _value(_("Reason"), str(ESCALATION_REASONS.get(details["reason"], details["reason"])))
         if "reason" in details else None,
+        # Satisfaction: a rating's level and where it came from, a 差评's steps.
+        _level(details["level"]) if "level" in details else None,
+        _value(_("Source"), _label(RatingSource, details["source"]))
+        if "source" in details else None,
+        _value(_("How it is handled"), str(RESOLUTIONS.get(details["resolution"],
+                                                            details["resolution"])))
+        if "resolution" in details else None,
+        _value(_("Outcome"), str(OUTCOMES.get(details["outcome"], details["outcome"])))
+        if "outcome" in details else None,
+        _value(_("Due"), _moment(details["due"])) if details.get("due") else None,
     ]
     text = clauses.join(p for p in parts if p)
     return text or None

@@ -6,7 +6,7 @@ import math
 import time
 from datetime import timedelta
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 from cases import bp
 from cases.public import Audience, face
 from cases.tracking import find_tracked_case, normalise_number
+from portal.db import utcnow
 from portal.errors import render_error
 from portal.extensions import limiter
 from portal.forms import PortalForm
@@ -70,9 +71,23 @@ def track():
             form=form,
             case=case,
             face=face(case, Audience.PUBLIC) if case else None,
+            rate_link=open_rating_link(case) if case else None,
         ),
         status,
     )
+
+
+def open_rating_link(case) -> str | None:
+    """The rating link of the answer waiting for a rating, while the link works: whoever
+    holds the number and the lookup code is the client, the link's own reader."""
+    # Imported here: satisfaction builds on the cases room, not the other way round.
+    from cases.satisfaction.services import pending_rating
+    from cases.satisfaction.tokens import rating_token
+
+    rating = pending_rating(case.id)
+    if rating is None or rating.link_expires_at <= utcnow():
+        return None
+    return url_for("satisfaction.rate", token=rating_token(rating))
 
 
 def seconds_to_wait() -> int:

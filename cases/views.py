@@ -197,8 +197,12 @@ def usable_template(template_id: int | None) -> ReplyTemplate | None:
 
 
 def render_case(case, form: ActionForm | None = None, failed_action: str | None = None,
-                status: int = 200, previewing: bool = False):
-    """The case page; after a refused or previewed step, ``form`` hands back what was sent."""
+                status: int = 200, previewing: bool = False, rating_form=None):
+    """The case page; after a refused or previewed step, ``form`` hands back what was sent
+    (``rating_form``: the owner's rating, handed back after a refusal)."""
+    # Imported here: satisfaction builds on the cases room, not the other way round.
+    from cases.satisfaction.rating_views import case_rating_context
+
     user = current_user
     issued = session.pop("issued_code", None)
     transitions = allowed_transitions(case, user)
@@ -245,6 +249,7 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             else [],
             related=related_cases(case, user) if internal else [],
             merged=merged_duplicates(case, user) if internal else [],
+            **case_rating_context(case, user, rating_form),
         ),
         status,
     )

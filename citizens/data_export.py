@@ -19,6 +19,8 @@ from sqlalchemy.orm import selectinload
 
 from cases.models import Case
 from cases.public import Audience, face
+from cases.satisfaction.models import Rating
+from cases.satisfaction.queries import client_ratings_for_export
 from cases.timeline import describe, load_names
 from citizens.models import Client, ContactLog, DeletionRequest, RevealLog
 from portal.db import db, utcnow
@@ -93,6 +95,7 @@ def export_client_data(client: Client) -> dict[str, Any]:
         "client": _client_data(client),
         "accounts": [_account_data(user) for user in accounts],
         "cases": [_case_data(case) for case in cases],
+        "ratings": [_rating_data(rating) for rating in client_ratings_for_export(client.id)],
         "contacts": [
             {
                 "date": _when(contact.created_at),
@@ -210,6 +213,24 @@ def _case_data(case: Case) -> dict[str, Any]:
              "added_at": _when(attachment.created_at)}
             for attachment in seen.attachments
         ],
+    }
+
+
+def _rating_data(rating: Rating) -> dict[str, Any]:
+    """One rating of an answer: what was said, how and when (staff by role only)."""
+    return {
+        "case": rating.case.number,
+        "department": _named(rating.department),
+        "status": _enum(rating.status),
+        "level": rating.level,
+        "solved": _enum(rating.solved),
+        "dimensions": dict(rating.dimensions or {}),
+        "comment": rating.comment,
+        "source": _enum(rating.source),
+        "recorded_by_role": _enum(rating.recorded_by.role) if rating.recorded_by else None,
+        "set_aside": rating.set_aside,
+        "asked_at": _when(rating.requested_at),
+        "rated_at": _when(rating.rated_at or rating.default_at),
     }
 
 

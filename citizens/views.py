@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
+from cases.satisfaction.queries import client_ratings_page
 from cases.services import districts
 from citizens import bp, log, queries
 from citizens.forms import REVEAL_FIELD_LABELS, ClassificationForm, ContactForm, RevealForm
@@ -195,6 +196,7 @@ def render_client(
     contacts = paginate(
         queries.client_contacts_query(client.id, user), page_arg("contacts_page"), per_page
     )
+    ratings = client_ratings_page(client.id, user, page_arg("ratings_page"), per_page)
     access_log, access_total = (
         queries.reveal_log(client.id) if user.role in ACCESS_LOG_ROLES else (None, 0)
     )
@@ -206,6 +208,7 @@ def render_client(
             counts=queries.case_counts([c.id for c in cases.items]),
             requests_filed=queries.known_case_counts(user, [client])[client.id],
             contacts=contacts,
+            ratings=ratings,
             accounts=queries.linked_accounts(client.id),
             survivor=db.session.get(Client, client.merged_into_id)
             if client.merged_into_id

@@ -137,5 +137,6 @@ def register_hooks() -> None:
     Receivers connect when their module is imported; blinker connects each once.
     """
     import cases.hooks  # noqa: F401
+    import cases.satisfaction.hooks  # noqa: F401
     import portal.auth.hooks  # noqa: F401
     import portal.notifications.hooks  # noqa: F401

@@ -65,6 +65,7 @@ class DefaultConfig:
     REGISTER_RATE_LIMIT = "5 per hour"
     FILING_RATE_LIMIT = "20 per hour"
     TRACK_RATE_LIMIT = "10 per minute"
+    RATING_RATE_LIMIT = "20 per minute"  # ratings posted, per address (per account signed in)
     PHONE_CODE_RATE_LIMIT = "5 per hour"
     PHONE_GUESS_RATE_LIMIT = "20 per hour"  # codes entered, per account
     LOGIN_LOCKOUT_THRESHOLD = 5

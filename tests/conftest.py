@@ -48,6 +48,7 @@ def app_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
         "REGISTER_RATE_LIMIT": "1000 per minute",
         "FILING_RATE_LIMIT": "1000 per minute",
         "TRACK_RATE_LIMIT": "1000 per minute",
+        "RATING_RATE_LIMIT": "1000 per minute",
         "PHONE_CODE_RATE_LIMIT": "1000 per minute",
         "SERVER_NAME": None,
         # Delivery is tested on its own (test_notifications); elsewhere the outbox is

@@ -259,6 +259,7 @@ def test_every_client_column_is_covered(app):
         ("deletion_requests", "client_id"),
         ("client_flags", "client_id"),
         ("client_tags", "client_id"),
+        ("ratings", "client_id"),
         ("client_merges", "survivor_id"),
         ("client_merges", "merged_id"),
     }

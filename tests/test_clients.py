@@ -470,7 +470,7 @@ def test_statement_count_does_not_grow_with_cases(client, login_as, database, wo
             page = html(client, f"/clients/{client_id}")
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 15
+    assert counts[1] <= 16  # one of them the ratings section (issue 12)
     assert 'rel="next"' in page  # 30 cases and 60 contacts: more than one page of each
 
 

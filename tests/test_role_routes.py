@@ -44,6 +44,10 @@ from werkzeug.datastructures import FileStorage
 from cases.attachments import store_attachments
 from cases.knowledge.models import KnowledgeAnswer
 from cases.models import CalendarDay, Case, CaseType, ReplyTemplate, RoutingRule
+from cases.satisfaction.models import BadReview, Rating
+from cases.satisfaction.settings import active_dimensions
+from cases.satisfaction.tokens import rating_token
+from cases.satisfaction.vocabulary import BadReviewStage
 from cases.services import ActionInput, dispatch_case, perform
 from citizens.account_services import request_deletion
 from citizens.identifiers import resident_id_check_char
@@ -213,6 +217,28 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "notifications.edit_message_template": {GET: admin(), POST: admin(302)},
     "notifications.reset_template": admin(302),
     # --- the knowledge base: V's draft answer (never on the public pages) -----------------
+    # --- satisfaction (issue 12): V's answer waits for its rating; a 差评 review on it ---
+    # The link is the credential and shows nothing personal; an empty POST says what is
+    # missing.
+    "satisfaction.rate": {GET: public(), POST: public(422)},
+    # No rating named in the empty POST: 404 for whoever may see V's case, and for others.
+    "satisfaction.rate_on_case_page": signed_in(404),
+    "satisfaction.follow_up": only(INTAKE, sees=INTAKE),
+    "satisfaction.follow_up_call": only(INTAKE, sees=INTAKE),
+    "satisfaction.record_phone_rating": only(INTAKE, 422, sees=INTAKE),
+    # An empty "could not reach" is valid: one attempt counted per role.
+    "satisfaction.record_unreachable_call": only(INTAKE, 302),
+    "satisfaction.ratings": only(CITYWIDE + DEPARTMENT),
+    # The review is department B's: department A's staff and clients do not see the case.
+    "satisfaction.bad_review_step": only(("supervisor", "admin"), 422, 404,
+                                         sees=("supervisor", "admin"), clerk=403, official=403),
+    "satisfaction.ledger": only(("department_head", "supervisor", "official", "admin")),
+    "satisfaction.ledger_export": only(("department_head", "supervisor", "official", "admin")),
+    "satisfaction.settings": admin(),
+    "satisfaction.save_rules": admin(422),
+    "satisfaction.new_dimension": admin(422),
+    "satisfaction.edit_dimension": admin(422),
+    "satisfaction.remove_dimension": admin(302),
     "knowledge.help_index": public(),
     "knowledge.suggest": public(),
     "knowledge.answer": public(404),
@@ -449,6 +475,12 @@ def build_scene(app: Flask) -> Scene:
                                 author_id=users["clerk"].id)
         session.add_all([message, template, rule, day, draft])
         session.flush()
+        rating = session.scalar(select(Rating).where(Rating.case_id == row.id))
+        review = BadReview(rating_id=rating.id, case_id=row.id, department_id=transport.id,
+                           stage=BadReviewStage.VERIFYING, due_at=utcnow())
+        kept, removed = active_dimensions()[:2]
+        session.add(review)
+        session.flush()
         args = {
             "number": row.number,
             "action": "withdraw",
@@ -468,10 +500,16 @@ def build_scene(app: Flask) -> Scene:
             "locale": "zh_CN",
             "name": "waiting",
             "answer_id": draft.id,
+            "rating_id": rating.id,
+            "review_id": review.id,
+            "step": "verify",
+            "dimension_id": kept.id,
         }
         by_endpoint = {
             "auth.reset_password": {"token": reset_token(v_user)},
             "cases.bulk_reply": {"name": "department"},
+            "satisfaction.rate": {"token": rating_token(rating)},
+            "satisfaction.remove_dimension": {"dimension_id": removed.id},
         }
         session.commit()
     from citizens.registration import VERIFY_SALT
@@ -492,7 +530,8 @@ def build_scene(app: Flask) -> Scene:
 
 # Generous limits for this module: the matrix asks who may, not how often.
 LIMITS = ("RESET_RATE_LIMIT", "PHONE_GUESS_RATE_LIMIT", "PHONE_CODE_RATE_LIMIT",
-          "REGISTER_RATE_LIMIT", "LOGIN_RATE_LIMIT", "FILING_RATE_LIMIT", "TRACK_RATE_LIMIT")
+          "REGISTER_RATE_LIMIT", "LOGIN_RATE_LIMIT", "FILING_RATE_LIMIT", "TRACK_RATE_LIMIT",
+          "RATING_RATE_LIMIT")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from cases.demo.answers import load_answers
 from cases.demo.catalogue import load_catalogue
 from cases.demo.history import History
 from cases.demo.people import DEMO_PASSWORD, DEMO_USERS, DemoUser, load_people, staff_specs
+from cases.demo.ratings import load_ratings
 from portal.db import db, utcnow
 from portal.models import User
 
@@ -42,4 +43,5 @@ def load_demo_data(case_count: int = 240, seed: int = 2026) -> None:
     people = load_people(catalogue.departments, catalogue.districts, rng)
     History(catalogue, people, rng, now, load_calendar()).load(case_count)
     load_answers(catalogue, people, now)
+    load_ratings(people, rng, now)
     db.session.flush()

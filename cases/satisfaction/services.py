@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from cases.actors import Actor, Who
 from cases.models import Case, CaseReply
-from cases.satisfaction.bad_reviews import note_rerating, open_bad_review
+from cases.satisfaction.bad_reviews import close_rectified, note_rerating, open_bad_review
 from cases.satisfaction.models import FollowUpCall, Rating
 from cases.satisfaction.settings import active_dimensions, current_settings, default_moment
 from cases.satisfaction.tokens import new_nonce
@@ -51,9 +51,12 @@ def ask_for_rating(case: Case, reply: CaseReply, actor: Who) -> Rating:
     """A new answer waits for its rating; an earlier answer still waiting is no longer asked.
 
     The answering department is the case's lead department (None: answered at intake).
+    A 差评 being rectified on the case closes as rectified: this is the department's new
+    answer, which the client rates again (``bad_reviews.note_rerating`` links that rating).
     """
     now = utcnow()
     settings = current_settings()
+    close_rectified(case)
     superseded = db.session.execute(
         update(Rating)
         .where(Rating.case_id == case.id, Rating.status == RatingStatus.PENDING)
