@@ -23,13 +23,13 @@ from cases.satisfaction.vocabulary import BadReviewStage
 from portal.db import db
 from portal.models import Role
 from tests.factories import World, make_user
-from tests.test_lifecycle import step
 from tests.test_browser import (  # noqa: F401  (fixtures, found by pytest by name)
     CHROMIUM,
     base_url,
     browser,
     sqlite_only,
 )
+from tests.test_lifecycle import step
 from tests.test_staff_day import (  # noqa: F401  (fixtures, found by pytest by name)
     expect_done,
     nav,
@@ -62,7 +62,7 @@ def served_at(database: Flask, base_url: str):  # noqa: F811
 
 
 def test_a_bad_rating_goes_back_to_the_department_and_its_appeal_is_decided(
-    person: Callable, database: Flask, world: World, served_at: str
+    person: Callable, database: Flask, world: World, served_at: str  # noqa: F811
 ) -> None:
     from playwright.sync_api import expect
 
