@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from cases.calendar import load_calendar
 from cases.models import TimeUnit
@@ -25,9 +26,12 @@ def current_settings() -> SatisfactionSettings:
     """The settings row (made with the defaults when missing)."""
     found = db.session.get(SatisfactionSettings, 1)
     if found is None:
-        found = SatisfactionSettings(id=1, default_level=3)
-        db.session.add(found)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two processes at once: one row, no error
+                db.session.add(SatisfactionSettings(id=1, default_level=3))
+        except IntegrityError:
+            pass
+        found = db.session.get(SatisfactionSettings, 1)
     return found
 
 
@@ -37,12 +41,17 @@ def all_dimensions() -> list[RatingDimension]:
         select(RatingDimension).order_by(RatingDimension.position, RatingDimension.id)
     ))
     if not rows and not db.session.scalar(select(func.count()).select_from(RatingDimension)):
-        rows = [
-            RatingDimension(key=key, name_zh=zh, name_en=en, position=i)
-            for i, (key, zh, en) in enumerate(DEFAULT_DIMENSIONS, start=1)
-        ]
-        db.session.add_all(rows)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # another process may seed them at once
+                db.session.add_all([
+                    RatingDimension(key=key, name_zh=zh, name_en=en, position=i)
+                    for i, (key, zh, en) in enumerate(DEFAULT_DIMENSIONS, start=1)
+                ])
+        except IntegrityError:
+            pass
+        rows = list(db.session.scalars(
+            select(RatingDimension).order_by(RatingDimension.position, RatingDimension.id)
+        ))
     return rows
 
 
