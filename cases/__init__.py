@@ -31,7 +31,13 @@ def load_views() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the cases room on ``app`` (called once per application by the factory)."""
-    from cases import catalogue, knowledge, notification_texts, satisfaction  # noqa: F401
+    from cases import (  # noqa: F401
+        catalogue,
+        knowledge,
+        notification_texts,
+        reports,
+        satisfaction,
+    )
     from cases.cli import cases_cli, demo_cli
     from cases.knowledge import models as _knowledge  # noqa: F401  (the tables register)
     from cases.notifications import inbox_case_links
@@ -43,6 +49,7 @@ def init_app(app: Flask) -> None:
     catalogue.init_app(app)
     knowledge.init_app(app)
     satisfaction.init_app(app)
+    reports.init_app(app)
     app.add_template_global(event_label, "event_label")
     app.cli.add_command(cases_cli)
     app.cli.add_command(demo_cli)

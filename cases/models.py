@@ -50,6 +50,10 @@ class Case(TimestampMixin, db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_created_at", "status", "created_at"),
+        # Figures (cases/reports): what was filed, answered, closed in a period.
+        Index("ix_cases_created_at", "created_at"),
+        Index("ix_cases_replied_at", "replied_at"),
+        Index("ix_cases_closed_at", "closed_at"),
         Index("ix_cases_department_id_status", "department_id", "status"),
         Index("ix_cases_client_id_created_at", "client_id", "created_at"),
         Index("ix_cases_due_at", "due_at"),
@@ -169,6 +173,8 @@ class CaseEvent(db.Model):
     """One line of a case's timeline: who did what, when, from which state to which."""
 
     __tablename__ = "case_events"
+    # Figures read the timeline by step and time (sign-fors, returns, transfers of a month).
+    __table_args__ = (Index("ix_case_events_action_created_at", "action", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

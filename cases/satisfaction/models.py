@@ -34,6 +34,7 @@ class Rating(TimestampMixin, db.Model):
         Index("ix_ratings_department_id_rated_at", "department_id", "rated_at"),
         Index("ix_ratings_client_id_requested_at", "client_id", "requested_at"),
         Index("ix_ratings_level_rated_at", "level", "rated_at"),
+        Index("ix_ratings_rated_at", "rated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,91 @@
+"""What the figures keep: the ranking's rules, hot-spot alerts, and daily totals of filings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cases.catalogue.models import Category
+from portal.db import UTCDateTime, db, utcnow
+from portal.models import District, User
+
+
+class ReportSettings(db.Model):
+    """How 三率 and the composite score are counted (one row; admins keep it)."""
+
+    __tablename__ = "report_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Weights of the composite score (points out of 100): response, resolution, satisfaction.
+    weight_response: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    weight_resolution: Mapped[int] = mapped_column(Integer, default=35, server_default="35")
+    weight_satisfaction: Mapped[int] = mapped_column(Integer, default=35, server_default="35")
+    # The lowest level that counts as satisfied (3 = 基本满意 or better).
+    satisfied_from_level: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # Whether "partly solved" counts as solved in the resolution rate.
+    partly_counts_as_solved: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # Whether defaulted ratings (no rating given in time) count in the rates.
+    count_defaulted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HotspotAlert(db.Model):
+    """A category in a district far above its own recent baseline (early warning)."""
+
+    __tablename__ = "hotspot_alerts"
+    __table_args__ = (
+        UniqueConstraint("district_id", "category_id", "window_end", name="uq_hotspot_alert"),
+        Index("ix_hotspot_alerts_acknowledged_at_detected_at", "acknowledged_at", "detected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)  # the last local day counted
+    count: Mapped[int] = mapped_column(Integer)  # cases in the window
+    baseline: Mapped[float] = mapped_column(Float)  # expected cases in a window that long
+    threshold: Mapped[float] = mapped_column(Float)  # the count it had to reach
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    district: Mapped[District] = relationship()
+    category: Mapped[Category] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship()
+
+
+class DailyCaseTotal(db.Model):
+    """Cases filed per local day, category, district, channel and type.
+
+    Kept up to date as cases are filed (``cases.reports.totals``) so volumes over months and
+    years read a few hundred rows, not a million cases; ``flask reports rebuild-totals``
+    recomputes them, and a test holds them equal to the live count.
+    """
+
+    __tablename__ = "daily_case_totals"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
