@@ -29,12 +29,18 @@ class DefaultConfig:
     # Search (search/engine): the Whoosh index folder (default <instance>/search-index; a
     # relative path is taken relative to the instance folder); how long a process waits
     # for another's index writer before leaving the change to the next catch-up (s);
-    # whether each commit that changed searchable rows catches the index up right after;
+    # how a commit that changed searchable rows catches the index up: "thread" (a
+    # background thread per process, the request does not wait), "inline" (right after
+    # the commit, in the request) or "off" (only the catch-up loop below); None: "thread",
+    # or "inline" when TESTING; SEARCH_CATCH_UP_AFTER_COMMIT = False also means "off";
     # how often `flask search catch-up --every` and `make run` catch up what was left (s).
     SEARCH_INDEX_DIR: str | None = None
     SEARCH_LOCK_TIMEOUT = 5.0
+    SEARCH_CATCH_UP: str | None = None
     SEARCH_CATCH_UP_AFTER_COMMIT = True
     SEARCH_CATCH_UP_INTERVAL = 5
+    # Processes analysing documents in a full reindex (None: the cores, at most 4).
+    SEARCH_REINDEX_PROCS: int | None = None
     REDIS_URL: str | None = None
     TIMEZONE = "Asia/Shanghai"
 

@@ -25,8 +25,12 @@ def _total() -> int:
 
 @search_cli.command("reindex")
 @click.option("--if-empty", is_flag=True, help="Only if there is no index yet (make run).")
-def reindex_command(if_empty: bool) -> None:
+@click.option("--procs", type=click.IntRange(1, 64), default=None,
+              help="Processes analysing documents (default: the cores, at most 4).")
+def reindex_command(if_empty: bool, procs: int | None) -> None:
     """Rebuild the index from the database (a progress bar while it runs)."""
+    if procs is not None:
+        current_app.config["SEARCH_REINDEX_PROCS"] = procs
     exists = getattr(engine.backend(), "exists", None)
     if if_empty and exists is not None and exists():
         click.echo("the index exists: catching up instead")

@@ -21,6 +21,7 @@ from portal import create_app
 from portal.db import db
 from portal.extensions import limiter
 from portal.models import Role, User
+from search.engine import wait_until_caught_up
 from tests.factories import PASSWORD, World, make_user, make_world
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
@@ -133,10 +134,14 @@ def database(
     with app.app_context():
         limiter.reset()
     app.config["SEARCH_INDEX_DIR"] = str(tmp_path / "search-index")
-    app.config["SEARCH_CATCH_UP_AFTER_COMMIT"] = (
-        request.node.get_closest_marker("search") is not None
+    # Inline (in the request, after the commit): a test reads the index right after.
+    app.config["SEARCH_CATCH_UP_AFTER_COMMIT"] = True
+    app.config["SEARCH_CATCH_UP"] = (
+        "inline" if request.node.get_closest_marker("search") is not None else "off"
     )
     yield app
+    with app.app_context():  # a test in "thread" mode: its follower is done first
+        wait_until_caught_up(10.0)
     empty_tables(app)
 
 

@@ -254,6 +254,53 @@ def test_help_snippets_and_titles_are_escaped(client, database, staff, search_in
     assert "<mark>" in html  # the engine's highlight of the word found
 
 
+def category_options(html: str) -> dict[str, str]:
+    """The help page's category select: value -> label ("" is every category)."""
+    select = re.search(r'<select id="help-category" name="category">(.*?)</select>', html, re.S)
+    assert select, "no category select"
+    return {v: label.strip() for v, label in re.findall(
+        r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1))}
+
+
+def test_help_narrows_to_a_category_and_counts_each(client, database, staff, world,
+                                                    search_index):
+    lead = staff["handler"], staff["head"]
+    make_answer(database, lead[0], "夜间施工噪音扰民怎么办", "可向城管部门反映施工时间。",
+                reviewer=lead[1], category_id=world.noise.id)
+    make_answer(database, lead[0], "广场舞噪音太大", "先与组织者协商，再向街道反映。",
+                reviewer=lead[1], category_id=world.noise.id)
+    make_answer(database, lead[0], "路面坑洼噪音大", "坑洼路面请拍照后提交诉求。",
+                reviewer=lead[1], category_id=world.potholes.id)
+    make_answer(database, lead[0], "噪音检测草稿", "未发布。", category_id=world.potholes.id)
+    indexed(database)
+    # Browsing: every published answer, counted per category; a draft counts nowhere.
+    html = client.get("/help", headers=EN).get_data(as_text=True)
+    options = category_options(html)
+    assert options[""] == "All categories"
+    assert options[str(world.noise.id)] == "Urban management › Noise (2)"
+    assert options[str(world.potholes.id)] == "Urban management › Potholes (1)"
+    page = client.get("/help", query_string={"category": world.noise.id}, headers=EN)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "2 answers found." in html
+    assert "广场舞噪音太大" in html and "路面坑洼噪音大" not in html
+    assert re.search(rf'<option value="{world.noise.id}" selected>', html)
+    # Searching: the words and the category together; counts are of what the words find.
+    args = {"q": "噪音", "category": world.potholes.id}
+    html = client.get("/help", query_string=args, headers=EN).get_data(as_text=True)
+    assert "1 answer found." in html and "路面坑洼噪音大" in html and "广场舞" not in html
+    assert "噪音检测草稿" not in html
+    options = category_options(html)
+    assert options[str(world.noise.id)].endswith("(2)")
+    assert options[str(world.potholes.id)].endswith("(1)")
+    html = client.get("/help", query_string={"q": "广场舞"}, headers=EN).get_data(as_text=True)
+    assert str(world.potholes.id) not in category_options(html)  # nothing found there
+    # A category with nothing published, or a broken value: no 500.
+    empty = client.get("/help", query_string={"category": world.parent.id}, headers=EN)
+    assert empty.status_code == 200 and "0 answers found." in empty.get_data(as_text=True)
+    assert client.get("/help", query_string={"category": "abc"}).status_code == 200
+    assert client.get("/help", query_string={"category": "9" * 30}).status_code == 400
+
+
 # --- views and votes ---------------------------------------------------------------------
 
 

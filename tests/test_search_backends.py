@@ -435,3 +435,58 @@ def test_writers_at_once_lose_nothing(backend):
     assert errors == []
     assert set(backend.fingerprints(KIND)) == {*range(100, 140), 200}
     assert found(backend, "井盖") == set(range(100, 140))
+
+
+# --- bulk rebuilds (search.engine.bulk) ---------------------------------------------------
+
+
+def _snapshot(backend) -> object:
+    """Everything the index holds, comparable between two builds."""
+    if backend.name == "whoosh":
+        searcher = backend.searcher()
+        reader = searcher.reader()
+        terms = {}
+        for field, term in reader.all_terms():
+            if field in ("key", "kind", "access") or field.startswith(("t_", "x_", "f_")):
+                postings = reader.postings(field, term)
+                terms[(field, term)] = sorted(
+                    (searcher.stored_fields(d)["key"], v)
+                    for d, v in postings.items_as("positions" if field.startswith("t_")
+                                                  else "weight")
+                )
+        stored = sorted(sorted(f.items()) for f in searcher.all_stored_fields())
+        return terms, stored
+    with backend.engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT kind, doc_id, fingerprint, tsv::text, texts, filters, dates, access "
+            "FROM search_documents ORDER BY kind, doc_id"
+        )).all()
+
+
+def test_a_bulk_rebuild_builds_the_same_index(backend):
+    """Analysis in worker processes and the bulk writer give the index ``index`` gives."""
+    import multiprocessing
+
+    from search.engine import bulk
+    from search.engine.bulk import _analyse_all, _analyser
+
+    documents = [*DOCS, SECRET]
+    backend.index(documents)
+    expected = _snapshot(backend)
+    backend.clear()
+    analyse = _analyser(backend)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        chunks = [pool.apply(_analyse_all, (analyse, documents[:3])),
+                  pool.apply(_analyse_all, (analyse, documents[3:]))]
+    if backend.name == "whoosh":
+        with backend.writer(limitmb=64) as writer:
+            writer.delete_by_term("kind", KIND)
+            for rows in chunks:
+                bulk.add_analysed(writer, rows)
+    else:
+        backend.replace_kind(KIND, iter(chunks))  # an empty table: GIN indexes made after
+        assert _snapshot(backend) == expected
+        backend.replace_kind(KIND, iter(chunks))  # a table in use: rows replaced in place
+    assert _snapshot(backend) == expected
+    assert found(backend, "电梯") == {2, 3}
+    assert found(backend, '"电梯 故障"') == {3}

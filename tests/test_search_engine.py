@@ -251,3 +251,25 @@ def test_a_larger_index_answers_top_hits_with_restrictions(tmp_path):
             assert sum(found.facets.get("status", {}).values()) == found.total, word
     finally:
         whoosh.close()
+
+
+def test_reindex_in_worker_processes_builds_what_one_process_builds(fake, world,
+                                                                    monkeypatch):
+    from search.engine import bulk, indexer
+
+    client = make_user(fake, Role.CITIZEN)
+    first = make_case(fake, client, world, title="夜间施工噪音")
+    second = make_case(fake, client, world, title="路面积水严重")
+    monkeypatch.setattr(bulk, "MIN_POOLED", 0)  # a pool even for two documents
+    ticks: list[int] = []
+    with fake.app_context():
+        backend = engine.backend()
+        backend.clear()
+        assert indexer.reindex(backend, progress=ticks.append, procs=2) >= 2
+        assert engine.verify().ok  # every fingerprint as one process writes it
+    assert sum(ticks) >= 2
+    assert found(fake, "施工") == {first.id}
+    assert found(fake, "积水") == {second.id}
+    with fake.app_context():
+        if isinstance(engine.backend(), WhooshBackend):  # its rebuilt segment is files of
+            engine.backend().close()  # its own (no mmap): closed here, not by the GC

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD_KEYS = (
     "TESTING", "INSTANCE_PATH", "DATABASE_URL", "SECRET_KEY", "PASSWORD_HASH_METHOD",
     "TRACKING_CODE_HASH_METHOD", "NOTIFY_INLINE", "SEARCH_INDEX_DIR", "FILING_RATE_LIMIT",
-    "SQLALCHEMY_ENGINE_OPTIONS",
+    "SQLALCHEMY_ENGINE_OPTIONS", "SEARCH_CATCH_UP", "SEARCH_BACKEND",
 )
 
 
@@ -58,6 +58,9 @@ class FakeSource:
 
 @pytest.fixture
 def fake(database):
+    on_sqlite = database.config["DATABASE_URL"].startswith("sqlite")
+    if database.config["SEARCH_BACKEND"] == "postgresql" and on_sqlite:
+        pytest.skip("the PostgreSQL backend keeps its index in a PostgreSQL database")
     registry.register_source(FakeSource())
     yield database
     registry.unregister("rfake")
@@ -106,11 +109,17 @@ def test_a_writer_killed_mid_batch_loses_nothing_verify_repair_finds_it(fake, wo
         child = run_child(fake, CATCH_UP, env={"KILL_ME": "1"})
         _out, err = child.communicate(timeout=120)
         assert child.returncode == -9, err  # killed while holding the index writer
-        assert found(fake, "积水") == set()  # nothing half-written is visible
+        visible = found(fake, "积水") | found(fake, "电梯") | found(fake, "噪音")
+        if fake.config["SEARCH_BACKEND"] == "postgresql":
+            # Each batch commits on its own: those before the kill are there, true to the
+            # database; the cursor did not move, so the next catch-up takes them again.
+            assert visible <= {cases[0].id, cases[1].id}
+        else:
+            assert visible == set()  # one writer commit: nothing half-written is visible
         runner = fake.test_cli_runner()
         report = runner.invoke(args=["search", "verify"])
         assert report.exit_code == 1
-        assert "rfake: 3 missing, 0 stale, 0 extra" in report.output
+        assert f"rfake: {3 - len(visible)} missing, 0 stale, 0 extra" in report.output
         repaired = runner.invoke(args=["search", "verify", "--repair"])
         assert repaired.exit_code == 0, repaired.output
         assert found(fake, "积水") == {cases[0].id}

@@ -1,4 +1,5 @@
-"""The public help pages: ``/help`` (search with ``q``), one answer, its vote, suggestions.
+"""The public help pages: ``/help`` (search with ``q``, narrow to one ``category``, with
+the published answers counted per category), one answer, its vote, suggestions.
 
 Only published answers exist here, for everyone (staff preview drafts on their own
 pages): an answer in any other state is a 404. The searches go through ``search`` with
@@ -19,16 +20,18 @@ from cases.knowledge.models import KnowledgeAnswer
 from cases.knowledge.reading import (
     Found,
     FoundPage,
+    categories_with_counts,
     find_answers,
     has_voted,
     published_answer,
+    published_per_category,
     record_feedback,
     record_view,
     suggestions,
 )
 from cases.knowledge.services import PUBLIC_KEY
 from portal.pagination import paginate
-from portal.params import arg_text, page_arg
+from portal.params import arg_int, arg_text, page_arg
 from portal.permissions import can_file_case
 from search.engine.types import QuerySyntaxError
 
@@ -38,13 +41,17 @@ FROM_FILING = "filing"
 
 @bp.route("/help")
 def help_index():
+    """Published answers: searched (``q``), in one category (``category``), or newest."""
     q = " ".join(arg_text("q").split())[:200]
+    category_id = arg_int("category")
     page = page_arg()
     error = None
+    counts: dict[int | None, int] = {}
     if q:
         try:
-            found = find_answers(q, (PUBLIC_KEY,), status="published", page=page,
-                                 per_page=PER_PAGE)
+            found = find_answers(q, (PUBLIC_KEY,), status="published",
+                                 category_id=category_id, page=page, per_page=PER_PAGE)
+            counts = published_per_category(q)
         except QuerySyntaxError as exc:
             found, error = FoundPage([], page, PER_PAGE, 0), exc.message
     else:
@@ -54,11 +61,19 @@ def help_index():
             .options(selectinload(KnowledgeAnswer.category))
             .order_by(KnowledgeAnswer.published_at.desc(), KnowledgeAnswer.id.desc())
         )
+        if category_id is not None:
+            stmt = stmt.where(KnowledgeAnswer.category_id == category_id)
         rows = paginate(stmt, page, PER_PAGE)
         found = FoundPage([Found(a) for a in rows.items], rows.page, PER_PAGE, rows.total or 0)
-    return render_template("knowledge/help.html", found=found, q=q, error=error), (
-        400 if error else 200
-    )
+        counts = published_per_category()
+    categories = [
+        (category.id, f"{category.path_name} ({count})")
+        for category, count in categories_with_counts(counts, category_id)
+    ]
+    return render_template(
+        "knowledge/help.html", found=found, q=q, error=error, categories=categories,
+        category_id=category_id,
+    ), (400 if error else 200)
 
 
 @bp.route("/help/suggest")

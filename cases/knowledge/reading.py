@@ -27,11 +27,13 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from cases.catalogue.models import Category
 from cases.knowledge.models import KnowledgeAnswer, KnowledgeFeedback, KnowledgeView
 from cases.knowledge.services import PUBLIC_KEY
 from portal.db import db, utcnow
 from portal.models import User
 from portal.pagination import Page
+from portal.params import parse_int
 from search.engine.query import any_word_query
 from search.engine.types import Hit, QuerySyntaxError, SearchRequest
 
@@ -78,10 +80,12 @@ def find_answers(
     access: tuple[str, ...],
     *,
     status: str | None = None,
+    category_id: int | None = None,
     page: int = 1,
     per_page: int = 20,
 ) -> Page[Found]:
-    """Answers matching ``query`` that ``access`` may find, ranked by the search engine.
+    """Answers matching ``query`` that ``access`` may find (in ``category_id`` if given),
+    ranked by the search engine.
 
     Raises ``QuerySyntaxError`` for a query that cannot be read. The rows are loaded in
     the engine's order and checked once more here: a viewer with the public key only
@@ -89,7 +93,9 @@ def find_answers(
     """
     from search.engine import search
 
-    filters = {"status": (status,)} if status else {}
+    filters: dict[str, tuple[str | int, ...]] = {"status": (status,)} if status else {}
+    if category_id is not None:
+        filters["category_id"] = (category_id,)
     response = search(
         SearchRequest(
             kind=KIND,
@@ -109,8 +115,49 @@ def find_answers(
         if hit.id in rows
         and (not public_only or rows[hit.id].status == "published")
         and (status is None or rows[hit.id].status == status)
+        and (category_id is None or rows[hit.id].category_id == category_id)
     ]
     return FoundPage(items, page, per_page, response.total)
+
+
+def published_per_category(query: str = "") -> dict[int | None, int]:
+    """How many published answers each category holds (None: no category); with
+    ``query``, of those the search finds (``QuerySyntaxError`` if it cannot be read)."""
+    if not query:
+        rows = db.session.execute(
+            select(KnowledgeAnswer.category_id, func.count())
+            .where(KnowledgeAnswer.status == "published")
+            .group_by(KnowledgeAnswer.category_id)
+        )
+        return {category_id: count for category_id, count in rows}
+    from search.engine import search
+
+    response = search(SearchRequest(
+        kind=KIND, query=query, access=(PUBLIC_KEY,), filters={"status": ("published",)},
+        per_page=1, facets=("category_id",),
+    ))
+    counts: dict[int | None, int] = {}
+    for value, count in response.facets.get("category_id", {}).items():
+        key = parse_int(str(value)) if value not in (None, "") else None
+        counts[key] = counts.get(key, 0) + count
+    return counts
+
+
+def categories_with_counts(counts: dict[int | None, int],
+                           selected: int | None = None) -> list[tuple[Category, int]]:
+    """The categories among ``counts`` (and ``selected``), in catalogue order."""
+    wanted = {i for i in counts if i is not None} | ({selected} if selected else set())
+    if not wanted:
+        return []
+    rows = db.session.scalars(
+        select(Category).where(Category.id.in_(sorted(wanted)))
+        .options(selectinload(Category.parent))
+    )
+    ordered = sorted(rows, key=lambda c: (
+        (c.parent.position, c.parent.id) if c.parent else (c.position, c.id),
+        c.parent is not None, c.position, c.id,
+    ))
+    return [(category, counts.get(category.id, 0)) for category in ordered]
 
 
 def answers_by_id(ids: list[int]) -> dict[int, KnowledgeAnswer]:

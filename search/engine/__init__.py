@@ -10,9 +10,12 @@ Imports ``portal`` only, so any room may call it. Public functions:
   ``verify(repair=False) -> VerifyReport``.
 
 True to the database: every transaction that wrote change records
-(``portal.changes``) catches the index up right after it commits, in a session of its
-own (``SEARCH_CATCH_UP_AFTER_COMMIT``); ``flask search catch-up --every N`` (``make run``)
-catches up whatever a busy writer deferred.
+(``portal.changes``) has the index caught up once it commits (``SEARCH_CATCH_UP``):
+``thread`` (the default) wakes the process's background follower (``follower.py``) and
+returns; ``inline`` (the default of a TESTING app) catches up right there, in a session
+of its own; ``off``
+leaves it to ``flask search catch-up --every N`` (``make run``), which also catches up
+whatever a busy writer deferred. ``SEARCH_CATCH_UP_AFTER_COMMIT = False`` is ``off``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.aftercommit import after_commit
-from search.engine import indexer, models  # noqa: F401  (the tables register)
+from search.engine import follower, indexer, models  # noqa: F401  (the tables register)
 from search.engine.indexer import VerifyReport
 from search.engine.registry import register_source
 from search.engine.types import SearchBackend, SearchRequest, SearchResponse
@@ -38,16 +41,18 @@ _SEEN = "portal.changes.seen"  # portal.changes keeps a transaction's changes he
 _SCHEDULED = "search.engine.scheduled"
 
 __all__ = [
-    "VerifyReport", "backend", "catch_up", "init_engine", "register_source", "reindex",
-    "search", "verify",
+    "VerifyReport", "backend", "catch_up", "catch_up_mode", "init_engine", "register_source",
+    "reindex", "search", "verify", "wait_until_caught_up",
 ]
 
 
 def init_engine(app: Flask) -> None:
     """Set up the configured backend's settings for ``app`` (``SEARCH_BACKEND``)."""
     app.config.setdefault("SEARCH_BACKEND", "whoosh")
+    app.config.setdefault("SEARCH_CATCH_UP", None)
     app.config.setdefault("SEARCH_CATCH_UP_AFTER_COMMIT", True)
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 5.0)
+    catch_up_mode(app)  # a mistyped mode stops the start, not every later write
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = str(Path(app.instance_path) / "search-index")
     app.extensions[_EXTENSION] = {}
@@ -100,6 +105,26 @@ def verify(repair: bool = False, progress: indexer.Progress | None = None) -> Ve
 # --- after each commit that wrote change records ----------------------------------------
 
 
+CATCH_UP_MODES = ("thread", "inline", "off")
+
+
+def catch_up_mode(app: Flask) -> str:
+    """How commits catch the index up: ``thread``, ``inline`` or ``off`` (unset:
+    ``thread``, or ``inline`` in a TESTING app, so a test reads what it just wrote)."""
+    if not app.config.get("SEARCH_CATCH_UP_AFTER_COMMIT", True):
+        return "off"
+    mode = app.config.get("SEARCH_CATCH_UP") or ("inline" if app.testing else "thread")
+    if mode not in CATCH_UP_MODES:
+        raise RuntimeError(f"unknown SEARCH_CATCH_UP {mode!r} (thread, inline or off)")
+    return mode
+
+
+def wait_until_caught_up(timeout: float = 10.0) -> bool:
+    """Wait for this process's follower to finish what commits asked of it (tests, CLI)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return follower.wait_idle(app, timeout)
+
+
 def _catch_up_after_commit(app: Flask) -> None:
     with app.app_context():  # a session of its own (Flask-SQLAlchemy scopes by context)
         try:
@@ -122,10 +147,17 @@ def _schedule(session: Session) -> None:
     if session.info.get(_SCHEDULED) is root:
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if _EXTENSION not in app.extensions or not app.config.get("SEARCH_CATCH_UP_AFTER_COMMIT"):
+    if _EXTENSION not in app.extensions:
+        return
+    mode = catch_up_mode(app)
+    if mode == "off":
         return
     session.info[_SCHEDULED] = root
-    after_commit(lambda: _catch_up_after_commit(app), session)
+    if mode == "inline":
+        after_commit(lambda: _catch_up_after_commit(app), session)
+    else:
+        background = follower.follower(app, catch_up)
+        after_commit(background.wake, session)
 
 
 def _after_flush(session: Session, _context: Any) -> None:

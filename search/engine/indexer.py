@@ -14,8 +14,9 @@ kept as a row ``<backend>:gap:<id>`` and looked for again at each catch-up until
 Several processes: the Whoosh backend's writer (one across processes) is held for the
 whole catch-up, so two catch-ups never interleave; on PostgreSQL the cursor row is
 locked (``SELECT ... FOR UPDATE``). A catch-up that cannot get the writer in time raises
-``IndexBusy`` and leaves the cursor: the next catch-up (after the next commit, or the
-``flask search catch-up --every N`` loop) takes the change.
+``IndexBusy`` and leaves the cursor: the next catch-up (the process's follower retrying
+with backoff, see ``follower.py``, or the ``flask search catch-up --every N`` loop) takes
+the change.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from datetime import timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.changes import changes_since
@@ -171,41 +172,13 @@ def _last_change_id() -> int:
 
 
 def reindex(backend: SearchBackend, progress: Progress | None = None,
-            kinds: Iterable[str] | None = None) -> int:
+            kinds: Iterable[str] | None = None, procs: int | None = None) -> int:
     """Rebuild the index from the database (every registered source, or ``kinds``);
-    how many documents. The cursor moves to where the feed stood when it began."""
-    wanted = set(kinds) if kinds is not None else None
-    mark = _last_change_id()
-    count = 0
-    try:
-        with _writing(backend) as writer:
-            for source in registry.sources():
-                if wanted is not None and source.kind not in wanted:
-                    continue
-                if writer is None:
-                    backend.clear(source.kind)
-                else:
-                    writer.delete_by_term("kind", source.kind)
-                for chunk in _chunks(source.all_ids(), BATCH):
-                    documents = source.documents(chunk)
-                    if writer is None:
-                        backend.index(documents)
-                    else:
-                        backend.index(documents, writer=writer, replace=False)  # type: ignore[call-arg]
-                    count += len(documents)
-                    if progress is not None:
-                        progress(len(chunk))
-            cursor = _cursor(backend.name)
-            cursor.last_change_id = max(cursor.last_change_id, mark)
-            db.session.execute(delete(SearchCursor).where(
-                SearchCursor.name.startswith(f"{backend.name}:gap:")
-            ))
-            db.session.flush()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return count
+    how many documents. The cursor moves to where the feed stood when it began.
+    Analysis runs in ``procs`` processes (``search.engine.bulk``)."""
+    from search.engine import bulk  # bulk imports this module's helpers
+
+    return bulk.reindex(backend, progress, kinds, procs)
 
 
 @dataclass

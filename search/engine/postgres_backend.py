@@ -62,6 +62,17 @@ UPSERT = text(
     """
 )
 
+COPY = (
+    "COPY search_documents (kind, doc_id, fingerprint, tsv, texts, filters, dates, access, "
+    "updated_at) FROM STDIN"
+)
+# The table's GIN indexes as the migration made them (dropped and remade around a first
+# build); the name and the statement that creates it.
+GIN_INDEXES = text(
+    "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+    "AND tablename = 'search_documents' AND indexdef LIKE '% USING gin %' ORDER BY indexname"
+)
+
 
 def date_key(value: datetime | None) -> str | None:
     """A UTC datetime as fixed-width text, so text order is time order."""
@@ -143,6 +154,36 @@ class PostgresBackend:
         for chunk in _chunks(rows, self.batch):
             with self.engine.begin() as conn:
                 conn.execute(UPSERT, chunk)
+
+    def replace_kind(self, kind: str, chunks: Iterable[list[dict[str, Any]]]) -> None:
+        """A rebuild of ``kind``: its rows (``row_of``, in chunks) replace every row of
+        the kind in one transaction (searches see the old index until it commits),
+        loaded with COPY (several times faster than upserts)."""
+        self._fields.pop(kind, None)  # read again after the rebuild
+        with self.engine.begin() as conn:
+            # An empty table (a first build): its GIN indexes are dropped and built again
+            # after the load, several times faster than growing them row by row. Never on
+            # a table in use: the drop would lock searches out until the commit.
+            rebuilt = []
+            if conn.execute(text("SELECT NOT EXISTS (SELECT 1 FROM search_documents)")).scalar():
+                rebuilt = list(conn.execute(GIN_INDEXES))
+                conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+                for name, _definition in rebuilt:
+                    conn.execute(text(f'DROP INDEX "{name}"'))
+            conn.execute(text("DELETE FROM search_documents WHERE kind = :kind"), {"kind": kind})
+            stamp = conn.execute(text("SELECT now() AT TIME ZONE 'utc'")).scalar_one()
+            cursor = conn.connection.dbapi_connection.cursor()  # psycopg's COPY
+            try:
+                for rows in chunks:
+                    with cursor.copy(COPY) as copy:
+                        for row in rows:
+                            copy.write_row((row["kind"], row["doc_id"], row["fingerprint"],
+                                            row["tsv"], row["texts"], row["filters"],
+                                            row["dates"], row["access"], stamp))
+            finally:
+                cursor.close()
+            for _name, definition in rebuilt:
+                conn.execute(text(definition))
 
     def delete(self, kind: str, ids: Iterable[int]) -> None:
         """Remove these documents if present."""

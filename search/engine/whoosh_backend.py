@@ -41,7 +41,7 @@ from search.engine.types import (
     SearchRequest,
     SearchResponse,
 )
-from search.engine.whoosh_query import Compiler, keyword, needles_for
+from search.engine.whoosh_query import Compiler, docs_of, keyword, needles_for
 
 INDEX_NAME = "portal"
 MAX_WINDOW = 10_000  # deepest result a page may reach (page * per_page)
@@ -66,7 +66,8 @@ class SearchTokenizer(Tokenizer):
                 token.pos = start_pos
             yield token
             return
-        for term, position in index_tokens(value):
+        tokens = getattr(value, "tokens", None)  # analysed already (a bulk rebuild)
+        for term, position in tokens if tokens is not None else index_tokens(value):
             token.text = term
             token.boost = 1.0
             token.stopped = False
@@ -91,7 +92,7 @@ def make_schema() -> Schema:
     return schema
 
 
-def _fields(document: Document) -> dict[str, Any]:
+def whoosh_fields(document: Document) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "key": document.key,
         "kind": document.kind,
@@ -127,6 +128,7 @@ class WhooshBackend:
         self._searcher: Any = None
         self._lock = threading.RLock()
         self._facet_cache: dict[tuple[str, str], frozenset[int]] = {}
+        self._docs_cache: dict[Any, frozenset[int]] = {}
         self._cache_owner: Any = None
 
     # --- the index and its searcher ----------------------------------------------------
@@ -172,6 +174,7 @@ class WhooshBackend:
                 self._searcher = self._searcher.refresh()
             if self._cache_owner is not self._searcher:
                 self._facet_cache = {}
+                self._docs_cache = {}
                 self._cache_owner = self._searcher
             return self._searcher
 
@@ -183,10 +186,15 @@ class WhooshBackend:
             self._index = None
 
     @contextmanager
-    def writer(self) -> Iterator[Any]:
-        """The index's one writer; waits ``lock_timeout`` s for another process's."""
+    def writer(self, limitmb: int = 128, compound: bool = True) -> Iterator[Any]:
+        """The index's one writer; waits ``lock_timeout`` s for another process's.
+        ``limitmb``: postings held in memory before a sorted run goes to disk;
+        ``compound``: the new segment in one file (Whoosh copies a compound segment's
+        term file into memory each time a reader opens it: right for small segments,
+        ~100 ms a refresh for a rebuild's big one)."""
         try:
-            writer = SegmentWriter(self.open(), timeout=self.lock_timeout, delay=0.02)
+            writer = SegmentWriter(self.open(), timeout=self.lock_timeout, delay=0.02,
+                                   limitmb=limitmb, compound=compound)
         except LockError as error:
             raise IndexBusy(str(error)) from error
         try:
@@ -209,9 +217,9 @@ class WhooshBackend:
             return
         for document in documents:
             if replace:
-                writer.update_document(**_fields(document))
+                writer.update_document(**whoosh_fields(document))
             else:
-                writer.add_document(**_fields(document))
+                writer.add_document(**whoosh_fields(document))
 
     def delete(self, kind: str, ids: Iterable[int], writer: Any = None) -> None:
         ids = list(ids)
@@ -239,7 +247,9 @@ class WhooshBackend:
         return found
 
     def search(self, request: SearchRequest) -> SearchResponse:
-        searcher = self.searcher()
+        with self._lock:  # the caches that belong to this searcher (another thread may
+            searcher = self.searcher()  # refresh it meanwhile)
+            cache, facet_cache = self._docs_cache, self._facet_cache
         names = set(searcher.reader().indexed_field_names())
         text_fields = tuple(request.fields if request.fields is not None
                             else registry.text_fields(request.kind)
@@ -253,10 +263,20 @@ class WhooshBackend:
             return SearchResponse(total=0, hits=[], facets={f: {} for f in request.facets})
         matcher = compiler.compile(tree) if tree is not None else None
         scored = matcher if matcher is not None else Q.Every()
-        full = Q.And([scored, restrict])
-        matched = set(searcher.docs_for_query(full))
+        # The total and the facets from sets of document numbers (one per term, cached
+        # per searcher): walking Whoosh's matchers a second time for them cost as much
+        # as the scored search itself.
+        matched = docs_of(searcher, cache, scored) & docs_of(searcher, cache, restrict)
+        # The scored search leaves out restrictions every document meets (the only kind,
+        # a clerk's key): each costs a skip in every matched document, and adds the same
+        # score (next to nothing) to all.
+        everyone = searcher.doc_count()
+        narrowing = [part for part in restrict.subqueries
+                     if len(docs_of(searcher, cache, part)) != everyone]
+        full = Q.And([scored, *narrowing]) if narrowing else scored
         total = len(matched)
-        facets = {name: self._facet(searcher, name, matched) for name in request.facets}
+        facets = {name: self._facet(searcher, facet_cache, name, matched)
+                  for name in request.facets}
         per_page = max(1, request.per_page)
         start = (max(1, request.page) - 1) * per_page
         hits: list[Hit] = []
@@ -312,7 +332,8 @@ class WhooshBackend:
             ))
         return Q.And(parts)
 
-    def _facet(self, searcher: Any, name: str, matched: set[int]) -> dict[FilterValue, int]:
+    def _facet(self, searcher: Any, cache: dict[tuple[str, str], frozenset[int]], name: str,
+               matched: frozenset[int]) -> dict[FilterValue, int]:
         """Counts per value of filter ``name`` among ``matched`` (digits come back as ints,
         as the sources gave them)."""
         field = f"f_{name}"
@@ -321,10 +342,10 @@ class WhooshBackend:
             return counts
         for value in searcher.reader().field_terms(field):
             key = (field, value)
-            docs = self._facet_cache.get(key)
+            docs = cache.get(key)
             if docs is None:
                 docs = frozenset(searcher.docs_for_query(Q.Term(field, value)))
-                self._facet_cache[key] = docs
+                cache[key] = docs
             count = len(docs & matched) if len(docs) > len(matched) else len(matched & docs)
             if count:
                 counts[int(value) if value.isdigit() and len(value) < 18 else value] = count

@@ -8,6 +8,7 @@ numbers in both forms, a source's keyed hashes). A phrase asks for consecutive p
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from whoosh import query as Q
@@ -111,3 +112,74 @@ class Compiler:
         if not options:
             return None
         return Q.Or(options) if len(options) > 1 else options[0]
+
+
+DOCS_CACHE_SIZE = 500  # term document sets kept per searcher
+SEGMENT_CACHE_DOCS = 20_000_000  # document numbers kept in per-segment sets (~1 GB at most)
+
+
+def docs_of(searcher: Any, cache: dict[Any, frozenset[int]], query: Any) -> frozenset[int]:
+    """The document numbers ``query`` matches (what ``docs_for_query`` gives), by set
+    algebra over per-term sets kept in ``cache`` (one per searcher): a total and facet
+    counts without walking Whoosh's matchers a second time."""
+    if isinstance(query, Q.And):
+        parts = sorted((docs_of(searcher, cache, q) for q in query.subqueries), key=len)
+        found = parts[0] if parts else docs_of(searcher, cache, Q.Every())
+        for part in parts[1:]:
+            if not found:
+                break
+            found = found & part
+        return found
+    if isinstance(query, Q.Or):
+        union: set[int] = set()
+        for q in query.subqueries:
+            union |= docs_of(searcher, cache, q)
+        return frozenset(union)
+    if isinstance(query, Q.Not):
+        return docs_of(searcher, cache, Q.Every()) - docs_of(searcher, cache, query.query)
+    if isinstance(query, Q.ConstantScoreQuery):
+        return docs_of(searcher, cache, query.child)
+    if isinstance(query, Q.Term):
+        key: Any = ("term", query.fieldname, query.text)
+    elif isinstance(query, Q.Every):
+        key = ("every",)
+    else:  # phrases, date ranges: Whoosh's own matcher, not kept
+        return frozenset(searcher.docs_for_query(query))
+    docs = cache.get(key)
+    if docs is None:
+        if len(cache) > DOCS_CACHE_SIZE:
+            cache.clear()
+        docs = _segment_docs(searcher, query, key)
+        cache[key] = docs
+    return docs
+
+
+# Per segment, across searchers: a segment's documents never change, only its deletions
+# (which only grow), so (segment, deletions, term) names one set. A commit that adds a
+# case makes one small new segment; the big ones keep their sets.
+_SEGMENT_DOCS: dict[tuple[Any, ...], frozenset[int]] = {}
+_segment_lock = threading.Lock()
+_segment_held = [0]  # document numbers in _SEGMENT_DOCS
+
+
+def _segment_docs(searcher: Any, query: Any, key: Any) -> frozenset[int]:
+    parts: list[frozenset[int]] = []
+    for leaf, offset in searcher.leaf_searchers():
+        segment = leaf.reader().segment()
+        if segment is None:  # not a segment's reader: no key to keep the set under
+            local = frozenset(leaf.docs_for_query(query))
+        else:
+            name = (segment.segment_id(), segment.deleted_count(), key)
+            local = _SEGMENT_DOCS.get(name)
+            if local is None:
+                local = frozenset(leaf.docs_for_query(query))
+                with _segment_lock:
+                    if _segment_held[0] + len(local) > SEGMENT_CACHE_DOCS:
+                        _SEGMENT_DOCS.clear()
+                        _segment_held[0] = 0
+                    _SEGMENT_DOCS[name] = local
+                    _segment_held[0] += len(local)
+        parts.append(local if offset == 0 else frozenset(d + offset for d in local))
+    if len(parts) == 1:
+        return parts[0]
+    return frozenset().union(*parts)

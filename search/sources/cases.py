@@ -28,6 +28,7 @@ from cases.models import Attachment, Case, CaseReply, Category, DueState
 from cases.visibility import case_access_keys
 from portal.db import db
 from search.engine.types import Document
+from search.sources.renames import category_subtree
 
 KIND = "case"
 BATCH = 500
@@ -114,12 +115,18 @@ class CaseSource:
     exact_fields = EXACT_FIELDS
 
     def affected(self, entity: str, ids: list[int]) -> Iterable[int]:
-        """A case's own changes (its timeline and assists are recorded as ``case``), and
-        its replies (public and internal) and attachments."""
+        """A case's own changes (its timeline and assists are recorded as ``case``), its
+        replies (public and internal) and attachments, and renames of the department,
+        district or category (or parent category) it names."""
         if not ids:
             return []
         if entity == "case":
             return ids
+        named = {"department": Case.department_id, "district": Case.district_id}.get(entity)
+        if entity == "category":  # its cases and its sub-categories' (parent's name)
+            named, ids = Case.category_id, sorted(category_subtree(ids))
+        if named is not None:  # a rename (search/sources/renames.py)
+            return list(db.session.scalars(select(Case.id).where(named.in_(ids))))
         model = {"case_reply": CaseReply, "attachment": Attachment}.get(entity)
         if model is None:
             return []

@@ -7,20 +7,24 @@ kept only as a keyed hash (HMAC-SHA256 with ``SECRET_KEY``) in an exact field, s
 full number typed into the search box (``exact_forms``) finds its record and nothing
 in the index gives a number back. Merged-away and anonymised records are not searchable
 (``documents`` leaves them out, so the indexer deletes them). ``access``: the keys of
-``citizens.visibility.client_access_keys`` (the one client rule).
+``citizens.visibility.client_access_keys`` (the one client rule), read for a whole batch
+of records in one query by ``batch_access_keys`` (the same rule, as one statement:
+``tests/test_search_sources.py`` holds the two equal).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from cases.models import Case
+from cases.models import Case, CaseAssist
+from cases.visibility import CITY_KEY
 from citizens.account_services import normalise_cn_phone
 from citizens.identifiers import is_valid_credit_code, is_valid_resident_id, normalise_id
 from citizens.models import Client
@@ -70,7 +74,29 @@ def identifier_query(text: str) -> str | None:
     return None
 
 
-def client_document(client: Client) -> Document:
+def batch_access_keys(client_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """``client_access_keys`` of many records in one query: citywide staff, and the
+    departments leading or assisting a case each client filed under their name."""
+    named = Case.anonymous.is_(False)  # ``reporter_shown`` of department staff
+    lead = select(Case.client_id, Case.department_id).where(
+        Case.client_id.in_(client_ids), Case.department_id.is_not(None), named
+    )
+    assisted = (
+        select(Case.client_id, CaseAssist.department_id)
+        .join(Case, CaseAssist.case_id == Case.id)
+        .where(Case.client_id.in_(client_ids), named)
+    )
+    departments: dict[int, set[int]] = defaultdict(set)
+    for client_id, department_id in db.session.execute(lead.union(assisted)):
+        departments[client_id].add(department_id)
+    return {
+        i: (CITY_KEY, *(f"dept:{d}" for d in sorted(departments.get(i, ()))))
+        for i in client_ids
+    }
+
+
+def client_document(client: Client, access: tuple[str, ...] | None = None) -> Document:
+    """``client``'s document (``access``: its keys when read for a batch)."""
     masked = [mask_phone(client.phone), mask_id_number(client.id_number),
               mask_id_number(client.credit_code)]
     district = client.district
@@ -88,7 +114,7 @@ def client_document(client: Client) -> Document:
         exact={IDENTIFIER_FIELD: identifier_hashes(client)},
         filters={"kind": client.kind.value, "district_id": client.district_id, "tag": tags},
         dates={"created_at": client.created_at},
-        access=client_access_keys(client),
+        access=access if access is not None else client_access_keys(client),
     )
 
 
@@ -106,8 +132,9 @@ class ClientSource:
         return [digest] if digest else []
 
     def affected(self, entity: str, ids: list[int]) -> Iterable[int]:
-        """A record's own changes (flags and tags are recorded as ``client``), and its
-        cases' (who may find the record follows their departments and anonymity)."""
+        """A record's own changes (flags and tags are recorded as ``client``), its cases'
+        (who may find the record follows their departments and anonymity), and a rename
+        of its district."""
         if not ids:
             return []
         if entity == "client":
@@ -116,6 +143,8 @@ class ClientSource:
             # A deleted case is gone from ``cases``; its client is refreshed on the next
             # change or by ``verify``.
             return set(db.session.scalars(select(Case.client_id).where(Case.id.in_(ids))))
+        if entity == "district":  # a rename (search/sources/renames.py)
+            return list(db.session.scalars(select(Client.id).where(Client.district_id.in_(ids))))
         return []
 
     def documents(self, ids: Iterable[int]) -> list[Document]:
@@ -132,7 +161,9 @@ class ClientSource:
                 .options(selectinload(Client.tags), selectinload(Client.district))
                 .order_by(Client.id)
             )
-            found.extend(client_document(client) for client in db.session.scalars(stmt))
+            clients = list(db.session.scalars(stmt))
+            keys = batch_access_keys([c.id for c in clients]) if clients else {}
+            found.extend(client_document(client, keys[client.id]) for client in clients)
         return found
 
     def all_ids(self) -> Iterator[int]:

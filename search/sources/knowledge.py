@@ -20,6 +20,7 @@ from cases.knowledge.models import KnowledgeAnswer
 from cases.knowledge.services import answer_access_keys
 from portal.db import db
 from search.engine.types import Document
+from search.sources.renames import category_subtree
 
 KIND = "answer"
 BATCH = 500
@@ -70,7 +71,15 @@ class AnswerSource:
     date_fields = DATE_FIELDS
 
     def affected(self, entity: str, ids: list[int]) -> Iterable[int]:
-        return list(ids) if entity == KIND else []
+        """An answer's own changes, and renames of its category (or a parent)."""
+        if entity == KIND:
+            return list(ids)
+        if entity == "category" and ids:
+            subtree = sorted(category_subtree(ids))
+            return list(db.session.scalars(
+                select(KnowledgeAnswer.id).where(KnowledgeAnswer.category_id.in_(subtree))
+            ))
+        return []
 
     def documents(self, ids: Iterable[int]) -> list[Document]:
         wanted = list(ids)
