@@ -1,5 +1,6 @@
 """Commands of the cases room: ``flask cases sweep`` (the deadline sweep, once or as a
-scheduler loop) and ``flask demo load|logins`` (demo data across the rooms)."""
+scheduler loop), ``flask cases hotspots`` (the hot-spot early warning once) and
+``flask demo load|logins`` (demo data across the rooms)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,26 @@ def sweep(every: int) -> None:
         if not every:
             return
         time.sleep(every)
+
+
+@cases_cli.command("hotspots")
+@click.option("--window", "window_days", type=click.IntRange(1, 31), default=3,
+              show_default=True, help="Days counted (today so far included).")
+@click.option("--baseline", "baseline_days", type=click.IntRange(7, 366), default=28,
+              show_default=True, help="Days before the window the baseline is taken from.")
+def hotspots(window_days: int, baseline_days: int) -> None:
+    """Raise hot-spot alerts once (the sweep does it on every pass) and tell supervisors."""
+    from cases.reports.hotspot_alerts import detect_spikes
+
+    alerts = detect_spikes(window_days=window_days, baseline_days=baseline_days)
+    db.session.commit()
+    deliver_due()
+    for alert in alerts:
+        click.echo(f"alert {alert.id}: district {alert.district_id}, category "
+                   f"{alert.category_id}: {alert.count} cases {alert.window_start}.."
+                   f"{alert.window_end} (baseline {alert.baseline:.1f}, needed "
+                   f"{alert.threshold:.1f})")
+    click.echo(f"hot-spot alerts: {len(alerts)} new")
 
 
 @click.group("demo", cls=AppGroup, help="Demo data.")

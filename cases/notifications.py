@@ -136,7 +136,7 @@ def notify_case_staff(case: Case, event: str, note: str | None = None) -> list[O
 
 
 def notify_staff(
-    case: Case,
+    case: Case | None,
     event: str,
     recipients: list[User],
     note: str | None = None,
@@ -149,21 +149,26 @@ def notify_staff(
     (``notify_by_email``, ``notify_by_sms``) when they have an address or phone, in
     their own language (default: the portal's). ``values`` adds placeholder values,
     ``localised(locale)`` ones that depend on the language. Returns the outbox rows.
+    ``case`` is None for news about no one case (a hot-spot alert): the messages then
+    carry no case and ``values`` fill every placeholder but the recipient's name.
     """
     if event not in STAFF_EVENTS:
         raise ValueError(f"not a staff event: {event!r}")
     texts = EventTemplates(event)
-    outbox = OutboxBatch(event, case.id)
+    case_id = case.id if case is not None else None
+    outbox = OutboxBatch(event, case_id)
     for user in recipients:
         locale = normalise_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
-        person = case_values(case, locale, note or "")
-        person["client_name"] = ANONYMOUS[locale] if case.anonymous else _client_name(case)
+        person = {"note": note or ""}
+        if case is not None:
+            person = case_values(case, locale, note or "")
+            person["client_name"] = ANONYMOUS[locale] if case.anonymous else _client_name(case)
+            person["department"] = _department_name(case, locale)
         person["recipient_name"] = user.display_name
-        person["department"] = _department_name(case, locale)
         person.update(values or {})
         if localised is not None:
             person.update(localised(locale))
-        add_inbox(user, case.id, texts.render(MessageChannel.INBOX, locale, person))
+        add_inbox(user, case_id, texts.render(MessageChannel.INBOX, locale, person))
         if user.notify_by_email and user.email:
             outbox.add(MessageChannel.EMAIL, user.email, user, locale,
                        texts.render(MessageChannel.EMAIL, locale, person))
@@ -171,13 +176,14 @@ def notify_staff(
             outbox.add(MessageChannel.SMS, user.phone, user, locale,
                        texts.render(MessageChannel.SMS, locale, person))
     db.session.flush()
+    about = f"case {case.number}" if case is not None else "no case"
     if recipients:
         log.info(
-            "case %s: told %d staff about %s (%d outbox messages)",
-            case.number, len(recipients), event, len(outbox.messages),
+            "%s: told %d staff about %s (%d outbox messages)",
+            about, len(recipients), event, len(outbox.messages),
         )
     else:
-        log.warning("case %s: nobody on the staff to tell about %s", case.number, event)
+        log.warning("%s: nobody on the staff to tell about %s", about, event)
     return outbox.messages
 
 

@@ -37,6 +37,11 @@ def supervisors() -> list[User]:
     return _users(User.role == Role.SUPERVISOR)
 
 
+def hotspot_watchers() -> list[User]:
+    """Who hears of a hot-spot alert: the supervisors, else the admins (never nobody)."""
+    return first_of((supervisors, lambda: _users(User.role == Role.ADMIN)))
+
+
 def clerks() -> list[User]:
     return _users(User.role == Role.CLERK)
 

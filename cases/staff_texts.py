@@ -35,6 +35,7 @@ STAFF_EVENTS = (
     "bad_review_appeal",
     "bad_review_set_aside",
     "bad_review_appeal_refused",
+    "hotspot_alert",
 )
 
 STAFF_CHANNELS = (MessageChannel.EMAIL, MessageChannel.SMS, MessageChannel.INBOX)
@@ -61,6 +62,7 @@ STAFF_LABELS = {
     "bad_review_appeal": _l("Appeal against a bad review (to supervisors)"),
     "bad_review_set_aside": _l("Appeal upheld, rating set aside (to the department)"),
     "bad_review_appeal_refused": _l("Appeal refused (to the department)"),
+    "hotspot_alert": _l("Hot-spot alert: a category far above its baseline (to supervisors)"),
 }
 
 STAFF_PLACEHOLDER_HELP = {
@@ -70,6 +72,12 @@ STAFF_PLACEHOLDER_HELP = {
     "level": _l("the rating's stars, e.g. ★2 (bad review messages)"),
     "review_due": _l("the bad review's running deadline (bad review messages)"),
     "stage": _l("what is overdue: verifying or rectifying (bad review messages)"),
+    "district": _l("the district (hot-spot alerts)"),
+    "category": _l("the category (hot-spot alerts)"),
+    "count": _l("the cases in the alert's window (hot-spot alerts)"),
+    "baseline": _l("the cases expected in a window that long (hot-spot alerts)"),
+    "window": _l("the alert's days, first to last (hot-spot alerts)"),
+    "alerts_url": _l("the alerts page (hot-spot alerts)"),
 }
 
 # Why the sweep escalated a case (``cases.sweep.escalation_reason``), per language:
@@ -225,6 +233,14 @@ STAFF_TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "意见：{note} 请改为立行立改、限期整改或解释说明。" + _PAGE_ZH,
             "sms": "诉求 {number} 的差评申诉未通过，请另行处理：{case_url}",
         },
+        "hotspot_alert": {
+            "subject": "热点预警：{district}“{category}”诉求激增",
+            "body": "{recipient_name}，您好：{window}，{district}“{category}”类诉求共 {count} 件，"
+            "远高于近期同期水平（约 {baseline} 件）。请研判处置，并在预警页面填写处置意见："
+            "{alerts_url}",
+            "sms": "热点预警：{district}“{category}”{window}诉求 {count} 件"
+            "（近期约 {baseline} 件）：{alerts_url}",
+        },
     },
     "en": {
         "client_info": {
@@ -371,6 +387,15 @@ STAFF_TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "rectify it or explain instead. " + _PAGE_EN,
             "sms": "The appeal for case {number} was refused, please handle it another way: "
             "{case_url}",
+        },
+        "hotspot_alert": {
+            "subject": "Hot spot: {category} rising in {district}",
+            "body": "Dear {recipient_name}, {count} requests of the category “{category}” were "
+            "filed in {district} over {window}, far above its recent level (about {baseline} "
+            "in as many days). Please look into it and acknowledge the alert with a note: "
+            "{alerts_url}",
+            "sms": "Hot spot: {count} “{category}” requests in {district} over {window} "
+            "(about {baseline} usually): {alerts_url}",
         },
     },
 }

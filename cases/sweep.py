@@ -1,6 +1,6 @@
 """The deadline sweep: mark cases due soon and overdue, escalate the ones that need it;
 then satisfaction's pass (``cases.satisfaction.sweep``: rating reminders, default ratings,
-差评 deadlines).
+差评 deadlines) and the hot-spot early warning (``cases.reports.hotspot_alerts``).
 
 Run by ``flask cases sweep`` (once, or ``--every N`` seconds as a scheduler process).
 Idempotent and safe from several processes at once: every mark is a conditional UPDATE
@@ -39,13 +39,15 @@ class SweepResult:
     overdue: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
     satisfaction: SatisfactionSweep | None = None  # reminders, default ratings, 差评 deadlines
+    hotspot_alerts: int = 0  # new hot-spot alerts raised
 
     def summary(self) -> str:
         text = (
             f"due soon: {len(self.due_soon)}, overdue: {len(self.overdue)}, "
             f"escalated: {len(self.escalated)}"
         )
-        return f"{text}; {self.satisfaction.summary()}" if self.satisfaction else text
+        text = f"{text}; {self.satisfaction.summary()}" if self.satisfaction else text
+        return f"{text}; hot-spot alerts: {self.hotspot_alerts}"
 
 
 def _mark(case_id: int, condition, values: dict) -> bool:
@@ -137,5 +139,12 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResul
     from cases.satisfaction.sweep import sweep_ratings
 
     result.satisfaction = sweep_ratings(now)
+
+    # Imported here too: the figures build on the cases room. Idempotent (one alert per
+    # district, category and window, whichever process writes it first).
+    from cases.reports.hotspot_alerts import detect_spikes
+
+    result.hotspot_alerts = len(detect_spikes(now))
+    db.session.commit()
     log.info("sweep: %s", result.summary())
     return result

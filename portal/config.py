@@ -41,6 +41,8 @@ class DefaultConfig:
     SEARCH_CATCH_UP_INTERVAL = 5
     # Processes analysing documents in a full reindex (None: the cores, at most 4).
     SEARCH_REINDEX_PROCS: int | None = None
+    # The public statistics page (/stats) is computed at most once per this many seconds.
+    REPORTS_STATS_CACHE_SECONDS = 600
     REDIS_URL: str | None = None
     TIMEZONE = "Asia/Shanghai"
 

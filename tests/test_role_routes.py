@@ -44,6 +44,7 @@ from werkzeug.datastructures import FileStorage
 from cases.attachments import store_attachments
 from cases.knowledge.models import KnowledgeAnswer
 from cases.models import CalendarDay, Case, CaseType, ReplyTemplate, RoutingRule
+from cases.reports.models import HotspotAlert
 from cases.satisfaction.models import BadReview, Rating
 from cases.satisfaction.settings import active_dimensions
 from cases.satisfaction.tokens import rating_token
@@ -239,6 +240,21 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "satisfaction.new_dimension": admin(422),
     "satisfaction.edit_dimension": admin(422),
     "satisfaction.remove_dimension": admin(302),
+    # --- the officials' desk (issue 13): figures never show V's personal data --------
+    "reports.dashboard": only(DEPARTMENT + ("supervisor", "official", "admin")),
+    "reports.workload": only(DEPARTMENT + ("supervisor", "official", "admin")),
+    "reports.cases": only(DEPARTMENT + ("supervisor", "official", "admin")),
+    "reports.export": only(DEPARTMENT + ("supervisor", "official", "admin")),
+    "reports.alerts": only(("supervisor", "official", "admin")),
+    # An empty acknowledgement: the note is missing.
+    "reports.acknowledge_alert": only(("supervisor", "official", "admin"), 422),
+    "reports.settings": admin(),
+    # Public figures: volumes and rates by department and month, nothing personal.
+    "reports.stats": public(),
+    "reports.monthly_latest": only(DEPARTMENT + ("supervisor", "official", "admin"), 302),
+    "reports.monthly": only(DEPARTMENT + ("supervisor", "official", "admin")),
+    "reports.monthly_xlsx": only(DEPARTMENT + ("supervisor", "official", "admin")),
+    "reports.save_settings": admin(422),
     "knowledge.help_index": public(),
     "knowledge.suggest": public(),
     "knowledge.answer": public(404),
@@ -479,7 +495,10 @@ def build_scene(app: Flask) -> Scene:
         review = BadReview(rating_id=rating.id, case_id=row.id, department_id=transport.id,
                            stage=BadReviewStage.VERIFYING, due_at=utcnow())
         kept, removed = active_dimensions()[:2]
-        session.add(review)
+        alert = HotspotAlert(district_id=world.gulou.id, category_id=world.potholes.id,
+                             window_start=date(2026, 11, 1), window_end=date(2026, 11, 3),
+                             count=9, baseline=1.0, threshold=5.0)
+        session.add_all([review, alert])
         session.flush()
         args = {
             "number": row.number,
@@ -504,12 +523,15 @@ def build_scene(app: Flask) -> Scene:
             "review_id": review.id,
             "step": "verify",
             "dimension_id": kept.id,
+            "alert_id": alert.id,
+            "month": "2026-03",
         }
         by_endpoint = {
             "auth.reset_password": {"token": reset_token(v_user)},
             "cases.bulk_reply": {"name": "department"},
             "satisfaction.rate": {"token": rating_token(rating)},
             "satisfaction.remove_dimension": {"dimension_id": removed.id},
+            "reports.export": {"name": "rates", "fmt": "csv"},
         }
         session.commit()
     from citizens.registration import VERIFY_SALT

@@ -6,7 +6,8 @@ lists; period against period), never in views or templates; ``hotspots`` finds r
 categories and words and raises alerts; ``monthly`` assembles the four parts of the monthly
 report from those; ``charts`` draws SVG on the server; ``exports`` writes CSV and Excel;
 ``periods`` and ``scope`` (who reads what) are shared by all. Arrows point into ``cases``
-(models, visibility, satisfaction) and ``portal``; nothing in ``cases`` imports this.
+(models, visibility, satisfaction) and ``portal``; ``cases`` calls in only from the sweep
+(hot-spot detection) and the filing step (daily totals).
 """
 
 from __future__ import annotations
@@ -18,4 +19,18 @@ bp = Blueprint("reports", __name__)
 
 def init_app(app: Flask) -> None:
     """Register the reports' pages, commands and template helpers on ``app``."""
-    from cases.reports import models  # noqa: F401  (the tables register)
+    from cases.reports import (
+        alert_views,  # noqa: F401  (hot-spot alerts; report_hotspots & co. as template globals)
+        models,  # noqa: F401  (the tables register)
+        monthly_views,  # noqa: F401  (the monthly report's page and workbook)
+        settings_views,  # noqa: F401  (/admin/reports: how the ranking is counted)
+        stats_views,  # noqa: F401  (its routes join the blueprint)
+        views,  # noqa: F401  (the officials' pages join the blueprint)
+    )
+    from cases.reports.cli import reports_cli
+    from cases.reports.totals import follow_cases
+
+    follow_cases()  # the daily totals follow the cases table
+    app.cli.add_command(reports_cli)
+    if "reports" not in app.blueprints:  # after every view module above is imported
+        app.register_blueprint(bp)

@@ -1,0 +1,230 @@
+"""Time the officials' report pages with many cases in the database (issue 13).
+
+    .venv/bin/python bench/reports.py                       # SQLite, 100,000 cases
+    .venv/bin/python bench/reports.py --cases 1000000
+    .venv/bin/python bench/reports.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+Cases are spread over the last two years (so every period has a previous one and a year
+before) along the life cycle, with their timeline (file, dispatch, sign for, reply, close),
+ratings of most answers and a 差评 for each bad one, all inserted in bulk; the daily totals
+are then rebuilt once (``rebuild_totals``), as ``flask reports rebuild-totals`` would.
+Requests go through Flask's test client (in process) signed in as the demo official; each
+page is asked ``--requests`` times and the median and p95 printed. ``/stats`` is asked
+cold once (its computation, printed apart) and then from its cache. For PostgreSQL the
+script makes and drops its own database ``portal_bench_reports``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    drop_postgres_database,
+    fresh_postgres_database,
+    header,
+    report,
+    timed,
+)
+from cases.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
+from cases.models import Case, CaseEvent, CaseNumberCounter, Category  # noqa: E402
+from cases.reports.periods import Period, today  # noqa: E402
+from cases.reports.stats import forget_public_stats  # noqa: E402
+from cases.reports.totals import rebuild_totals  # noqa: E402
+from cases.satisfaction.models import BadReview, Rating  # noqa: E402
+from citizens.models import Client  # noqa: E402
+from portal import create_app  # noqa: E402
+from portal.db import db, utcnow  # noqa: E402
+from portal.models import Department, District, User  # noqa: E402
+
+BENCH_DB = "portal_bench_reports"
+TYPES = ["enquiry"] * 30 + ["help"] * 25 + ["complaint"] * 30 + ["suggestion"] * 8 + [
+    "tipoff"] * 4 + ["praise"] * 3
+CHANNELS = ["phone"] * 55 + ["web"] * 25 + ["mobile"] * 15 + ["walk_in", "letter", "email"] * 2
+DAYS = 730
+HOUR = timedelta(hours=1)
+
+
+def _case_row(i, rng, now, refs, year):
+    """One case along its life: ``(row, fate)`` with fate ``intake``, ``open`` or
+    ``replied`` (and closed when ``row["closed_at"]``)."""
+    filed = now - timedelta(minutes=rng.randint(10, DAYS * 1440))
+    roll = rng.random()
+    row = {
+        "number": f"B{year}-{i + 1:07d}", "type": rng.choice(TYPES),
+        "channel": rng.choice(CHANNELS), "status": "submitted",
+        "title": f"测试诉求 {i} 路灯不亮影响夜间出行",
+        "description": "小区门口路灯已经连续一周不亮，老人晚上出行很不方便。",
+        "category_id": rng.choice(refs["categories"]), "district_id": rng.choice(refs["districts"]),
+        "client_id": rng.choice(refs["clients"]), "created_at": filed, "updated_at": filed,
+        "department_id": None, "assignee_id": None, "dispatched_at": None, "signed_at": None,
+        "sign_due_at": None, "replied_at": None, "reply_due_at": None, "closed_at": None,
+    }
+    if roll < 0.2:  # answered at intake
+        row.update(status="closed", replied_at=filed + HOUR / 4, closed_at=filed + HOUR)
+        return row, "intake"
+    dispatched = filed + timedelta(minutes=rng.randint(5, 600))
+    row.update(status="dispatched", department_id=rng.choice(refs["departments"]),
+               dispatched_at=dispatched, sign_due_at=dispatched + timedelta(hours=24),
+               reply_due_at=dispatched + timedelta(days=10))
+    if dispatched > now:
+        row.update(dispatched_at=None, department_id=None, sign_due_at=None,
+                   reply_due_at=None, status="submitted")
+        return row, "open"
+    signed = dispatched + timedelta(minutes=rng.randint(10, 2 * 1440))
+    if signed < now:
+        row.update(status="in_progress", signed_at=signed)
+        replied = signed + timedelta(minutes=rng.randint(60, 14 * 1440))
+        if replied < now and roll < 0.93:
+            row.update(status="replied", replied_at=replied)
+            if replied + timedelta(days=3) < now:
+                row.update(status="closed", closed_at=replied + timedelta(days=3))
+            return row, "replied"
+    return row, "open"
+
+
+def _events(case_id, row, fate):
+    """The case's timeline, as the services would have written it."""
+    out = [{"case_id": case_id, "action": "file", "to_status": "submitted",
+            "created_at": row["created_at"], "is_public": True, "actor_kind": "staff"}]
+    if fate == "intake":
+        out.append({"case_id": case_id, "action": "answer", "to_status": "replied",
+                    "created_at": row["replied_at"], "is_public": True, "actor_kind": "staff"})
+    if row["dispatched_at"]:
+        out.append({"case_id": case_id, "action": "dispatch", "to_status": "dispatched",
+                    "created_at": row["dispatched_at"], "is_public": True, "actor_kind": "staff",
+                    "details": {"department": row["department_id"]}})
+    if row["signed_at"]:
+        out.append({"case_id": case_id, "action": "sign_for", "to_status": "in_progress",
+                    "created_at": row["signed_at"], "is_public": True, "actor_kind": "staff"})
+    if row["replied_at"] and fate == "replied":
+        out.append({"case_id": case_id, "action": "reply", "to_status": "replied",
+                    "created_at": row["replied_at"], "is_public": True, "actor_kind": "staff"})
+    if row["closed_at"]:
+        out.append({"case_id": case_id, "action": "close", "to_status": "closed",
+                    "created_at": row["closed_at"], "is_public": True, "actor_kind": "staff"})
+    return out
+
+
+def fill(case_count: int, seed: int = 7) -> None:
+    """Demo reference data, then ``case_count`` cases with timelines and ratings, in bulk."""
+    load_demo_data(case_count=0, seed=seed)
+    db.session.commit()
+    rng = random.Random(seed)
+    refs = {
+        "categories": list(db.session.scalars(
+            select(Category.id).where(Category.parent_id.is_not(None)))),
+        "districts": list(db.session.scalars(select(District.id))),
+        "departments": list(db.session.scalars(select(Department.id))),
+        "clients": list(db.session.scalars(select(Client.id))),
+    }
+    now, batch = utcnow(), 5000
+    for start in range(0, case_count, batch):
+        made = [_case_row(i, rng, now, refs, now.year)
+                for i in range(start, min(start + batch, case_count))]
+        ids = db.session.execute(
+            insert(Case).returning(Case.id, sort_by_parameter_order=True), [r for r, _ in made]
+        ).scalars().all()
+        events, ratings = [], []
+        for case_id, (row, fate) in zip(ids, made, strict=True):
+            events += _events(case_id, row, fate)
+            if row["replied_at"] and rng.random() < 0.7:
+                level = rng.choices([5, 4, 3, 2, 1], [45, 25, 15, 10, 5])[0]
+                rated = row["replied_at"] + timedelta(hours=rng.randint(1, 72))
+                ratings.append({
+                    "case_id": case_id, "client_id": row["client_id"],
+                    "department_id": row["department_id"], "status": "rated",
+                    "nonce": "b" * 32, "requested_at": row["replied_at"],
+                    "link_expires_at": row["replied_at"] + timedelta(days=7),
+                    "level": level, "solved": "yes" if level >= 3 else rng.choice(["no", "partly"]),
+                    "rated_at": rated, "created_at": rated, "updated_at": rated,
+                })
+        db.session.execute(insert(CaseEvent), events)
+        if ratings:
+            rating_ids = db.session.execute(
+                insert(Rating).returning(Rating.id, sort_by_parameter_order=True), ratings
+            ).scalars().all()
+            bad = [{"rating_id": rid, "case_id": r["case_id"], "department_id": r["department_id"],
+                    "stage": "closed", "outcome": rng.choice(["fixed", "rectified", "explained"]),
+                    "closed_at": r["rated_at"] + timedelta(days=5),
+                    "created_at": r["rated_at"], "updated_at": r["rated_at"]}
+                   for rid, r in zip(rating_ids, ratings, strict=True) if r["level"] <= 2]
+            if bad:
+                db.session.execute(insert(BadReview), bad)
+        db.session.commit()
+    db.session.add(CaseNumberCounter(year=now.year, last_value=0))
+    started = time.perf_counter()
+    rows = rebuild_totals()
+    db.session.commit()
+    print(f"daily totals rebuilt: {rows} rows in {time.perf_counter() - started:.1f} s")
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+
+    tmp = tempfile.TemporaryDirectory()
+    url = (
+        fresh_postgres_database(args.database_url, BENCH_DB)
+        if args.database_url
+        else f"sqlite:///{Path(tmp.name) / 'bench.db'}"
+    )
+    app = create_app({
+        "INSTANCE_PATH": tmp.name, "DATABASE_URL": url, "SECRET_KEY": "bench",
+        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING",
+        "SESSION_COOKIE_SECURE": False, "MAIL_BACKEND": "log", "SEARCH_CATCH_UP": "off",
+    })
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        fill(args.cases)
+        total = db.session.scalar(select(func.count(Case.id)))
+        events = db.session.scalar(select(func.count(CaseEvent.id)))
+        print(f"{db.engine.dialect.name}: {total} cases, {events} events loaded in "
+              f"{time.perf_counter() - started:.1f} s")
+        month = Period.containing("month", today()).previous().key()
+        official = db.session.scalar(select(User.username).where(User.username == "official"))
+        assert official, "the demo official is missing"
+
+    n = args.requests
+    client = app.test_client()
+    client.post("/login", data={"username": "official", "password": DEMO_PASSWORD})
+    pages = [
+        ("/reports", "/reports"),
+        *((f"/reports/workload?by={by}", f"/reports/workload?by={by}")
+          for by in ("department", "category", "district", "staff")),
+        ("/reports/workload?by=department&period=year", "/reports/workload (year)"),
+        (f"/reports/monthly/{month}", "/reports/monthly/<m>"),
+        (f"/reports/monthly/{month}.xlsx", "/reports/monthly/<m>.xlsx"),
+    ]
+    header()
+    for url, name in pages:
+        report(f"GET {name} (official)", timed(client, "GET", url, n))
+    public = app.test_client()
+    with app.app_context():
+        forget_public_stats(app)
+    report("GET /stats, computing (first request)", timed(public, "GET", "/stats", 1))
+    report("GET /stats (from the cache)", timed(public, "GET", "/stats", n))
+    if args.database_url:
+        with app.app_context():
+            db.engine.dispose()
+        drop_postgres_database(args.database_url, BENCH_DB)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The cases behind a figure's cell: the same conditions the figure counts, as a list the
+viewer may open (``visible_cases``), with anonymous tip-offs left out for whoever may not
+know who filed them (``reporter_shown``), inside the report's scope.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, and_, false, select, true
+
+from cases.models import Case, CaseEvent
+from cases.reports.figures_common import (
+    FigureError,
+    allowed_keys,
+    case_group,
+    dispatched_department,
+    rows_scope,
+)
+from cases.reports.figures_rates import (
+    counted_ratings,
+    response_counts,
+    signed_in_time,
+    solved_values,
+)
+from cases.reports.figures_workload import (
+    answered_in,
+    closed_in,
+    open_at,
+    overdue_in,
+    step_key,
+    step_select,
+)
+from cases.reports.periods import Period
+from cases.reports.scope import ReportReach, report_reach
+from cases.reports.settings import report_settings
+from cases.satisfaction.models import Rating
+from cases.visibility import reporter_shown, visible_cases
+from portal.models import User
+
+# figure → the timeline fact it lists (see figures_workload.STEP_FACTS)
+STEP_DRILLS = {"signed": "signed", "redo": "redone", "return": "returned",
+               "transfers": "transfers", "extensions": "extensions"}
+CASE_DRILLS = ("open", "backlog", "closed", "overdue", "answered", "late")
+RATING_DRILLS = ("rated", "bad_ratings", "unsatisfied", "unsolved")
+DRILLS = ("received", *CASE_DRILLS, *STEP_DRILLS, "dispatched", "responded", *RATING_DRILLS)
+
+
+def drill_down(period: Period, figure: str, key: int | None, viewer: User,
+               by: str = "department") -> Select:
+    """``select(Case)`` of the cases behind the cell (``figure``, row ``key``; None: the
+    total row) of the table grouped ``by``; newest first, for the page to paginate.
+    Raises ``FigureError`` for a figure or grouping it does not know."""
+    if figure not in DRILLS:
+        raise FigureError(f"unknown figure {figure!r}")
+    if figure in ("dispatched", "responded", *RATING_DRILLS):
+        by = "department"  # 三率 are per department
+    group = case_group(by)
+    keep = allowed_keys(by, viewer)
+    if keep is not None and key is not None and key not in keep:
+        behind: ColumnElement[bool] = false()
+    else:
+        behind = _behind(period, figure, key, viewer, by, group, keep)
+    return (
+        select(Case)
+        .where(behind, visible_cases(viewer), reporter_shown(viewer), rows_scope(by, viewer))
+        .order_by(Case.created_at.desc(), Case.id.desc())
+    )
+
+
+def _key_is(column, key: int | None, keep: set | None) -> ColumnElement[bool]:
+    if key is not None:
+        return column == key
+    if keep is not None:
+        return column.in_(keep or [0])
+    return true()
+
+
+def _behind(period: Period, figure: str, key, viewer: User, by: str, group, keep):
+    start, end = period.bounds()
+    filed = and_(Case.created_at >= start, Case.created_at < end)
+    if figure == "received" and by in ("category", "district"):
+        return and_(filed, _key_is(group, key, keep))
+    if figure in CASE_DRILLS:
+        condition = {
+            "open": and_(filed, open_at(end)),
+            "backlog": and_(Case.created_at < end, open_at(end)),
+            "closed": closed_in(start, end),
+            "overdue": overdue_in(start, end),
+            "answered": answered_in(start, end),
+            "late": and_(answered_in(start, end), Case.replied_at > Case.reply_due_at),
+        }[figure]
+        return and_(condition, _key_is(group, key, keep))
+    if figure in ("received", *STEP_DRILLS):
+        fact = "received" if figure == "received" else STEP_DRILLS[figure]
+        steps = step_select(by, fact, viewer, start, end).where(
+            _key_is(step_key(by, fact), key, keep)).subquery()
+        return Case.id.in_(select(steps.c.case_id))
+    if figure in ("dispatched", "responded"):
+        handler = viewer if by == "department" and _is_handler(viewer) else None
+        sub = response_counts(start, end, handler).with_only_columns(
+            *_case_id_only()).group_by(None)
+        sub = sub.where(_key_is(dispatched_department(), key, keep))
+        if figure == "responded":
+            sub = sub.where(signed_in_time())
+        return Case.id.in_(sub)
+    settings = report_settings()
+    ratings = select(Rating.case_id).where(counted_ratings(start, end, settings),
+                                           _key_is(Rating.department_id, key, keep))
+    if _is_handler(viewer):
+        ratings = ratings.where(Rating.answered_by_id == viewer.id)
+    if figure == "bad_ratings":
+        ratings = ratings.where(Rating.level <= 2)
+    elif figure == "unsatisfied":
+        ratings = ratings.where(Rating.level < settings.satisfied_from_level)
+    elif figure == "unsolved":
+        ratings = ratings.where(Rating.solved.is_not(None),
+                                Rating.solved.not_in(solved_values(settings)))
+    return Case.id.in_(ratings)
+
+
+def _case_id_only():
+    return (CaseEvent.case_id,)
+
+
+def _is_handler(viewer: User) -> bool:
+    return report_reach(viewer) is ReportReach.SELF

@@ -1,0 +1,302 @@
+"""Workload per department, category, district or staff member (docs/REPORTS.md,
+"Definitions: workload").
+
+Per period three GROUP BY queries: the cases' own columns (filed, open, backlog, closed,
+overdue, answered on time), the timeline's steps (dispatched to, signed for, answered,
+sent back, returned, transferred away, extensions asked), and the durations to sign for and
+to close (medians and p90 are taken in Python: SQLite has no percentile).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+
+from cases.models import Case, CaseEvent, CaseStatus
+from cases.reports.figures_common import (
+    DISPATCHES,
+    GROUP_LABELS,
+    allowed_keys,
+    case_group,
+    dispatched_department,
+    hours,
+    make_rows,
+    median,
+    p90,
+    ratio,
+    rows_scope,
+    three_periods,
+)
+from cases.reports.periods import Period
+from cases.reports.tables import Cell, Column, Row, Table
+from portal.db import db, utcnow
+from portal.models import Department, User
+
+WORKLOAD_COLUMNS = [
+    Column("received", _l("Received"), "count", drill="received"),
+    Column("open", _l("Still open"), "count", drill="open"),
+    Column("closed", _l("Closed"), "count", drill="closed"),
+    Column("overdue", _l("Overdue"), "count", drill="overdue"),
+    Column("backlog", _l("Backlog"), "count", drill="backlog"),
+    Column("sign_median_hours", _l("Median hours to sign for"), "hours", drill="signed"),
+    Column("sign_p90_hours", _l("90th percentile hours to sign for"), "hours", drill="signed"),
+    Column("close_median_hours", _l("Median hours to close"), "hours", drill="closed"),
+    Column("close_p90_hours", _l("90th percentile hours to close"), "hours", drill="closed"),
+    Column("on_time_rate", _l("On-time answers"), "rate", drill="answered",
+           definition=_l("Answers given by the reply deadline, among the answers given in "
+                         "the period.")),
+    Column("redo_rate", _l("Send-back rate"), "rate", drill="redo",
+           definition=_l("Answers sent back to redo in the period, per answer given in "
+                         "the period.")),
+    Column("return_rate", _l("Return rate"), "rate", drill="return",
+           definition=_l("Cases returned to the service centre in the period, per case "
+                         "received.")),
+    Column("transfers", _l("Transferred away"), "count", drill="transfers"),
+    Column("extensions", _l("Extensions asked"), "count", drill="extensions"),
+]
+COUNTS = ("received", "open", "closed", "overdue", "backlog", "transfers", "extensions",
+          "filed", "answered", "on_time", "replied", "redone", "returned", "signed")
+
+
+def workload(period: Period, viewer: User, by: str = "department") -> Table:
+    """The workload table for ``period`` grouped ``by`` department, category, district or
+    staff member, with the previous period and the same period a year before."""
+    case_group(by)  # refuses an unknown grouping
+    keep = allowed_keys(by, viewer)
+    slots, totals = [], []
+    for each in three_periods(period):
+        per_key, total = _one_period(each, by, viewer, keep)
+        slots.append(per_key)
+        totals.append(total)
+    always = ()
+    if by == "department":
+        always = keep if keep is not None else db.session.scalars(
+            select(Department.id).where(Department.is_active.is_(True)))
+    keys = [c.key for c in WORKLOAD_COLUMNS]
+    rows = make_rows(by, slots, keys, keep, always)
+    total = Row(None, str(_l("Total")),
+                {k: Cell(*(t.get(k) for t in totals)) for k in keys})
+    return Table(
+        key=f"workload-{by}",
+        title=_l("Workload by %(group)s", group=GROUP_LABELS[by]),
+        period=period,
+        group=by,
+        columns=list(WORKLOAD_COLUMNS),
+        rows=rows,
+        total=total,
+        filters={"group": by},
+        note=_l("Open and backlog count each case under its department, category, district "
+                "and assignee of today; the timeline's steps count where they happened."),
+    )
+
+
+def _one_period(period: Period, by: str, viewer: User, keep: set | None):
+    start, end = period.bounds()
+    raw: dict = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    for key, *values in db.session.execute(_case_counts(by, viewer, start, end)):
+        raw[key].update(zip(("filed", "open", "backlog", "closed", "overdue", "answered",
+                             "on_time"), (int(v or 0) for v in values), strict=True))
+    for key, fact, count in db.session.execute(_step_counts(by, viewer, start, end)):
+        raw[key][fact] += count
+    signs: dict = defaultdict(list)
+    for key, signed, dispatched in db.session.execute(_sign_times(by, viewer, start, end)):
+        if (h := hours(signed, dispatched)) is not None:
+            signs[key].append(h)
+    closes: dict = defaultdict(list)
+    for key, closed, created in db.session.execute(_close_times(by, viewer, start, end)):
+        if (h := hours(closed, created)) is not None:
+            closes[key].append(h)
+    keys = set(raw) | set(signs) | set(closes)
+    if by in ("department", "staff"):
+        keys.discard(None)  # not (yet) with a department or a person
+    if keep is not None:
+        keys &= keep
+    per_key = {k: _figures(raw.get(k), signs.get(k, []), closes.get(k, [])) for k in keys}
+    pooled = dict.fromkeys(COUNTS, 0)
+    for k in keys:
+        for name, value in raw.get(k, {}).items():
+            pooled[name] += value
+    total = _figures(pooled, [h for k in keys for h in signs.get(k, [])],
+                     [h for k in keys for h in closes.get(k, [])])
+    return per_key, total
+
+
+def _figures(raw: dict | None, signs: list[float], closes: list[float]) -> dict:
+    raw = raw or dict.fromkeys(COUNTS, 0)
+    return {
+        "received": raw["received"] + raw["filed"],
+        "open": raw["open"],
+        "closed": raw["closed"],
+        "overdue": raw["overdue"],
+        "backlog": raw["backlog"],
+        "sign_median_hours": median(signs),
+        "sign_p90_hours": p90(signs),
+        "close_median_hours": median(closes),
+        "close_p90_hours": p90(closes),
+        "on_time_rate": ratio(raw["on_time"], raw["answered"]),
+        "redo_rate": ratio(raw["redone"], raw["replied"]),
+        "return_rate": ratio(raw["returned"], raw["received"] + raw["filed"]),
+        "transfers": raw["transfers"],
+        "extensions": raw["extensions"],
+    }
+
+
+# --- the cases' own columns ----------------------------------------------------------
+
+
+def open_at(end) -> ColumnElement[bool]:
+    return or_(Case.closed_at.is_(None), Case.closed_at >= end)
+
+
+def overdue_in(start, end) -> ColumnElement[bool]:
+    """The reply deadline fell in [start, end) (and has passed) with no answer by then."""
+    due_end = min(end, utcnow())
+    return and_(
+        Case.reply_due_at >= start, Case.reply_due_at < due_end,
+        or_(Case.replied_at.is_(None), Case.replied_at > Case.reply_due_at),
+        or_(Case.closed_at.is_(None), Case.closed_at > Case.reply_due_at),
+    )
+
+
+def closed_in(start, end) -> ColumnElement[bool]:
+    return and_(Case.status == CaseStatus.CLOSED, Case.closed_at >= start, Case.closed_at < end)
+
+
+def answered_in(start, end) -> ColumnElement[bool]:
+    return and_(Case.replied_at >= start, Case.replied_at < end, Case.reply_due_at.is_not(None))
+
+
+def _count(condition) -> ColumnElement:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _case_counts(by: str, viewer: User, start, end) -> Select:
+    key = case_group(by)
+    filed = and_(Case.created_at >= start, Case.created_at < end)
+    if by in ("department", "staff"):  # received there comes from the timeline
+        filed_count = literal(0)
+    else:
+        filed_count = _count(filed)
+    answered = answered_in(start, end)
+    return (
+        select(
+            key, filed_count, _count(and_(filed, open_at(end))), _count(open_at(end)),
+            _count(closed_in(start, end)), _count(overdue_in(start, end)), _count(answered),
+            _count(and_(answered, Case.replied_at <= Case.reply_due_at)),
+        )
+        .where(Case.created_at < end, or_(Case.closed_at.is_(None), Case.closed_at >= start),
+               rows_scope(by, viewer))
+        .group_by(key)
+    )
+
+
+def _close_times(by: str, viewer: User, start, end) -> Select:
+    return select(case_group(by), Case.closed_at, Case.created_at).where(
+        closed_in(start, end), rows_scope(by, viewer))
+
+
+# --- the timeline's steps ------------------------------------------------------------
+
+
+def step_key(by: str, fact: str) -> ColumnElement:
+    """Whose row a step of the timeline counts in (docs/REPORTS.md)."""
+    if by in ("category", "district"):
+        return case_group(by)
+    staff = by == "staff"
+    if fact == "received":
+        return CaseEvent.actor_id if staff else dispatched_department()
+    if fact == "redone":
+        return case_group(by)
+    if fact == "transfers":
+        return _previous_holder(staff)
+    return CaseEvent.actor_id if staff else User.department_id
+
+
+STEP_FACTS = {  # fact: the timeline's action it counts
+    "received": DISPATCHES,
+    "signed": ("sign_for",),
+    "replied": ("reply",),
+    "returned": ("return",),
+    "extensions": ("extension",),
+    "redone": ("redo",),
+    "transfers": ("transfer",),
+}
+
+
+def step_select(by: str, fact: str, viewer: User, start, end) -> Select:
+    """``(key, fact, case_id)`` of the steps of one kind in [start, end)."""
+    actions = STEP_FACTS[fact]
+    if by == "staff" and fact == "received":
+        actions = ("sign_for",)  # a staff member receives a case by signing for it
+    if by in ("category", "district") and fact == "received":
+        actions = ()  # received there means filed (the cases' own column)
+    return (
+        select(step_key(by, fact).label("key"), literal(fact).label("fact"),
+               CaseEvent.case_id.label("case_id"))
+        .select_from(CaseEvent)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .outerjoin(User, User.id == CaseEvent.actor_id)
+        .where(CaseEvent.action.in_(actions), CaseEvent.created_at >= start,
+               CaseEvent.created_at < end, rows_scope(by, viewer))
+    )
+
+
+def _step_counts(by: str, viewer: User, start, end) -> Select:
+    steps = union_all(*(step_select(by, fact, viewer, start, end) for fact in STEP_FACTS))
+    sub = steps.subquery()
+    return (select(sub.c.key, sub.c.fact, func.count(sub.c.case_id.distinct()))
+            .group_by(sub.c.key, sub.c.fact))
+
+
+def _previous_holder(staff: bool) -> ColumnElement:
+    """The department (or the staff member who signed for it) a transferred case left."""
+    earlier = aliased(CaseEvent)
+    if staff:
+        what, actions = earlier.actor_id, ("sign_for",)
+    else:
+        what, actions = earlier.details["department"].as_integer(), DISPATCHES
+    return (
+        select(what)
+        .where(earlier.case_id == CaseEvent.case_id, earlier.action.in_(actions),
+               earlier.id < CaseEvent.id)
+        .order_by(earlier.id.desc())
+        .limit(1)
+        .correlate(CaseEvent)
+        .scalar_subquery()
+    )
+
+
+def last_dispatch_before() -> ColumnElement:
+    """When the case was last handed to a department before this step."""
+    earlier = aliased(CaseEvent)
+    return (
+        select(func.max(earlier.created_at))
+        .where(earlier.case_id == CaseEvent.case_id, earlier.action.in_(DISPATCHES),
+               earlier.id < CaseEvent.id)
+        .correlate(CaseEvent)
+        .scalar_subquery()
+    )
+
+
+def _sign_times(by: str, viewer: User, start, end) -> Select:
+    return (
+        select(step_key(by, "signed"), CaseEvent.created_at, last_dispatch_before())
+        .select_from(CaseEvent)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .outerjoin(User, User.id == CaseEvent.actor_id)
+        .where(CaseEvent.action == "sign_for", CaseEvent.created_at >= start,
+               CaseEvent.created_at < end, rows_scope(by, viewer))
+    )

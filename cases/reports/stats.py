@@ -1,0 +1,198 @@
+"""The public statistics page's figures (``/stats``): volumes, 三率, satisfaction and the
+median time to answer, by department and by month over the last twelve months.
+
+Counts only: no personal data, no free text. The figures are computed at most once per
+``REPORTS_STATS_CACHE_SECONDS`` (600 by default) per process and kept as plain JSON data,
+so any amount of public traffic costs the database one computation per interval and
+process (docs/REPORTS.md, "The public statistics page"). The rates follow the same rules
+as the officials' figures (``ReportSettings``: the satisfied levels, whether defaulted
+ratings and "partly solved" count; ratings set aside on appeal never count).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from cases.models import Case
+from cases.reports.figures_rates import rating_counts, response_counts
+from cases.reports.models import ReportSettings
+from cases.reports.periods import Period, today
+from cases.reports.settings import report_settings
+from cases.reports.totals import received
+from portal.db import db, utcnow
+from portal.models import Department
+
+MONTHS = 12
+DEFAULT_CACHE_SECONDS = 600
+SERVICE_CENTRE = 0  # the row of answers given at intake (no department)
+
+
+@dataclass(frozen=True)
+class PublicStats:
+    """The computed figures (JSON-able ``data``) and their tag for HTTP revalidation."""
+
+    data: dict[str, Any]
+    etag: str
+    expires: float  # time.monotonic() after which they are computed again
+
+
+def months_shown(last_day: date | None = None) -> list[Period]:
+    """The last twelve months, the current one last."""
+    day = last_day or today()
+    months = [Period.month(day.year, day.month)]
+    while len(months) < MONTHS:
+        months.insert(0, months[0].previous())
+    return months
+
+
+def _answer_hours() -> Any:
+    """Hours from filing to the answer, in SQL."""
+    if db.engine.dialect.name == "postgresql":
+        return func.extract("epoch", Case.replied_at - Case.created_at) / 3600.0
+    return (func.julianday(Case.replied_at) - func.julianday(Case.created_at)) * 24.0
+
+
+def _department(column: Any) -> Any:
+    return func.coalesce(column, SERVICE_CENTRE)
+
+
+def _month_slots(month: Period, settings: ReportSettings) -> dict[int, dict[str, Any]]:
+    """One month's counts per department: four GROUP BY queries over indexed ranges."""
+    start, end = month.bounds()
+    slots: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    dept = _department(Case.department_id)
+    for key, n in db.session.execute(
+        select(dept, func.count()).where(Case.created_at >= start, Case.created_at < end)
+        .group_by(dept)
+    ):
+        slots[key]["received"] = n
+    # 三率 counted exactly as the officials' figures count them (figures_rates).
+    for key, responded, dispatched in db.session.execute(response_counts(start, end)):
+        key = key or SERVICE_CENTRE
+        slots[key]["dispatched"] += int(dispatched or 0)
+        slots[key]["signed_on_time"] += int(responded or 0)
+    for key, answered, solved, rated, satisfied in db.session.execute(
+            rating_counts(start, end, settings)):
+        key = key or SERVICE_CENTRE
+        for name, value in (("answered_solved", answered), ("solved", solved),
+                            ("rated", rated), ("satisfied", satisfied)):
+            slots[key][name] += int(value or 0)
+    for key, hours in db.session.execute(
+        select(dept, _answer_hours()).where(Case.replied_at >= start, Case.replied_at < end)
+    ):
+        slots[key].setdefault("hours", []).append(float(hours))
+    return slots
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _figures(slot: dict[str, Any]) -> dict[str, Any]:
+    """What a row shows, from its counts (JSON-able)."""
+    hours = slot.get("hours", [])
+    return {
+        "received": slot.get("received", 0),
+        "answered": len(hours),
+        "response_rate": _ratio(slot.get("signed_on_time", 0), slot.get("dispatched", 0)),
+        "resolution_rate": _ratio(slot.get("solved", 0), slot.get("answered_solved", 0)),
+        "satisfaction_rate": _ratio(slot.get("satisfied", 0), slot.get("rated", 0)),
+        "rated": slot.get("rated", 0),
+        "median_hours": round(statistics.median(hours), 1) if hours else None,
+    }
+
+
+def _merge(into: dict[str, Any], slot: dict[str, Any]) -> None:
+    for name, value in slot.items():
+        if name == "hours":
+            into.setdefault("hours", []).extend(value)
+        else:
+            into[name] = into.get(name, 0) + value
+
+
+def compute_public_stats() -> dict[str, Any]:
+    """The public page's figures, computed now (JSON-able: numbers and names only)."""
+    settings = report_settings()
+    months = months_shown()
+    window = Period.custom(months[0].first, months[-1].last)
+    by_day = received(window, by="day")  # volumes read the daily totals
+    month_rows, departments = [], defaultdict(dict)
+    for month in months:
+        slots = _month_slots(month, settings)
+        whole: dict[str, Any] = {}
+        for key, slot in slots.items():
+            _merge(whole, slot)
+            _merge(departments[key], slot)
+        row = _figures(whole)
+        row["received"] = sum(n for day, n in by_day.items() if month.first <= day <= month.last)
+        month_rows.append({"month": month.key(), **row})
+    names = {d.id: (d.name_zh, d.name_en) for d in db.session.scalars(
+        select(Department).where(Department.id.in_([k for k in departments if k])))}
+    department_rows = []
+    for key, slot in departments.items():
+        if key != SERVICE_CENTRE and key not in names:
+            continue
+        name_zh, name_en = names.get(key, (None, None))  # None: the service centre
+        department_rows.append({"name_zh": name_zh, "name_en": name_en, **_figures(slot)})
+    department_rows.sort(key=lambda r: (r["name_zh"] is None, -r["received"], r["name_zh"] or ""))
+    return {
+        "first": window.first.isoformat(),
+        "last": window.last.isoformat(),
+        "generated_at": utcnow().isoformat(timespec="seconds"),
+        "satisfied_from_level": settings.satisfied_from_level,
+        "months": month_rows,
+        "departments": department_rows,
+    }
+
+
+# --- the cache -------------------------------------------------------------------------
+
+_lock = threading.Lock()
+
+
+def cache_seconds(app: Flask | None = None) -> int:
+    return int((app or current_app).config.get("REPORTS_STATS_CACHE_SECONDS",
+                                               DEFAULT_CACHE_SECONDS))
+
+
+def public_stats() -> PublicStats:
+    """The figures, from this process's cache while fresh. When stale, one thread
+    computes them again; the others meanwhile get the stale figures (or, before the first
+    computation, wait for it) rather than compute too."""
+    app = current_app._get_current_object()  # one cache per application
+    held = app.extensions.get("reports_public_stats")
+    if held is not None and held.expires > time.monotonic():
+        return held
+    if not _lock.acquire(blocking=held is None):
+        return held  # another thread is computing: the last figures will do meanwhile
+    try:
+        fresh = app.extensions.get("reports_public_stats")
+        if fresh is not None and fresh.expires > time.monotonic():
+            return fresh  # computed while this thread waited
+        data = compute_public_stats()
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        held = PublicStats(
+            data=data,
+            etag=hashlib.sha256(text.encode()).hexdigest()[:32],
+            expires=time.monotonic() + cache_seconds(app),
+        )
+        app.extensions["reports_public_stats"] = held
+        return held
+    finally:
+        _lock.release()
+
+
+def forget_public_stats(app: Flask) -> None:
+    """Drop the cached figures (tests; after an admin changes the counting rules)."""
+    app.extensions.pop("reports_public_stats", None)

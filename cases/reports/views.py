@@ -1,0 +1,286 @@
+"""The officials' pages: the dashboard ``/reports``, workload tables, the cases behind a
+figure, and the CSV/Excel file of every table.
+
+Views parse the period and the grouping, ask ``figures`` (the one service) for Tables, and
+render them with their charts; no figure is computed here. Every page needs
+``may_read_reports`` (clients and clerks 403, anonymous to sign-in); which rows a reader
+gets is the service's business (``scope``).
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from cases.models import Case
+from cases.reports import bp, charts, figures
+from cases.reports.exports import file_response
+from cases.reports.figures_common import labels
+from cases.reports.figures_series import received_and_closed
+from cases.reports.hotspots import rising_categories, rising_words
+from cases.reports.periods import KINDS, Period, PeriodError, from_args, today
+from cases.reports.scope import ReportReach, may_read_reports, report_reach
+from cases.reports.tables import Table
+from cases.reports.views_format import change, figure, percent
+from portal.db import utcnow
+from portal.errors import render_error
+from portal.pagination import paginate
+from portal.params import page_arg
+
+bp.add_app_template_global(may_read_reports, "may_read_reports")
+bp.add_app_template_filter(figure, "report_figure")
+bp.add_app_template_filter(change, "report_change")
+bp.add_app_template_filter(percent, "report_percent")
+
+GROUP_HEADS = {
+    "department": _l("Department"),
+    "category": _l("Category"),
+    "district": _l("District"),
+    "staff": _l("Staff member"),
+}
+GROUP_TABS = {
+    "department": _l("By department"),
+    "category": _l("By category"),
+    "district": _l("By district"),
+    "staff": _l("By staff member"),
+}
+# What the cases behind each figure are (figures.DRILLS names them).
+FIGURE_LABELS = {
+    "received": _l("Received"),
+    "open": _l("Still open"),
+    "backlog": _l("Backlog at the end of the period"),
+    "closed": _l("Closed"),
+    "overdue": _l("Overdue"),
+    "answered": _l("Answered"),
+    "late": _l("Answered late"),
+    "signed": _l("Signed for"),
+    "redo": _l("Sent back (redo)"),
+    "return": _l("Returned"),
+    "transfers": _l("Transferred away"),
+    "extensions": _l("Extensions asked"),
+    "dispatched": _l("Dispatched (response rate)"),
+    "responded": _l("Signed for in time (response rate)"),
+    "rated": _l("Counted ratings"),
+    "bad_ratings": _l("Bad reviews"),
+    "unsatisfied": _l("Not satisfied"),
+    "unsolved": _l("Not solved"),
+}
+PERIOD_LABELS = {
+    "day": _l("Day"),
+    "week": _l("Week"),
+    "month": _l("Month"),
+    "quarter": _l("Quarter"),
+    "year": _l("Year"),
+    "custom": _l("Custom range"),
+}
+# The (English) messages of PeriodError, as the reader's language says them.
+PERIOD_MESSAGES = {
+    "unknown period": _l("Choose a period: day, week, month, quarter, year or a custom range."),
+    "not a date (YYYY-MM-DD)": _l("Write dates as YYYY-MM-DD, for example 2026-11-30."),
+    "the range ends before it starts": _l("The range ends before it starts."),
+    "the range is too long": _l("A custom range may be at most three years long."),
+}
+FIRST_YEAR, LAST_YEAR = 2001, 2100  # a year before and after must still be dates
+EXPORT_FORMATS = ("csv", "xlsx")
+# The workload figures the dashboard shows (the workload page and the files hold them all).
+DASHBOARD_WORKLOAD = ("received", "open", "closed", "overdue", "backlog", "on_time_rate")
+
+
+def _reader() -> None:
+    if not may_read_reports(current_user):
+        abort(403)
+
+
+def _bad_request(message: str):
+    abort(make_response(render_error(400, message)))
+
+
+def period_arg() -> Period:
+    """The period the query string names, or a 400 page saying what is wrong with it."""
+    try:
+        period = from_args(request.args)
+    except PeriodError as exc:
+        _bad_request(str(PERIOD_MESSAGES.get(str(exc), _("This period cannot be read."))))
+    if period.first.year < FIRST_YEAR or period.last.year > LAST_YEAR:
+        _bad_request(_("Choose a date between %(first)d and %(last)d.",
+                       first=FIRST_YEAR, last=LAST_YEAR))
+    return period
+
+
+def group_arg(name: str = "by") -> str:
+    by = request.args.get(name) or "department"
+    if by not in figures.GROUPS:
+        _bad_request(_("Tables can be grouped by department, category, district or staff "
+                       "member."))
+    return by
+
+
+def scope_note() -> str:
+    """Whose figures these are, for the page and the files."""
+    reach = report_reach(current_user)
+    if reach is ReportReach.CITY:
+        return _("The whole city")
+    department = current_user.department.name if current_user.department else ""
+    if reach is ReportReach.DEPARTMENT:
+        return _("Department: %(name)s", name=department)
+    return _("Own figures of %(name)s (%(department)s)", name=current_user.display_name,
+             department=department)
+
+
+def _picker(period: Period) -> dict:
+    """What the period form shows: the kinds, the chosen one and its dates."""
+    custom = period.kind == "custom"
+    return {
+        "kinds": [(kind, PERIOD_LABELS[kind]) for kind in KINDS],
+        "kind": period.kind,
+        "date": "" if custom else period.first.isoformat(),
+        "from": period.first.isoformat() if custom else "",
+        "to": period.last.isoformat() if custom else "",
+        "today": today().isoformat(),
+    }
+
+
+def _page_context(period: Period) -> dict:
+    return {
+        "period": period,
+        "period_args": period.query(),
+        "previous_args": period.previous().query(),
+        "year_before_args": period.year_before().query(),
+        "picker": _picker(period),
+        "scope": scope_note(),
+        "reach": report_reach(current_user).value,
+        "group_heads": GROUP_HEADS,
+    }
+
+
+@bp.route("/reports")
+@login_required
+def dashboard():
+    """三率 with their definitions, the ranking (红榜, 黑榜), the workload by department and
+    the charts; hot spots and alerts come from their own partials."""
+    _reader()
+    period = period_arg()
+    rates = figures.three_rates(period, current_user)
+    ranked = figures.ranking(period, current_user)
+    workload = figures.workload(period, current_user, "department")
+    timeline = received_and_closed(period, current_user)
+    rate_keys = [key for key in figures.RATES if _has(rates, key)]
+    return render_template(
+        "reports/dashboard.html",
+        rates=rates,
+        ranked=ranked,
+        workload=workload,
+        rates_chart=charts.bar_chart(rates, rate_keys, "chart-rates") if rate_keys else None,
+        workload_chart=_workload_chart(workload),
+        timeline=timeline,
+        timeline_chart=charts.line_chart(timeline, ["received", "closed"], "chart-timeline"),
+        dashboard_workload_columns=DASHBOARD_WORKLOAD,
+        **_page_context(period),
+    )
+
+
+def _has(table: Table, key: str) -> bool:
+    return any(column.key == key for column in table.columns)
+
+
+def _workload_chart(table: Table):
+    keys = [key for key in ("received", "closed") if _has(table, key)]
+    return charts.bar_chart(table, keys, f"chart-{table.key}") if keys else None
+
+
+@bp.route("/reports/workload")
+@login_required
+def workload():
+    """One workload table (by department, category, district or staff), with its chart."""
+    _reader()
+    period = period_arg()
+    by = group_arg()
+    table = figures.workload(period, current_user, by)
+    return render_template(
+        "reports/workload.html",
+        table=table,
+        by=by,
+        tabs=GROUP_TABS,
+        chart=_workload_chart(table),
+        **_page_context(period),
+    )
+
+
+@bp.route("/reports/cases")
+@login_required
+def cases():
+    """The cases behind one figure, as far as the reader may see them."""
+    _reader()
+    period = period_arg()
+    by = group_arg()
+    name = request.args.get("figure") or "received"
+    key = _key_arg()
+    try:
+        stmt = figures.drill_down(period, name, key, current_user, by=by)
+    except figures.FigureError:
+        abort(404)
+    stmt = stmt.options(selectinload(Case.department), selectinload(Case.category))
+    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
+    args = {**period.query(), "figure": name, "by": by}
+    if key is not None:
+        args["key"] = key
+    return render_template(
+        "reports/cases.html",
+        pagination=pagination,
+        figure_name=FIGURE_LABELS.get(name, name),
+        row_label=_row_label(by, key),
+        by=by,
+        key=key,
+        args=args,
+        **_page_context(period),
+    )
+
+
+def _row_label(by: str, key: int | None) -> str:
+    if key is None:
+        return _("Total")
+    return labels(by, [key]).get(key) or _("Not in your figures")
+
+
+def _key_arg() -> int | None:
+    """A row's key: a department, category, district or user id; absent for the total."""
+    text = (request.args.get("key") or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        _bad_request(_("This figure has no such row."))
+    return int(text)
+
+
+def export_table(name: str, period: Period) -> Table:
+    """The table an export link names (its ``Table.key``): ``rates``, ``ranking``,
+    ``timeline``, ``hotspots-categories``, ``hotspots-words`` or ``workload-<group>``."""
+    if name == "rates":
+        return figures.three_rates(period, current_user)
+    if name == "hotspots-categories":
+        return rising_categories(period, current_user)
+    if name == "hotspots-words":
+        return rising_words(period, current_user)
+    if name == "timeline":
+        return received_and_closed(period, current_user)
+    if name == "ranking":
+        return figures.ranking(period, current_user).table
+    group = name.removeprefix("workload-")
+    if name.startswith("workload-") and group in figures.GROUPS:
+        return figures.workload(period, current_user, group)
+    abort(404)
+
+
+@bp.route("/reports/export/<name>.<fmt>")
+@login_required
+def export(name: str, fmt: str):
+    """A table as CSV or Excel, the period, scope and filters in its first rows."""
+    _reader()
+    if fmt not in EXPORT_FORMATS:
+        abort(404)
+    period = period_arg()
+    table = export_table(name, period)
+    return file_response(table, fmt, scope_note(), utcnow())
