@@ -55,8 +55,9 @@ browser:
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
+# Two workers (the machines have 2 cores); each has its own PostgreSQL database.
 test: install browser lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.common import (  # noqa: E402
     drop_postgres_database,
@@ -171,19 +172,47 @@ def fill(case_count: int, seed: int = 7) -> None:
     db.session.commit()
 
 
+def _populated(url: str) -> bool:
+    """Whether a kept database already holds the cases (then it is timed as it is)."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine = create_engine(parsed)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.scalar(text("SELECT count(*) FROM cases")))
+    except Exception:  # noqa: BLE001 - no such database or table yet: load it
+        return False
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--database-url")
+    parser.add_argument("--keep", metavar="NAME",
+                        help="keep the loaded data for the next run: a SQLite file path, or "
+                             "the PostgreSQL database's name (loaded once, reused after)")
+    parser.add_argument("--only", help="time only the pages whose URL contains this")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
-    url = (
-        fresh_postgres_database(args.database_url, BENCH_DB)
-        if args.database_url
-        else f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    )
+    reuse = False
+    if args.database_url and args.keep:
+        url = make_url(args.database_url).set(database=args.keep).render_as_string(
+            hide_password=False)
+        reuse = _populated(url)
+        if not reuse:
+            url = fresh_postgres_database(args.database_url, args.keep)
+    elif args.database_url:
+        url = fresh_postgres_database(args.database_url, BENCH_DB)
+    elif args.keep:
+        url = f"sqlite:///{Path(args.keep).resolve()}"
+        reuse = Path(args.keep).exists() and _populated(url)
+    else:
+        url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
     app = create_app({
         "INSTANCE_PATH": tmp.name, "DATABASE_URL": url, "SECRET_KEY": "bench",
         "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING",
@@ -192,7 +221,8 @@ def main() -> None:
     with app.app_context():
         upgrade()
         started = time.perf_counter()
-        fill(args.cases)
+        if not reuse:
+            fill(args.cases)
         total = db.session.scalar(select(func.count(Case.id)))
         events = db.session.scalar(select(func.count(CaseEvent.id)))
         print(f"{db.engine.dialect.name}: {total} cases, {events} events loaded in "
@@ -212,15 +242,17 @@ def main() -> None:
         (f"/reports/monthly/{month}", "/reports/monthly/<m>"),
         (f"/reports/monthly/{month}.xlsx", "/reports/monthly/<m>.xlsx"),
     ]
+    pages = [(u, name) for u, name in pages if not args.only or args.only in u]
     header()
     for url, name in pages:
         report(f"GET {name} (official)", timed(client, "GET", url, n))
     public = app.test_client()
     with app.app_context():
         forget_public_stats(app)
-    report("GET /stats, computing (first request)", timed(public, "GET", "/stats", 1))
-    report("GET /stats (from the cache)", timed(public, "GET", "/stats", n))
-    if args.database_url:
+    if not args.only or args.only in "/stats":
+        report("GET /stats, computing (first request)", timed(public, "GET", "/stats", 1))
+        report("GET /stats (from the cache)", timed(public, "GET", "/stats", n))
+    if args.database_url and not args.keep:
         with app.app_context():
             db.engine.dispose()
         drop_postgres_database(args.database_url, BENCH_DB)

@@ -138,9 +138,12 @@ def load_config(app: Flask, config: dict | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'portal.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite is shared by threads of the dev server and the browser tests.
+        # SQLite is shared by threads of the dev server and the browser tests, and by the
+        # processes `make run` starts (two workers, the sweep, the search catch-up): a
+        # writer waits up to 30 s for another's lock instead of failing after 5 s.
         app.config.setdefault(
-            "SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"check_same_thread": False}}
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {"connect_args": {"check_same_thread": False, "timeout": 30}},
         )
     else:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})

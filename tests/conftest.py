@@ -24,7 +24,31 @@ from portal.models import Role, User
 from search.engine import wait_until_caught_up
 from tests.factories import PASSWORD, World, make_user, make_world
 
-PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own
+    (``<name>_gw0``, ``<name>_gw1``...), made on first use: the suite empties and rebuilds
+    its schema, which workers sharing one database would do under each other's feet."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    mine = base.set(database=f"{base.database}_{worker}")
+    server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        found = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": mine.database}
+        ).first()
+        if found is None:
+            conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    server.dispose()
+    return mine.render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("PORTAL_TEST_DATABASE_URL"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 CSRF_RE = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|'

@@ -9,6 +9,8 @@ build on):
 - ``three_rates(period, viewer) -> Table`` — 三率 and the composite per department;
 - ``ranking(period, viewer) -> Ranking`` — departments by composite score, points lost per
   rate, 红榜 / 黑榜;
+- ``three_rates_and_ranking(period, viewer)`` — both, each period's rates computed once
+  (the dashboard);
 - ``drill_down(period, figure, key, viewer, by="department") -> Select`` — the cases behind
   a cell (``Column.drill`` names the figure, ``Row.key`` the key; None: the total row).
 
@@ -22,7 +24,14 @@ from __future__ import annotations
 
 from cases.reports.figures_common import GROUPS, FigureError, three_periods
 from cases.reports.figures_drill import DRILLS, drill_down
-from cases.reports.figures_rates import RATES, Loss, Ranking, ranking, three_rates
+from cases.reports.figures_rates import (
+    RATES,
+    Loss,
+    Ranking,
+    ranking,
+    three_rates,
+    three_rates_and_ranking,
+)
 from cases.reports.figures_workload import WORKLOAD_COLUMNS, workload
 
 __all__ = [
@@ -37,5 +46,6 @@ __all__ = [
     "ranking",
     "three_periods",
     "three_rates",
+    "three_rates_and_ranking",
     "workload",
 ]

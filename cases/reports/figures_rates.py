@@ -110,10 +110,31 @@ def rate_columns(settings: ReportSettings) -> list[Column]:
 def three_rates(period: Period, viewer: User) -> Table:
     """三率 and the composite per department, against the previous period and a year
     before; a department head reads their own row, a handler their own work."""
-    settings = report_settings()
+    return _three_rates(period, viewer, report_settings(), {})
+
+
+def three_rates_and_ranking(period: Period, viewer: User) -> tuple[Table, Ranking]:
+    """Both, as the dashboard shows them, each period's rates computed once for the two."""
+    settings, computed = report_settings(), {}
+    return (_three_rates(period, viewer, settings, computed),
+            _ranking(period, viewer, settings, computed))
+
+
+def _rates_once(period: Period, settings: ReportSettings, handler: User | None,
+                computed: dict) -> dict:
+    """``_rates_of``, remembered in ``computed`` by bounds and reader (a year's previous
+    period is also its year before; the dashboard asks for the city's rates twice)."""
+    key = (period.bounds(), handler.id if handler is not None else None)
+    if key not in computed:
+        computed[key] = _rates_of(period, settings, handler)
+    return computed[key]
+
+
+def _three_rates(period: Period, viewer: User, settings: ReportSettings,
+                 computed: dict) -> Table:
     reach = report_reach(viewer)
     handler = viewer if reach is ReportReach.SELF else None
-    slots = ([_rates_of(each, settings, handler) for each in three_periods(period)]
+    slots = ([_rates_once(each, settings, handler, computed) for each in three_periods(period)]
              if reach is not ReportReach.NONE else [{}, {}, {}])
     keep = None if reach is ReportReach.CITY else (
         set() if reach is ReportReach.NONE else {viewer.department_id})
@@ -243,12 +264,16 @@ RANK_COLUMNS = ("rank", "composite", *RATES,
 def ranking(period: Period, viewer: User) -> Ranking:
     """Departments by composite score (ties: satisfaction, then name), the points each lost
     per rate, 红榜 and 黑榜; a department head gets their own row and rank only."""
-    settings = report_settings()
+    return _ranking(period, viewer, report_settings(), {})
+
+
+def _ranking(period: Period, viewer: User, settings: ReportSettings,
+             computed: dict) -> Ranking:
     reach = report_reach(viewer)
     # The whole city's ranking, narrowed afterwards: a head's rank needs every department.
     slots = [{}, {}, {}]
     if reach in (ReportReach.CITY, ReportReach.DEPARTMENT):
-        slots = [_rates_of(each, settings, None) for each in three_periods(period)]
+        slots = [_rates_once(each, settings, None, computed) for each in three_periods(period)]
     names = _departments(None)
     ranks = [_ranks(slot, names) for slot in slots]
     order = sorted(ranks[0], key=ranks[0].get)

@@ -163,8 +163,7 @@ def dashboard():
     the charts; hot spots and alerts come from their own partials."""
     _reader()
     period = period_arg()
-    rates = figures.three_rates(period, current_user)
-    ranked = figures.ranking(period, current_user)
+    rates, ranked = figures.three_rates_and_ranking(period, current_user)
     workload = figures.workload(period, current_user, "department")
     timeline = received_and_closed(period, current_user)
     rate_keys = [key for key in figures.RATES if _has(rates, key)]
