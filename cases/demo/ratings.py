@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from cases.calendar import load_calendar
 from cases.demo.people import People
-from cases.models import CaseEvent, CaseReply
+from cases.models import CaseEvent, CaseReply, TimeUnit
 from cases.notifications import silenced
 from cases.satisfaction.bad_reviews import explain, verify
 from cases.satisfaction.models import BadReview, Rating
@@ -94,11 +95,23 @@ def _follow_bad_review(rating: Rating, people: People, rng: random.Random,
     if review is None:
         return
     review.created_at = at
+    days = current_settings().verify_working_days
+    review.due_at = load_calendar().add(at, days, TimeUnit.DAYS)  # from the rating, not now
     if rating.department is None or rng.random() < 0.5:
         return
     handler = people.handler_of(rating.department)
     started = now - timedelta(seconds=1)
+    later = min(at + timedelta(days=1), now - timedelta(minutes=1))
     verify(review, handler, "已电话回访核实：诉求人反映情况属实。")
+    review.verified_at = later
     if rng.random() < 0.5:
         explain(review, handler, "经核实，该问题涉及规划调整，暂无法立即解决，已列入明年计划。")
-    _date_lines(rating.case_id, started, min(at + timedelta(days=1), now - timedelta(minutes=1)))
+        review.resolved_at = review.closed_at = later
+        db.session.flush()  # the explanation is an answer: date it and its rating request
+        for reply in db.session.scalars(select(CaseReply).where(
+                CaseReply.case_id == rating.case_id, CaseReply.created_at >= started)):
+            reply.created_at = later
+        for asked in db.session.scalars(select(Rating).where(
+                Rating.case_id == rating.case_id, Rating.requested_at >= started)):
+            _date_request(asked, later, current_settings())
+    _date_lines(rating.case_id, started, later)

@@ -90,7 +90,8 @@ def _describe(series: Sequence[Series], labels: Sequence[str], kind: str) -> str
 
 
 def _legend(series: Sequence[Series], y: int, line: bool) -> list[str]:
-    parts, x = [], LABEL_WIDTH
+    # From the left edge: the entries fit the chart's width (a CJK character is ~12 px).
+    parts, x = [], 8
     for i, s in enumerate(series):
         colour, dash = COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)]
         if line:
@@ -100,7 +101,7 @@ def _legend(series: Sequence[Series], y: int, line: bool) -> list[str]:
             parts.append(f'<rect x="{x}" y="{y - 11}" width="14" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{x + 30}" y="{y}" font-size="12" fill="{INK}">'
                      f'{escape(s.label)}</text>')
-        x += 40 + 8 * len(s.label) + 40
+        x += 30 + sum(12 if ord(ch) > 0x2E80 else 7 for ch in s.label) + 24
     return parts
 
 
