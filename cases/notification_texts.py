@@ -30,6 +30,7 @@ ZH, EN = ZH_SIGNATURE, EN_SIGNATURE
 # Events told to the client (the staff's: ``cases.staff_texts.STAFF_EVENTS``).
 CLIENT_EVENTS = (
     "accept", "dispatch", "reply", "request_info", "close", "not_accept", "rating_reminder",
+    "rectify",
 )
 __all__ = ["CLIENT_CHANNELS", "CLIENT_EVENTS", "STAFF_CHANNELS", "STAFF_EVENTS", "TEXTS"]
 
@@ -43,6 +44,7 @@ EVENT_LABELS = {
     "close": _l("Request closed"),
     "not_accept": _l("Request not accepted"),
     "rating_reminder": _l("Reminder to rate an answer"),
+    "rectify": _l("Request handled again after a bad rating"),
     **STAFF_LABELS,
 }
 
@@ -110,6 +112,13 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "您的评价将帮助我们改进工作。" + ZH,
             "sms": ZH + "您的诉求 {number} 已答复，欢迎访问 {rate_url} 对办理情况进行评价。",
         },
+        "rectify": {
+            "subject": "您的诉求 {number} 已安排限期整改",
+            "body": "{client_name}，您好：我们已收到您对诉求“{title}”（编号 {number}）的评价，"
+            "并已要求承办单位限期整改，整改时限为 {deadline}。整改完成后将再次答复您，"
+            "届时欢迎您再次评价。查看进度：{track_url}" + ZH,
+            "sms": ZH + "您的诉求 {number} 已安排限期整改，时限 {deadline}，完成后将再次答复您。",
+        },
     },
     "en": {
         "accept": {
@@ -166,6 +175,15 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "{rate_url} (no sign-in needed); your rating helps us do better. " + EN,
             "sms": "Citizen Service Portal: your request {number} has been answered. "
             "Please rate how it was handled at {rate_url}",
+        },
+        "rectify": {
+            "subject": "Your request {number} is being handled again",
+            "body": "Dear {client_name}, thank you for rating the answer to your request "
+            "“{title}” (number {number}). The department has been asked to put it right by "
+            "{deadline}; you will get a new answer, and may rate it again. Progress: "
+            "{track_url} " + EN,
+            "sms": "Citizen Service Portal: your request {number} is being handled again, "
+            "to be answered by {deadline}.",
         },
     },
 }

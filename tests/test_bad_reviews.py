@@ -165,6 +165,7 @@ def test_rectify_sends_the_case_back_and_the_new_answer_is_rated_again(
         assert case.due_at == case.reply_due_at == review.due_at == review.rectify_due_at
         assert review.stage is BadReviewStage.RECTIFYING
         assert told(people.handler, "限期整改")
+        assert told(people.citizen, "已安排限期整改")  # the client hears it, and by when
     step(database, bad, "reply", people.handler, note="已重新处理完毕")
     with database.app_context():
         review = review_of(bad)

@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from cases import deadlines
 from cases.calendar import load_calendar
 from cases.models import Case, CaseReply, CaseStatus, TimeUnit
+from cases.notifications import notify_case_event
 from cases.satisfaction.models import BadReview, Rating
 from cases.satisfaction.settings import current_settings
 from cases.satisfaction.visibility import may_decide_appeal, may_handle_bad_review
@@ -164,6 +165,7 @@ def rectify(review: BadReview, user: User, note: str | None) -> BadReview:
         details=_details(review, days=days, due=case.reply_due_at.isoformat()),
     )
     db.session.flush()
+    notify_case_event(case, "rectify")  # the client hears it is being put right, and by when
     return review
 
 
