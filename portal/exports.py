@@ -1,9 +1,9 @@
 """Downloads of tables that spreadsheet programs open safely (every export goes through here).
 
 A caller hands over a ``Table`` (column titles and rows of plain values) and names a
-format; ``export_response`` picks that format's writer. CSV is the one format today; an
-Excel writer is one more ``TableWriter`` in ``WRITERS``, with no caller changed. Every
-writer puts each cell through ``safe_cell``.
+format; ``export_response`` picks that format's writer: CSV or Excel (``WRITERS``; a new
+format is one more ``TableWriter``, with no caller changed). Every writer puts each cell
+through ``safe_cell``.
 """
 
 from __future__ import annotations
@@ -75,7 +75,26 @@ class CsvWriter:
         return "\ufeff" + csv_text(table.rows, table.columns)
 
 
-WRITERS: dict[str, TableWriter] = {"csv": CsvWriter()}
+class XlsxWriter:
+    """An Excel workbook of one sheet (openpyxl, written as a stream: rows are not held)."""
+
+    mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    extension = "xlsx"
+
+    def write(self, table: Table) -> bytes:
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append([safe_cell(cell) for cell in table.columns])
+        for row in table.rows:
+            sheet.append([safe_cell(cell) for cell in row])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+
+
+WRITERS: dict[str, TableWriter] = {"csv": CsvWriter(), "xlsx": XlsxWriter()}
 
 
 def export_response(table: Table, name: str, fmt: str = "csv") -> Response:

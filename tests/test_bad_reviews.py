@@ -11,6 +11,7 @@ import io
 from datetime import timedelta
 from types import SimpleNamespace
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -330,6 +331,11 @@ def test_the_ledger_is_scoped_filtered_and_exported(
     cells = [c for row in rows for c in row]
     assert "'=HYPERLINK(\"x\")" in cells and "=HYPERLINK(\"x\")" not in cells
     assert {r[0] for r in rows[1:]} == {bad, number}
+    workbook = client.get("/ratings/ledger/export?format=xlsx")
+    assert workbook.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.get_data())).active
+    cells_of = [["" if v is None else v for v in r] for r in sheet.iter_rows(values_only=True)]
+    assert cells_of == rows  # the same cells as the CSV (empty ones read back as None)
     assert client.get("/ratings/ledger/export?format=exe").status_code == 404
     for user in (people.handler, people.clerk, people.citizen):
         as_user(client, user)
