@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     )
     from cases.cli import cases_cli, demo_cli
     from cases.knowledge import models as _knowledge  # noqa: F401  (the tables register)
+    from cases.open311 import models as _open311  # noqa: F401  (the tables register)
     from cases.notifications import inbox_case_links
     from cases.workflow import event_label
     from portal.notifications.queries import set_case_links

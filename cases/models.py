@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, text, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # The catalogue's tables live in its sub-package; cases and callers read them from here too.
@@ -13,6 +26,8 @@ from cases.catalogue.models import (  # noqa: F401  (re-exported)
     CalendarDay,
     CalendarYear,
     Category,
+    CategoryQuestion,
+    QuestionType,
     RoutingRule,
     TimeUnit,
 )
@@ -132,6 +147,11 @@ class Case(TimestampMixin, db.Model):
     # on the same case at the same instant, the second one's UPDATE matches no row and is
     # refused (StaleDataError -> 409), so each step has exactly one winner.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)
+    # Where it is (Open311's lat/long, address and address id; optional on every channel).
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(300))
+    address_id: Mapped[str | None] = mapped_column(String(100))
 
     # Set by ``file_case`` so the filing page can show the code once; not a column.
     issued_tracking_code = None
@@ -157,6 +177,9 @@ class Case(TimestampMixin, db.Model):
     )
     extension_requests: Mapped[list[ExtensionRequest]] = relationship(
         back_populates="case", order_by="ExtensionRequest.id", cascade="all, delete-orphan"
+    )
+    answers: Mapped[list[CaseAnswer]] = relationship(
+        back_populates="case", order_by="CaseAnswer.id", cascade="all, delete-orphan"
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -301,3 +324,21 @@ class ReplyTemplate(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     department: Mapped[Department | None] = relationship()
+
+
+class CaseAnswer(db.Model):
+    """The filer's answer to one of the category's extra questions (``CategoryQuestion``).
+
+    ``value`` is the text as given; a multiple choice holds its keys joined by commas.
+    """
+
+    __tablename__ = "case_answers"
+    __table_args__ = (UniqueConstraint("case_id", "question_id", name="uq_case_answers"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("category_questions.id"))
+    value: Mapped[str] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="answers")
+    question: Mapped[CategoryQuestion] = relationship()

@@ -38,6 +38,8 @@ class Channel(LabelledEnum):
     WALK_IN = "walk_in"
     LETTER = "letter"
     EMAIL = "email"
+    OPEN311 = "open311"  # an Open311 GeoReport v2 client (an app, another city system)
+    API = "api"  # a staff tool on the JSON API
 
 
 CHANNEL_LABELS = bind_labels(
@@ -49,6 +51,8 @@ CHANNEL_LABELS = bind_labels(
         Channel.WALK_IN: _l("Service window"),
         Channel.LETTER: _l("Letter"),
         Channel.EMAIL: _l("E-mail"),
+        Channel.OPEN311: _l("Open311 app"),
+        Channel.API: _l("JSON API"),
     },
 )
 

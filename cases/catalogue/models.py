@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, db, utcnow
@@ -49,13 +60,71 @@ class Category(LocalisedName, db.Model):
         enum_column(TimeUnit), default=TimeUnit.DAYS, server_default=TimeUnit.DAYS.value
     )
 
+    # What Open311's service list says of a leaf (and what smart intake learns from).
+    description_zh: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    description_en: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    keywords: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
     parent: Mapped[Category | None] = relationship(remote_side=[id])
     department: Mapped[Department | None] = relationship()
+    questions: Mapped[list[CategoryQuestion]] = relationship(
+        back_populates="category", order_by="CategoryQuestion.position, CategoryQuestion.id"
+    )
 
     @property
     def path_name(self) -> str:
         """``Parent › Child``, in the page's language."""
         return f"{self.parent.name} › {self.name}" if self.parent else self.name
+
+
+class QuestionType(LabelledEnum):
+    """The kinds of extra question a category asks (Open311's attribute datatypes)."""
+
+    STRING = "string"
+    NUMBER = "number"
+    DATETIME = "datetime"
+    TEXT = "text"
+    SINGLE_CHOICE = "singlevaluelist"
+    MULTIPLE_CHOICE = "multivaluelist"
+
+
+QUESTION_TYPE_LABELS = bind_labels(
+    QuestionType,
+    {
+        QuestionType.STRING: _l("Short text"),
+        QuestionType.NUMBER: _l("Number"),
+        QuestionType.DATETIME: _l("Date and time"),
+        QuestionType.TEXT: _l("Long text"),
+        QuestionType.SINGLE_CHOICE: _l("One choice from a list"),
+        QuestionType.MULTIPLE_CHOICE: _l("Several choices from a list"),
+    },
+)
+
+
+class CategoryQuestion(db.Model):
+    """An extra question a category asks when a request is filed (the web form asks it, and
+    Open311 publishes it as the service definition's attribute ``code``).
+
+    ``choices`` holds ``[{"key": ..., "name_zh": ..., "name_en": ...}]`` for list types.
+    """
+
+    __tablename__ = "category_questions"
+    __table_args__ = (UniqueConstraint("category_id", "code", name="uq_category_questions_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[QuestionType] = mapped_column(enum_column(QuestionType))
+    question_zh: Mapped[str] = mapped_column(String(300))
+    question_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    choices: Mapped[list | None] = mapped_column(JSON)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    category: Mapped[Category] = relationship(back_populates="questions")
 
 
 class RoutingRule(db.Model):

@@ -33,6 +33,8 @@ CONTACT_CHANNELS = {
     Channel.WALK_IN: ContactChannel.WALK_IN,
     Channel.LETTER: ContactChannel.LETTER,
     Channel.EMAIL: ContactChannel.EMAIL,
+    Channel.OPEN311: ContactChannel.WEB,
+    Channel.API: ContactChannel.WEB,
 }
 
 
