@@ -255,6 +255,9 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "reports.monthly": only(DEPARTMENT + ("supervisor", "official", "admin")),
     "reports.monthly_xlsx": only(DEPARTMENT + ("supervisor", "official", "admin")),
     "reports.save_settings": admin(422),
+    # --- Open311 GeoReport v2 (helper open311 adds rows here) ---------------------------
+    # --- the JSON API (helper api adds rows here) ----------------------------------------
+    # --- category questions (helper questions adds rows here) ----------------------------
     "knowledge.help_index": public(),
     "knowledge.suggest": public(),
     "knowledge.answer": public(404),
