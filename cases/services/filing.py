@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from cases.actors import Actor, Who
-from cases.models import Case, CaseStatus, CaseType, Category, Channel, Priority
+from cases.models import Case, CaseAnswer, CaseStatus, CaseType, Category, Channel, Priority
 from cases.services.catalogue import local_now, next_case_number, route_department
 from cases.services.lifecycle import _dispatch_to
 from cases.services.rules import record_event
@@ -51,6 +51,14 @@ class CaseRequest:
     channel: Channel = Channel.WEB
     priority: Priority = Priority.NORMAL
     anonymous: bool = False
+    # Where (Open311's location; optional everywhere).
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None
+    address_id: str | None = None
+    # The category's extra questions, answered: (question id, value as stored), already
+    # checked by ``cases.catalogue.questions.validate_answers``.
+    answers: tuple[tuple[int, str], ...] = ()
 
 
 
@@ -77,7 +85,12 @@ def file_case(client: Client, filed_by: Who, request: CaseRequest) -> Case:
         client_id=client.id,
         filed_by_id=Actor.of(filed_by).user_id,
         anonymous=request.anonymous and request.type == CaseType.TIPOFF,
+        latitude=request.latitude,
+        longitude=request.longitude,
+        address=(request.address or "").strip() or None,
+        address_id=(request.address_id or "").strip() or None,
     )
+    case.answers = [CaseAnswer(question_id=qid, value=value) for qid, value in request.answers]
     if client.vulnerable and case.priority.rank < Priority.HIGH.rank:
         case.priority = Priority.HIGH  # vulnerable groups are handled with priority
     case.issued_tracking_code = issue_tracking_code(case)  # shown once, never stored plain
