@@ -9,7 +9,7 @@ YYYY-MM-DD, both days included), ``overdue=1``; ``sort`` = relevance, newest or 
 Who finds what is decided inside the query (the viewer's access keys, see
 ``search.page``), so totals and facet counts never count what the user may not open. A
 malformed query or date is a 400 with the localised message, in the page or as JSON
-``{"error": ...}``. The JSON form is ``{"total": N, "results": [{"number", "title",
+``{"error": ...}``. The JSON form is ``{"total": N, "exact": bool, "results": [{"number", "title",
 "status", ...}]}`` (cases only).
 """
 
@@ -185,7 +185,8 @@ def search():
     else:
         rows = search_page.load_cases(current_user, response.hits)
     if wants_json():
-        return jsonify({"total": response.total, "results": [case_json(r) for r in rows]})
+        return jsonify({"total": response.total, "exact": response.exact,
+                        "results": [case_json(r) for r in rows]})
     return render_template(
         "search/index.html", tab=tab, choices=choices, error=None, response=response,
         rows=rows, facets=facet_groups(response, choices), link=link,

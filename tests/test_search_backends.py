@@ -490,3 +490,23 @@ def test_a_bulk_rebuild_builds_the_same_index(backend):
     assert _snapshot(backend) == expected
     assert found(backend, "电梯") == {2, 3}
     assert found(backend, '"电梯 故障"') == {3}
+
+
+def test_postgresql_reads_a_window_of_the_newest_matches(indexed, monkeypatch):
+    """Beyond the window the total is "more than" it, and the window is the newest (or, for
+    oldest first, the oldest) matches: ranked, counted and faceted within it."""
+    if indexed.name != "postgresql":
+        assert indexed.search(SearchRequest(kind=KIND, access=STAFF)).exact
+        return
+    from search.engine import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "MATCH_WINDOW", 3)
+    response = indexed.search(SearchRequest(kind=KIND, access=STAFF, facets=("status",)))
+    assert (response.total, response.exact) == (3, False)
+    assert [hit.id for hit in response.hits] == [5, 4, 3]
+    assert sum(response.facets["status"].values()) == 3
+    oldest = indexed.search(SearchRequest(kind=KIND, access=STAFF, sort="oldest"))
+    assert [hit.id for hit in oldest.hits] == [1, 2, 3]
+    # Within the window every match counts exactly.
+    small = indexed.search(SearchRequest(kind=KIND, query="积水", access=STAFF))
+    assert (small.total, small.exact) == (2, True)

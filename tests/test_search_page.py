@@ -255,7 +255,8 @@ def test_a_malformed_query_is_a_400_with_a_message(client, people, city, query):
 def test_the_json_form(client, people, city):
     as_user(client, people["clerk"])
     answer = found(client, q="五一路")
-    assert set(answer) == {"total", "results"} and answer["total"] == 1
+    assert set(answer) == {"total", "exact", "results"} and answer["total"] == 1
+    assert answer["exact"] is True
     result = answer["results"][0]
     assert {"number", "title", "status"} <= set(result)
     assert result["number"] == city["mine"] and result["title"] == "五一路路面积水严重"

@@ -22,6 +22,7 @@ request's commit); searches read on their own short transaction.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +38,13 @@ from search.engine.text import highlight, query_terms
 from search.engine.types import Document, FilterValue, Hit, SearchRequest, SearchResponse
 
 BATCH = 500
+SORT_KEY = re.compile(r"[a-z_]{1,40}")
 MAX_WINDOW = 10_000  # deepest result a page may reach (page * per_page), as with Whoosh
+# The most matches one search reads: the newest MATCH_WINDOW (oldest, for "oldest first")
+# are counted, faceted and ranked; beyond it the total says "more than" (``exact=False``).
+# A word in half of a million cases would otherwise rank and count every one of them
+# (17 s at 1,000,000 cases; docs/SEARCH.md, "Speed").
+MATCH_WINDOW = 1_000
 STATEMENT_TIMEOUT_MS = 10_000  # a search that takes longer is cut off, not left running
 
 # Per search transaction: a time limit; no JIT (compiling costs 100-250 ms, more than the
@@ -253,6 +260,7 @@ class PostgresBackend:
             sort_date=request.sort_date,
             offset=offset,
             limit=max(0, min(per_page, MAX_WINDOW - offset)),
+            window=MATCH_WINDOW,
             **{f"facet_{i}": name for i, name in enumerate(request.facets)},
         )
         with self.engine.connect() as conn:
@@ -274,21 +282,31 @@ class PostgresBackend:
             name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))
             for name, counts in facets.items()
         }
-        return SearchResponse(total=total, hits=hits, facets=facets)
+        exact = total <= MATCH_WINDOW
+        return SearchResponse(total=min(total, MATCH_WINDOW), hits=hits, facets=facets,
+                              exact=exact)
 
     @staticmethod
     def _statement(request: SearchRequest, where: str, matched: bool) -> Any:
-        """One statement, one scan of the matched rows: the total, the page (ranked by
-        ``ts_rank_cd`` or by date) with its stored text, and the facet counts."""
+        """One statement: the window of matches (the newest ``MATCH_WINDOW``, or the oldest,
+        read newest-first along ``ix_search_documents_kind_created_at`` when the words are
+        common and through the GIN index when they are rare), then its total, the page
+        (ranked by ``ts_rank_cd`` or by date) with its stored text, and its facet counts."""
         score = "ts_rank_cd(tsv, CAST(:tsquery AS tsquery))" if matched else "0.0"
         order = {
             "newest": "sort_at DESC NULLS LAST, doc_id DESC",
             "oldest": "sort_at ASC NULLS LAST, doc_id ASC",
         }.get(request.sort, "score DESC, sort_at DESC NULLS LAST, doc_id DESC")
+        # The date key is written into the statement (the index is on the expression); it
+        # comes from code, never from the user, and is checked all the same.
+        if not SORT_KEY.fullmatch(request.sort_date):
+            raise ValueError(f"not a date key: {request.sort_date!r}")
+        sort_at = f"dates ->> '{request.sort_date}'"
+        direction = "ASC" if request.sort == "oldest" else "DESC"
         texts = "d.texts" if request.highlight else "NULL::jsonb"
         parts = [
             "SELECT 0, count(*), NULL::integer, NULL::float8, NULL::text, NULL::jsonb, "
-            "NULL::jsonb FROM matched",
+            "NULL::jsonb FROM fetched",
             f"SELECT 1, p.rn, p.doc_id, p.score, NULL, NULL, {texts} FROM page AS p "  # noqa: S608
             "JOIN search_documents AS d ON d.kind = :kind AND d.doc_id = p.doc_id",
         ]
@@ -298,10 +316,14 @@ class PostgresBackend:
                 f"FROM matched GROUP BY filters -> :facet_{i}"
             )
         filters = ", filters" if request.facets else ""
+        # ``fetched`` holds one row more than the window, to tell "exactly" from "more".
         return text(
-            "WITH matched AS MATERIALIZED ("  # noqa: S608 (our own clauses; values bound)
-            f"SELECT doc_id, {score} AS score, dates ->> :sort_date AS sort_at{filters} "
-            f"FROM search_documents WHERE {where}), "
+            "WITH fetched AS MATERIALIZED ("  # noqa: S608 (our own clauses; values bound)
+            f"SELECT doc_id, {score} AS score, {sort_at} AS sort_at{filters} "
+            f"FROM search_documents WHERE {where} "
+            f"ORDER BY {sort_at} {direction}, doc_id {direction} LIMIT :window + 1), "
+            "matched AS (SELECT * FROM fetched "
+            f"ORDER BY sort_at {direction}, doc_id {direction} LIMIT :window), "
             f"page AS (SELECT doc_id, score, row_number() OVER (ORDER BY {order}) AS rn "
             f"FROM matched ORDER BY {order} LIMIT :limit OFFSET :offset) "
             + " UNION ALL ".join(parts)

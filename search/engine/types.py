@@ -101,9 +101,13 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResponse:
+    """``total`` matches (at most the backend's window when ``exact`` is false: then there
+    are more, and the facets count the window)."""
+
     total: int
     hits: list[Hit]
     facets: Mapping[str, Mapping[FilterValue, int]] = field(default_factory=dict)
+    exact: bool = True
 
 
 class QuerySyntaxError(DomainError):
