@@ -315,3 +315,20 @@ def test_clients_and_citizens_have_no_client_tab(client, people, city):
     as_user(client, people["citizen"])
     assert client.get("/search", query_string={"tab": "clients"}).status_code == 404
     assert "tab=clients" not in client.get("/search").get_data(as_text=True)
+
+
+def test_more_matches_than_the_window_say_so(client, people, city, monkeypatch):
+    """A backend that read only a window of the matches (PostgreSQL beyond 1,000) is told
+    apart: the page says "more than" and how to narrow the search."""
+    from dataclasses import replace
+
+    from search import views
+
+    real = engine.search
+    monkeypatch.setattr(views.engine, "search",
+                        lambda request: replace(real(request), exact=False))
+    as_user(client, people["clerk"])
+    page = client.get("/search", query_string={"q": "积水"}, headers=EN)
+    assert page.status_code == 200
+    assert "More than" in page.get_data(as_text=True)
+    assert found(client, q="积水")["exact"] is False
