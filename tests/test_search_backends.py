@@ -510,3 +510,30 @@ def test_postgresql_reads_a_window_of_the_newest_matches(indexed, monkeypatch):
     # Within the window every match counts exactly.
     small = indexed.search(SearchRequest(kind=KIND, query="积水", access=STAFF))
     assert (small.total, small.exact) == (2, True)
+
+
+def test_postgresql_finds_the_same_window_either_way(indexed, monkeypatch):
+    """Along the date index (common words) or through GIN and a sort (rare ones): the same
+    page, total and facets."""
+    if indexed.name != "postgresql":
+        return
+    from search.engine.postgres_backend import PostgresBackend
+
+    answers = []
+    for along_dates in (True, False):
+        monkeypatch.setattr(PostgresBackend, "_common", staticmethod(lambda *a, d=along_dates: d))
+        for query, sort in (("积水", "relevance"), ("", "newest"), ("故障", "oldest")):
+            response = indexed.search(SearchRequest(kind=KIND, query=query, access=STAFF,
+                                                    sort=sort, facets=("status",)))
+            answers.append((along_dates, query, sort, [h.id for h in response.hits],
+                            response.total, dict(response.facets["status"])))
+    half = len(answers) // 2
+    assert [a[1:] for a in answers[:half]] == [a[1:] for a in answers[half:]]
+    monkeypatch.undo()
+    from search.engine import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "MATCH_WINDOW", 3)
+    with indexed.engine.connect() as conn:  # the planner's guess decides
+        conn.execute(text("ANALYZE search_documents"))
+        assert PostgresBackend._common(conn, "kind = 'ticket'", {})  # all 6: more than 3
+        assert not PostgresBackend._common(conn, "kind = 'nothing'", {})
