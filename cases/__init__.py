@@ -32,6 +32,7 @@ def load_views() -> None:
 def init_app(app: Flask) -> None:
     """Register the cases room on ``app`` (called once per application by the factory)."""
     from cases import (  # noqa: F401
+        api,
         catalogue,
         knowledge,
         notification_texts,
@@ -40,8 +41,9 @@ def init_app(app: Flask) -> None:
     )
     from cases.cli import cases_cli, demo_cli
     from cases.knowledge import models as _knowledge  # noqa: F401  (the tables register)
-    from cases.open311 import models as _open311  # noqa: F401  (the tables register)
     from cases.notifications import inbox_case_links
+    from cases.open311 import init_app as init_open311
+    from cases.open311 import models as _open311  # noqa: F401  (the tables register)
     from cases.workflow import event_label
     from portal.notifications.queries import set_case_links
 
@@ -51,6 +53,8 @@ def init_app(app: Flask) -> None:
     knowledge.init_app(app)
     satisfaction.init_app(app)
     reports.init_app(app)
+    init_open311(app)
+    api.init_app(app)
     app.add_template_global(event_label, "event_label")
     app.cli.add_command(cases_cli)
     app.cli.add_command(demo_cli)

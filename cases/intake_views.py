@@ -12,6 +12,7 @@ from wtforms.validators import Email, Length, Optional
 
 from cases import bp
 from cases.actors import Actor
+from cases.catalogue.question_forms import filing_answers
 from cases.duplicates import similar_open_cases
 from cases.filing import file_request
 from cases.forms import CaseForm, priority_choices
@@ -85,8 +86,10 @@ def intake():
         form.client_id.data = client.id
     query = arg_text("q").strip()
     matches = client_services.find_clients(query) if query and client is None else []
+    fields = filing_answers(form)  # the category's extra questions
+    answers = fields.check() if form.is_submitted() and not fields.waiting else ()
     similar = []
-    if form.validate_on_submit():
+    if not fields.waiting and form.validate_on_submit() and answers is not None:
         if client is None and not (form.new_name.data or "").strip():
             form.new_name.errors = [_("Choose a client from the search, or give a new name.")]
         elif request.form.get("confirm_new") != "1":
@@ -105,6 +108,7 @@ def intake():
                         channel=Channel(form.channel.data),
                         priority=Priority(form.priority.data),
                         anonymous=form.anonymous.data,
+                        answers=answers,
                     ),
                     actor=Actor.staff(current_user),
                     client=client,
@@ -116,7 +120,7 @@ def intake():
                         name=client.name), "success")
                 session["issued_code"] = [case.number, filed.tracking_code]
                 return redirect(url_for("cases.show", number=case.number))
-    status = 422 if form.is_submitted() and not similar else 200
+    status = 422 if form.is_submitted() and not similar and not fields.waiting else 200
     return (
         render_template(
             "cases/intake.html",
@@ -125,6 +129,7 @@ def intake():
             query=query,
             matches=matches,
             similar=similar,
+            answers=fields,
         ),
         status,
     )

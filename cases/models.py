@@ -197,7 +197,11 @@ class CaseEvent(db.Model):
 
     __tablename__ = "case_events"
     # Figures read the timeline by step and time (sign-fors, returns, transfers of a month).
-    __table_args__ = (Index("ix_case_events_action_created_at", "action", "created_at"),)
+    __table_args__ = (
+        Index("ix_case_events_action_created_at", "action", "created_at"),
+        # Open311's servicerequestupdates read the timeline by time alone.
+        Index("ix_case_events_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

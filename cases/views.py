@@ -20,6 +20,8 @@ from wtforms.fields.choices import SelectChoice
 from cases import bp
 from cases.actors import Actor
 from cases.attachments import may_add_information
+from cases.catalogue.question_forms import filing_answers
+from cases.catalogue.questions import case_answers
 from cases.duplicates import (
     case_by_number_or_none,
     merged_duplicates,
@@ -102,8 +104,11 @@ def new_request():
     form = CaseForm(title=arg_text("title")[:200] or None)  # "Find answers" asked for it
     form.category.choices = category_choices(_("Choose a category"))
     form.district.choices = district_choices(_("Choose a district"))
+    fields = filing_answers(form)  # the category's extra questions
     similar = []
-    valid = form.validate_on_submit()
+    valid = not fields.waiting and form.validate_on_submit()
+    answers = fields.check() if form.is_submitted() and not fields.waiting else ()
+    valid = valid and answers is not None
     if valid and request.form.get("confirm_new") != "1":
         similar = similar_open_cases(
             form.category.data, form.district.data, form.title.data, current_user
@@ -117,6 +122,7 @@ def new_request():
             district_id=form.district.data,
             channel=Channel.WEB,
             anonymous=form.anonymous.data,
+            answers=answers,
         )
         with form_errors(form) as outcome:
             filed = file_request(
@@ -135,8 +141,8 @@ def new_request():
             # The lookup code is shown once, on the next page, then forgotten.
             session["issued_code"] = [case.number, filed.tracking_code]
             return redirect(url_for("cases.show", number=case.number))
-    status = 422 if form.is_submitted() and not similar else 200
-    return render_template("cases/new.html", form=form, similar=similar), status
+    status = 422 if form.is_submitted() and not similar and not fields.waiting else 200
+    return render_template("cases/new.html", form=form, similar=similar, answers=fields), status
 
 
 @bp.route("/requests")
@@ -247,6 +253,7 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             )
             if offered & {"merge", "link"}
             else [],
+            answers=case_answers(case.id),
             related=related_cases(case, user) if internal else [],
             merged=merged_duplicates(case, user) if internal else [],
             **case_rating_context(case, user, rating_form),

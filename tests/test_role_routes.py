@@ -42,6 +42,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from cases.attachments import store_attachments
+from cases.catalogue.models import CategoryQuestion, QuestionType
 from cases.knowledge.models import KnowledgeAnswer
 from cases.models import CalendarDay, Case, CaseType, ReplyTemplate, RoutingRule
 from cases.reports.models import HotspotAlert
@@ -256,8 +257,46 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "reports.monthly_xlsx": only(DEPARTMENT + ("supervisor", "official", "admin")),
     "reports.save_settings": admin(422),
     # --- Open311 GeoReport v2 (helper open311 adds rows here) ---------------------------
+    # Open311 reads need no key and serve public matters only (V's complaint, nothing of
+    # V); posting without a key is a 400 for everybody (api_key is required; the endpoint
+    # is CSRF-exempt: the key is the credential); the keys are the admin's.
+    "open311.discovery": public(),
+    "open311.services": public(),
+    "open311.service_definition_view": public(),
+    "open311.requests": public(),
+    "open311.post_requests": public(400),
+    "open311.request_view": public(),
+    "open311.token_view": public(404),
+    "open311.updates": public(),
+    "api_keys.index": admin(),
+    "api_keys.new": {GET: admin(), POST: admin(422)},
+    "api_keys.revoke": admin(404),  # no such key
+    "api_keys.uses": admin(404),
     # --- the JSON API (helper api adds rows here) ----------------------------------------
+    # A browser session opens no API route (a token does: tests/test_api.py); a POST with
+    # the session's CSRF token is still unsigned (401), without one refused (400).
+    "api.openapi": public(),
+    "api.reference": public(),
+    "api.list_cases": public(401),
+    "api.get_case": public(401),
+    "api.take_action": public(401),
+    "api.get_client": public(401),
+    "api.reveal": public(401),
+    "api.report_workload": public(401),
+    "api.report_rates": public(401),
+    "api.list_answers": public(401),
+    "api.get_answer": public(401),
+    "api.list_ratings": public(401),
+    "api.not_found": {GET: public(401), POST: public(401)},
+    # Everyone's own tokens; an empty POST names nothing (422).
+    "auth.tokens": signed_in(200),
+    "auth.new_token": signed_in(422),
+    "auth.revoke": signed_in(422),
     # --- category questions (helper questions adds rows here) ----------------------------
+    "catalogue.category_questions": admin(),
+    "catalogue.new_question": {GET: admin(), POST: admin(422)},
+    "catalogue.edit_question": {GET: admin(), POST: admin(422)},
+    "catalogue.move_category_question": admin(400),  # no direction given
     "knowledge.help_index": public(),
     "knowledge.suggest": public(),
     "knowledge.answer": public(404),
@@ -489,10 +528,12 @@ def build_scene(app: Flask) -> Scene:
         deletion = request_deletion(client, v_user, "不再使用")
         template = ReplyTemplate(department_id=transport.id, title="维修", body="已安排。")
         rule = RoutingRule(category_id=world.potholes.id, department_id=transport.id)
+        question = CategoryQuestion(category_id=world.potholes.id, code="depth",
+                                    kind=QuestionType.NUMBER, question_zh="深度")
         day = CalendarDay(day=date(2026, 10, 1), is_workday=False, name="国庆节")
         draft = KnowledgeAnswer(title="如何申请占道施工", body="草稿。", status="draft",
                                 author_id=users["clerk"].id)
-        session.add_all([message, template, rule, day, draft])
+        session.add_all([message, template, rule, day, draft, question])
         session.flush()
         rating = session.scalar(select(Rating).where(Rating.case_id == row.id))
         review = BadReview(rating_id=rating.id, case_id=row.id, department_id=transport.id,
@@ -513,6 +554,7 @@ def build_scene(app: Flask) -> Scene:
             "request_id": deletion.id,
             "template_id": template.id,
             "rule_id": rule.id,
+            "question_id": question.id,
             "category_id": world.potholes.id,
             "department_id": transport.id,
             "district_id": world.gulou.id,
@@ -528,6 +570,11 @@ def build_scene(app: Flask) -> Scene:
             "dimension_id": kept.id,
             "alert_id": alert.id,
             "month": "2026-03",
+            "fmt": "json",  # Open311's .json / .xml
+            "service_code": world.potholes.code,
+            "service_request_id": row.number,
+            "token": "no-such-token",
+            "key_id": 999999,
         }
         by_endpoint = {
             "auth.reset_password": {"token": reset_token(v_user)},
@@ -535,6 +582,7 @@ def build_scene(app: Flask) -> Scene:
             "satisfaction.rate": {"token": rating_token(rating)},
             "satisfaction.remove_dimension": {"dimension_id": removed.id},
             "reports.export": {"name": "rates", "fmt": "csv"},
+            "api.not_found": {"rest": "nothing-here"},
         }
         session.commit()
     from citizens.registration import VERIFY_SALT

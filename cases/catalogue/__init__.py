@@ -16,7 +16,7 @@ bp = Blueprint("catalogue", __name__)
 
 def init_app(app: Flask) -> None:
     """Serve the catalogue under ``/admin`` and list it on the admin overview."""
-    from cases.catalogue import views  # noqa: F401  (routes register on import)
+    from cases.catalogue import question_views, views  # noqa: F401  (routes register on import)
     from portal.admin import add_notice, add_section
 
     app.register_blueprint(bp, url_prefix="/admin")

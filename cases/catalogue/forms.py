@@ -40,6 +40,16 @@ def optional_select(label: str) -> SelectField:
 def required_select(label: str, message: str) -> SelectField:
     return SelectField(label, coerce=coerce_id, validators=[InputRequired(message=message)])
 
+def long_text_field(label: str, limit: int = 500) -> StringField:
+    """An optional text of at most ``limit`` characters."""
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=limit, message=_l("At most %(max)d characters.", max=limit)),
+        ],
+    )
 
 
 class CategoryForm(PortalForm):
@@ -54,6 +64,9 @@ class CategoryForm(PortalForm):
     sign_unit = unit_field(_l("Unit of the time to sign for"))
     reply_amount = amount_field(_l("Time to reply"))
     reply_unit = unit_field(_l("Unit of the time to reply"))
+    keywords = long_text_field(_l("Keywords"))
+    description_zh = long_text_field(_l("Description (Chinese)"))
+    description_en = long_text_field(_l("Description (English)"))
 
 
 class RoutingRuleForm(PortalForm):

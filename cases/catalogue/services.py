@@ -38,6 +38,9 @@ class CategoryData:
     sign_unit: TimeUnit = TimeUnit.HOURS
     reply_amount: int = 10
     reply_unit: TimeUnit = TimeUnit.DAYS
+    keywords: str = ""
+    description_zh: str = ""
+    description_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,9 @@ def _apply_category(category: Category, data: CategoryData) -> None:
     category.sign_unit = TimeUnit(data.sign_unit)
     category.reply_amount = data.reply_amount
     category.reply_unit = TimeUnit(data.reply_unit)
+    category.keywords = clean(data.keywords)[:500]
+    category.description_zh = clean(data.description_zh)[:500]
+    category.description_en = clean(data.description_en)[:500]
 
 
 # --- routing rules ------------------------------------------------------------------------

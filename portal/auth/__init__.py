@@ -7,5 +7,8 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from portal.auth import tokens  # noqa: E402,F401  (the access-token table registers)
-from portal.auth import views  # noqa: E402,F401  (routes register on import)
+from portal.auth import (  # noqa: E402,F401  (tables and routes register on import)
+    token_views,
+    tokens,
+    views,
+)
