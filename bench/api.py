@@ -35,6 +35,7 @@ from bench.common import (  # noqa: E402
     timed,
 )
 from bench.pages import fill  # noqa: E402
+from bench.reports import replicate  # noqa: E402
 from cases.models import Case, Category  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.auth.token_services import create_token  # noqa: E402
@@ -67,6 +68,9 @@ def deep_cursor(client, url: str, headers: dict[str, str], pages: int) -> str | 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--replicate", type=int, default=1, metavar="K",
+                        help="PostgreSQL: copy the loaded cases K times (--cases 100000 "
+                        "--replicate 10 times 1,000,000 cases)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url")
     parser.add_argument("--sqlite-file", help="keep the SQLite database in this file and "
@@ -88,6 +92,8 @@ def main() -> None:
         started = time.perf_counter()
         if not db.session.scalar(select(func.count(Case.id))):
             fill(args.cases)
+            if args.replicate > 1:
+                replicate(args.replicate)
         total = db.session.scalar(select(func.count(Case.id)))
         backend = db.engine.dialect.name
         print(f"{backend}: {total} cases loaded in {time.perf_counter() - started:.1f} s")

@@ -36,7 +36,7 @@ from bench.common import (  # noqa: E402
     report,
     timed,
 )
-from bench.reports import _populated, fill  # noqa: E402
+from bench.reports import _populated, fill, replicate  # noqa: E402
 from cases.models import Case, Category  # noqa: E402
 from cases.visibility import public_matters  # noqa: E402
 from portal import create_app  # noqa: E402
@@ -49,6 +49,9 @@ API = "/open311/v2"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--replicate", type=int, default=1, metavar="K",
+                        help="PostgreSQL: copy the loaded cases K times (--cases 100000 "
+                        "--replicate 10 times 1,000,000 cases)")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--database-url")
     parser.add_argument("--keep", metavar="NAME",
@@ -80,6 +83,8 @@ def main() -> None:
         started = time.perf_counter()
         if not reuse:
             fill(args.cases)
+            if args.replicate > 1:
+                replicate(args.replicate)
         total = db.session.scalar(select(func.count(Case.id)))
         public = db.session.scalar(select(func.count(Case.id)).where(public_matters()))
         print(f"{db.engine.dialect.name}: {total} cases ({public} public matters) ready in "

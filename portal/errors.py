@@ -54,12 +54,32 @@ def error_messages() -> dict[int, tuple[str, str]]:
     }
 
 
+# HTTP status -> the stable code the JSON API's errors carry (``cases/api``), also when an
+# error under /api/ is answered here (a routing miss before any API view).
+API_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
 def render_error(code: int, description: str | None = None, unsaved: str | None = None):
     """The error page (or JSON); ``unsaved`` hands back text the user typed, to copy."""
     messages = error_messages()
     title, text = messages.get(code, (str(code), ""))
     if description:
         text = description
+    if request.path.startswith("/api/"):  # the API's documented shape
+        return jsonify({"error": {"code": API_ERROR_CODES.get(code, "error"),
+                                  "message": text or title, "fields": {}}}), code
     if wants_json():
         return jsonify({"error": {"code": code, "title": title, "description": text}}), code
     return render_template(

@@ -50,7 +50,8 @@ def example_service(app, parent_id: int) -> None:
 
 
 def post(client, key: str, fmt: str = "json", **fields):
-    return client.post(f"{API}/requests.{fmt}", data={"api_key": key, **fields})
+    return client.post(f"{API}/requests.{fmt}", data={"api_key": key, **fields},
+                       headers={"Accept-Language": "en"})
 
 
 def case_of(app, number: str) -> Case:

@@ -19,24 +19,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.db import db
-from portal.errors import DomainError
+from portal.errors import API_ERROR_CODES, DomainError
 
 log = logging.getLogger(__name__)
 
-# HTTP status -> the stable code a bare HTTP error carries.
-STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed",
-    429: "rate_limited",
-    500: "server_error",
-}
+STATUS_CODES = API_ERROR_CODES  # HTTP status -> the stable code a bare HTTP error carries
 
 
 def status_messages() -> dict[int, str]:
