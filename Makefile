@@ -55,9 +55,10 @@ browser:
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-# Two workers (the machines have 2 cores); each has its own PostgreSQL database.
+# Two workers (the machines have 2 cores); each has its own PostgreSQL database. The
+# slowest tests are listed at the end, to keep the suite under ten minutes.
 test: install browser lint
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --durations=25
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
