@@ -22,6 +22,8 @@ import flask, flask_babel, flask_limiter, flask_login, flask_migrate, flask_sqla
 import flask_wtf, sqlalchemy, wtforms  # noqa
 import babel.dates, cryptography.fernet, email_validator, holidays, limits, phonenumbers  # noqa
 import psycopg, redis, rq, sqlalchemy.dialects.postgresql, sqlalchemy.dialects.sqlite  # noqa
+import jieba, openpyxl, pydantic, pypinyin, spectree, whoosh.index, zhconv, zxcvbn  # noqa
+import spectree.plugins.flask_plugin  # noqa
 failed, running, todo = [], {}, list(sys.argv[1:])
 while todo or running:
     while todo and len(running) < (os.cpu_count() or 2):  # one child per core at a time
