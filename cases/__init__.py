@@ -43,7 +43,9 @@ def init_app(app: Flask) -> None:
     from cases.knowledge import models as _knowledge  # noqa: F401  (the tables register)
     from cases.notifications import inbox_case_links
     from cases.open311 import init_app as init_open311
+    from cases.imports import models as _imports  # noqa: F401  (the tables register)
     from cases.open311 import models as _open311  # noqa: F401  (the tables register)
+    from cases.smart_intake import models as _smart  # noqa: F401  (the tables register)
     from cases.workflow import event_label
     from portal.notifications.queries import set_case_links
 

@@ -47,6 +47,7 @@ from cases.vocabulary import (  # noqa: F401  (re-exported)
     ExtensionStatus,
     Priority,
 )
+from cases.imports.models import CaseImport  # noqa: F401  (cases.import_id points at it)
 from citizens.models import Client
 from portal.db import TimestampMixin, UTCDateTime, db, utcnow
 from portal.models import Department, District, User, enum_column
@@ -152,6 +153,10 @@ class Case(TimestampMixin, db.Model):
     longitude: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str | None] = mapped_column(String(300))
     address_id: Mapped[str | None] = mapped_column(String(100))
+    # Brought in from another system's history (``cases.imports``): which import, and a
+    # hash of the row's content so the same row imported twice makes one case.
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("case_imports.id"))
+    import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     # Set by ``file_case`` so the filing page can show the code once; not a column.
     issued_tracking_code = None
