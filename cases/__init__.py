@@ -40,11 +40,13 @@ def init_app(app: Flask) -> None:
         satisfaction,
     )
     from cases.cli import cases_cli, demo_cli
+    from cases.imports import init_app as init_imports
+    from cases.imports import models as _imports  # noqa: F401  (the tables register)
     from cases.knowledge import models as _knowledge  # noqa: F401  (the tables register)
     from cases.notifications import inbox_case_links
     from cases.open311 import init_app as init_open311
-    from cases.imports import models as _imports  # noqa: F401  (the tables register)
     from cases.open311 import models as _open311  # noqa: F401  (the tables register)
+    from cases.smart_intake import init_app as init_smart_intake
     from cases.smart_intake import models as _smart  # noqa: F401  (the tables register)
     from cases.workflow import event_label
     from portal.notifications.queries import set_case_links
@@ -57,6 +59,8 @@ def init_app(app: Flask) -> None:
     reports.init_app(app)
     init_open311(app)
     api.init_app(app)
+    init_imports(app)
+    init_smart_intake(app)
     app.add_template_global(event_label, "event_label")
     app.cli.add_command(cases_cli)
     app.cli.add_command(demo_cli)

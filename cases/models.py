@@ -31,6 +31,7 @@ from cases.catalogue.models import (  # noqa: F401  (re-exported)
     RoutingRule,
     TimeUnit,
 )
+from cases.imports.models import CaseImport  # noqa: F401  (cases.import_id points at it)
 from cases.vocabulary import (  # noqa: F401  (re-exported)
     CASE_STATUS_LABELS,
     CASE_TYPE_LABELS,
@@ -47,7 +48,6 @@ from cases.vocabulary import (  # noqa: F401  (re-exported)
     ExtensionStatus,
     Priority,
 )
-from cases.imports.models import CaseImport  # noqa: F401  (cases.import_id points at it)
 from citizens.models import Client
 from portal.db import TimestampMixin, UTCDateTime, db, utcnow
 from portal.models import Department, District, User, enum_column

@@ -308,6 +308,9 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "knowledge.publish": only(TEMPLATE_KEEPERS, 422),
     "knowledge.unpublish": only(TEMPLATE_KEEPERS, 422),
     "knowledge.figures": admin(),
+    # --- history imports (issue 15; helper import adds rows here) -------------------------
+    # --- smart intake: model versions (issue 15; helper learning adds rows here) ----------
+    # --- smart intake: suggestions, settings, urgency words (helper suggesting) -----------
 }
 
 

@@ -1,0 +1,1 @@
+"""``flask cases import FILE`` (helper import fills this in)."""
