@@ -517,11 +517,11 @@ def test_postgresql_finds_the_same_window_either_way(indexed, monkeypatch):
     page, total and facets."""
     if indexed.name != "postgresql":
         return
-    from search.engine.postgres_backend import PostgresBackend
+    from search.engine import postgres_backend
 
     answers = []
     for along_dates in (True, False):
-        monkeypatch.setattr(PostgresBackend, "_common", staticmethod(lambda *a, d=along_dates: d))
+        monkeypatch.setattr(postgres_backend, "is_common", lambda *a, d=along_dates: d)
         for query, sort in (("积水", "relevance"), ("", "newest"), ("故障", "oldest")):
             response = indexed.search(SearchRequest(kind=KIND, query=query, access=STAFF,
                                                     sort=sort, facets=("status",)))
@@ -530,10 +530,9 @@ def test_postgresql_finds_the_same_window_either_way(indexed, monkeypatch):
     half = len(answers) // 2
     assert [a[1:] for a in answers[:half]] == [a[1:] for a in answers[half:]]
     monkeypatch.undo()
-    from search.engine import postgres_backend
+    from search.engine.pg_statements import is_common
 
-    monkeypatch.setattr(postgres_backend, "MATCH_WINDOW", 3)
     with indexed.engine.connect() as conn:  # the planner's guess decides
         conn.execute(text("ANALYZE search_documents"))
-        assert PostgresBackend._common(conn, "kind = 'ticket'", {})  # all 6: more than 3
-        assert not PostgresBackend._common(conn, "kind = 'nothing'", {})
+        assert is_common(conn, "kind = 'ticket'", {}, 3, 0.03)  # all 6: more than 3
+        assert not is_common(conn, "kind = 'nothing'", {}, 3, 0.03)
