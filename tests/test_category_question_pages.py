@@ -7,11 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from cases.catalogue.models import Category, CategoryQuestion, QuestionType
-from cases.demo import DEMO_PASSWORD
 from cases.models import Case, CaseAnswer
 from portal.db import db
 from portal.models import Role
-from tests.conftest import sign_in, submit
+from tests.conftest import submit
 from tests.test_admin import in_english
 from tests.test_cases import filing_data
 from tests.test_intake import intake_data
@@ -239,21 +238,3 @@ def test_clerk_intake_asks_the_questions(client, login_as, world, database):
     number = response.headers["Location"].rsplit("/", 1)[-1]
     page = client.get(f"/cases/{number}").get_data(as_text=True)
     assert "故障类型" in page and "不亮" in page
-
-
-def test_demo_categories_ask_questions_and_demo_cases_answer(database, client):
-    runner = database.test_cli_runner()
-    assert runner.invoke(args=["demo", "load", "--cases", "120"]).exit_code == 0
-    with database.app_context():
-        lights = db.session.scalar(select(Category).where(Category.code == "roads.lights"))
-        codes = [q.code for q in lights.questions]
-        assert codes == ["pole_number", "fault", "lamp_count"] and lights.keywords
-        answered = db.session.execute(
-            select(Case.number, CategoryQuestion.question_zh)
-            .join(CaseAnswer, CaseAnswer.case_id == Case.id)
-            .join(CategoryQuestion, CaseAnswer.question_id == CategoryQuestion.id)
-            .where(CategoryQuestion.required).order_by(Case.id)).first()
-        assert answered is not None  # (which demo categories get cases varies by date)
-    assert sign_in(client, "admin", DEMO_PASSWORD).status_code == 302
-    page = client.get(f"/cases/{answered.number}").get_data(as_text=True)
-    assert answered.question_zh in page

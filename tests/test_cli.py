@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cases.demo import DEMO_PASSWORD, DEMO_USERS
-from cases.models import Case, CaseEvent, CaseStatus, Category
+from cases.demo import DEMO_PASSWORD
 from portal.db import db
-from portal.models import Department, Role, User
+from portal.models import Role, User
 from tests.conftest import sign_in
 
 
@@ -60,32 +59,6 @@ def test_users_create_refuses_bad_input(database, world):
     short = runner.invoke(args=["users", "create", "c1", "--role", "clerk", "--password", "x"])
     assert short.exit_code != 0
     assert count(database, User) == 0
-
-
-def test_demo_load_fills_an_empty_database_once(database):
-    runner = database.test_cli_runner()
-    result = runner.invoke(args=["demo", "load", "--if-empty", "--cases", "120"])
-    assert result.exit_code == 0, result.output
-    for spec in DEMO_USERS:
-        assert f"{spec.role.value}: {spec.username} / {DEMO_PASSWORD}" in result.output
-    assert count(database, Case) == 120
-    assert count(database, Department) >= 8 and count(database, Category) >= 20
-    with database.app_context():
-        roles = set(db.session.scalars(select(User.role)))
-        assert roles == set(Role)
-        statuses = set(db.session.scalars(select(Case.status)))
-        assert {CaseStatus.SUBMITTED, CaseStatus.REPLIED, CaseStatus.CLOSED} <= statuses
-        # Every case has a timeline that starts with its filing.
-        first_actions = db.session.scalars(
-            select(CaseEvent.action).where(
-                CaseEvent.id.in_(select(func.min(CaseEvent.id)).group_by(CaseEvent.case_id))
-            )
-        ).all()
-        assert len(first_actions) == 120 and set(first_actions) == {"file"}
-
-    again = runner.invoke(args=["demo", "load", "--if-empty"])
-    assert again.exit_code == 0 and count(database, Case) == 120
-    assert "demo data not loaded" in again.output
 
 
 def test_demo_logins_work(database):

@@ -9,9 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from cases.catalogue.models import CategoryQuestion
+from cases.demo import DEMO_PASSWORD, DEMO_USERS
 from cases.demo.catalogue import AT_INTAKE_LEAVES
 from cases.models import (
     Case,
+    CaseAnswer,
     CaseEvent,
     CaseStatus,
     Category,
@@ -42,11 +45,26 @@ def staff_of(department: Department, role: Role) -> list[User]:
 
 
 def test_demo_city_is_whole(database):
+    """One load of the demo city (it is the slowest thing the suite does) checked whole:
+    ``--if-empty`` fills an empty database once, the logins, the catalogue, the cases and
+    their timelines, the category questions, and the sweep over its history."""
     runner = database.test_cli_runner()
-    result = runner.invoke(args=["demo", "load", "--cases", "120"])
+    result = runner.invoke(args=["demo", "load", "--if-empty", "--cases", "120"])
     assert result.exit_code == 0, result.output
     assert "housing-handler" in result.output  # the logins of every department are printed
+    for spec in DEMO_USERS:
+        assert f"{spec.role.value}: {spec.username} / {DEMO_PASSWORD}" in result.output
+    again = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert again.exit_code == 0 and "demo data not loaded" in again.output
     with database.app_context():
+        assert set(db.session.scalars(select(User.role))) == set(Role)
+        # Every case has a timeline that starts with its filing.
+        first_actions = db.session.scalars(
+            select(CaseEvent.action).where(
+                CaseEvent.id.in_(select(func.min(CaseEvent.id)).group_by(CaseEvent.case_id))
+            )
+        ).all()
+        assert len(first_actions) == 120 and set(first_actions) == {"file"}
         departments = db.session.scalars(select(Department)).all()
         assert len(departments) >= 12
         for department in departments:  # every department can sign for and decide
@@ -109,6 +127,8 @@ def test_demo_city_is_whole(database):
             if case.closed_at is not None:
                 assert case.closed_at >= times[0]
 
+    demo_categories_ask_questions_and_demo_cases_answer(database)
+
     # The sweep finds what the history left overdue.
     swept = runner.invoke(args=["cases", "sweep"])
     assert swept.exit_code == 0, swept.output
@@ -120,6 +140,24 @@ def test_demo_city_is_whole(database):
         assert db.session.scalar(select(func.count()).select_from(CaseEvent).where(
             CaseEvent.action == "overdue"
         )) == overdue
+
+
+def demo_categories_ask_questions_and_demo_cases_answer(database) -> None:
+    """The demo's street lights ask three questions, and a demo case shows its answers."""
+    with database.app_context():
+        lights = db.session.scalar(select(Category).where(Category.code == "roads.lights"))
+        codes = [q.code for q in lights.questions]
+        assert codes == ["pole_number", "fault", "lamp_count"] and lights.keywords
+        answered = db.session.execute(
+            select(Case.number, CategoryQuestion.question_zh)
+            .join(CaseAnswer, CaseAnswer.case_id == Case.id)
+            .join(CategoryQuestion, CaseAnswer.question_id == CategoryQuestion.id)
+            .where(CategoryQuestion.required).order_by(Case.id)).first()
+        assert answered is not None  # (which demo categories get cases varies by date)
+    client = database.test_client()
+    assert sign_in(client, "admin", DEMO_PASSWORD).status_code == 302
+    page = client.get(f"/cases/{answered.number}").get_data(as_text=True)
+    assert answered.question_zh in page
 
 
 def test_demo_load_refuses_a_filled_database(database):
