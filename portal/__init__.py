@@ -54,7 +54,7 @@ def register_extensions(app: Flask) -> None:
 
     from portal.db import render_migration_type
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from portal.i18n import select_locale
+    from portal.i18n import select_parsed_locale
 
     db.init_app(app)
     # Batch mode lets ALTER TABLE work on SQLite too.
@@ -68,7 +68,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(
         app,
-        locale_selector=select_locale,
+        locale_selector=select_parsed_locale,
         default_translation_directories=str(ROOT / "portal" / "translations"),
     )
     import portal.changes  # noqa: F401  (every flush records tracked rows in the change feed)
