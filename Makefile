@@ -34,6 +34,7 @@ update-messages: extract-messages
 run: install
 	$(FLASK) db upgrade
 	PORTAL_BASE_URL=$(PORTAL_BASE_URL) $(FLASK) demo load --if-empty
+	$(FLASK) intake train --if-missing
 	$(FLASK) search reindex --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (deadline sweep every 5 minutes, search catch-up every 5 s)"
 	PORTAL_BASE_URL=$(PORTAL_BASE_URL) PORTAL_MAIL_BACKEND=log $(FLASK) cases sweep --every 300 > instance/sweep.log 2>&1 & sweeper=$$!; \

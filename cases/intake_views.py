@@ -18,6 +18,7 @@ from cases.filing import file_request
 from cases.forms import CaseForm, priority_choices
 from cases.models import CHANNEL_LABELS, CaseType, Channel, Priority
 from cases.services import CaseRequest
+from cases.smart_intake.filing_hook import after_filing
 from cases.views import category_choices, district_choices
 from citizens import services as client_services  # the module: see cases.filing
 from citizens.models import CLIENT_KIND_LABELS, Client, ClientKind
@@ -115,6 +116,7 @@ def intake():
                     new_client=None if client is not None else new_client_details(form),
                 )
                 case, client = filed.case, filed.client
+                after_filing(case, current_user, "clerk")  # the suggestion taken, if any
             if not outcome.refused:
                 flash(_("Filed as %(number)s for %(name)s.", number=case.number,
                         name=client.name), "success")

@@ -146,5 +146,16 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResul
 
     result.hotspot_alerts = len(detect_spikes(now))
     db.session.commit()
+
+    # History imports a dead process left queued or running (usually none: one query).
+    from cases.imports.runner import pick_up_pending
+
+    pick_up_pending()
+
+    # Smart intake retrains on its schedule (logs its own errors, never raises).
+    from cases.smart_intake.store import retrain_if_due
+
+    retrain_if_due(now)
+    db.session.commit()
     log.info("sweep: %s", result.summary())
     return result

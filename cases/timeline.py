@@ -147,6 +147,12 @@ def describe(details: dict, names: Names) -> str | None:
         _value(_("Outcome"), str(OUTCOMES.get(details["outcome"], details["outcome"])))
         if "outcome" in details else None,
         _value(_("Due"), _moment(details["due"])) if details.get("due") else None,
+        # Smart intake's auto-routing: the suggestion's score and the model that scored.
+        _value(_("Suggestion score"), f"{float(details['score']) * 100:.0f}%")
+        if isinstance(details.get("score"), int | float) else None,
+        _value(_("Model version"), str(details["model_version"]) if details["model_version"]
+               is not None else _("catalogue words"))
+        if "model_version" in details else None,
     ]
     text = clauses.join(p for p in parts if p)
     return text or None

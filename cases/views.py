@@ -50,6 +50,7 @@ from cases.services import (
     perform,
     route_department,
 )
+from cases.smart_intake.filing_hook import after_filing
 from cases.timeline import timeline_lines
 from cases.visibility import can_view_case
 from cases.workflow import RECORDS, TRANSITIONS
@@ -133,6 +134,7 @@ def new_request():
             )
             case = filed.case
             note_filing(case.id)  # the answers read before were no deflection
+            after_filing(case, current_user, "citizen")  # the suggestion taken, if any
         if not outcome.refused:
             flash(
                 _("Your request is filed. Its tracking number is %(number)s.", number=case.number),

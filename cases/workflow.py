@@ -123,6 +123,7 @@ ESCALATION_REASONS: dict[str, LazyString] = {
 EVENT_LABELS: dict[str, LazyString] = {
     "file": _l("Filed"),
     "route": _l("Dispatched by routing rule"),
+    "auto_route": _l("Routed automatically by the intake suggestion"),
     "accept": _l("Accepted"),
     "not_accept": _l("Not accepted"),
     "answer": _l("Answered at intake"),

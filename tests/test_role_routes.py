@@ -309,8 +309,25 @@ EXPECTED: dict[str, Expect | dict[str, Expect]] = {
     "knowledge.unpublish": only(TEMPLATE_KEEPERS, 422),
     "knowledge.figures": admin(),
     # --- history imports (issue 15; helper import adds rows here) -------------------------
+    # An empty upload names no file (422); import 999999 does not exist.
+    "imports.index": {GET: admin(), POST: admin(422)},
+    "imports.detail": admin(404),
+    "imports.progress": admin(404),
     # --- smart intake: model versions (issue 15; helper learning adds rows here) ----------
+    "intake_models.index": admin(),
+    "intake_models.version_page": admin(404),  # no such version
+    "intake_models.activate_version": admin(404),
+    "intake_models.train": admin(302),  # too few closed cases: said so, nothing trained
     # --- smart intake: suggestions, settings, urgency words (helper suggesting) -----------
+    # An empty POST (the CSRF token in the form) asks about nothing: 422 for intake staff
+    # and clients who file; 401 without a sign-in; other staff may not ask.
+    "intake_suggestions.suggest_categories": expect(
+        403, anonymous=401, citizen=422, enterprise=422, clerk=422, supervisor=422, admin=422),
+    "intake_admin.usage_page": admin(),
+    "intake_admin.settings": {GET: admin(), POST: admin(422)},
+    "intake_admin.urgency_words_page": {GET: admin(), POST: admin(422)},
+    "intake_admin.save_urgency_word": admin(404),  # no word named
+    "intake_admin.remove_urgency_word_view": admin(404),
 }
 
 
@@ -578,6 +595,8 @@ def build_scene(app: Flask) -> Scene:
             "service_request_id": row.number,
             "token": "no-such-token",
             "key_id": 999999,
+            "version": 999999,  # smart intake: no such model version
+            "import_id": 999999,
         }
         by_endpoint = {
             "auth.reset_password": {"token": reset_token(v_user)},

@@ -8,14 +8,20 @@ names and keywords) found in the text, so a new deployment is useful from day on
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cases.catalogue.models import Category
 from cases.services.catalogue import route_department
 from portal.db import db
+from portal.models import Department
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,12 +80,89 @@ def catalogue_scores(text: str, categories: list[Category]) -> dict[int, float]:
     return {key: value / total for key, value in scores.items()} if total else {}
 
 
+@dataclass(frozen=True)
+class Leaf:
+    """What suggestions need of a leaf category, kept between requests."""
+
+    id: int
+    path: str
+    department_id: int | None
+
+
+def leaf_snapshot() -> dict[int, Leaf]:
+    """The active leaves, cached per process like the model (re-read at most every
+    ``INTAKE_MODEL_RECHECK_SECONDS``; every call under tests)."""
+    from cases.smart_intake.store import leaf_categories
+
+    cache = current_app.extensions.setdefault("smart_intake.leaves", {})
+    recheck = current_app.config.get("INTAKE_MODEL_RECHECK_SECONDS",
+                                     0 if current_app.testing else 5)
+    now = time.monotonic()
+    if cache.get("at") is None or now - cache["at"] >= recheck:
+        cache["leaves"] = {c.id: Leaf(c.id, category_path(c), c.department_id)
+                           for c in leaf_categories()}
+        cache["at"] = now
+    return cache["leaves"]
+
+
+def _department(category_id: int, default_id: int | None, district_id: int | None,
+                learned: dict[str, int]) -> Department | None:
+    """Where the model saw such cases finally handled; else the routing rules; else the
+    category's own department."""
+    for key in (f"{category_id}:{district_id}", str(category_id)):
+        found = db.session.get(Department, learned[key]) if key in learned else None
+        if found is not None and found.is_active:
+            return found
+    routed = route_department(category_id, district_id)
+    if routed is not None:
+        return routed
+    return db.session.get(Department, default_id) if default_id else None
+
+
+def model_scores(text: str) -> tuple[int, list[tuple[int, float]], dict] | None:
+    """``(version, [(category id, probability)] best first, learned departments)`` from
+    the active model, or None when there is none (or it failed: logged)."""
+    from cases.smart_intake.store import active_model
+
+    loaded = active_model()
+    if loaded is None:
+        return None
+    version, model = loaded
+    try:
+        ranked = model.rank(text, k=len(model.classes))
+    except Exception:
+        log.exception("smart intake: model version %s failed to score", version)
+        return None
+    return version, ranked, model.meta.get("departments", {})
+
+
 def suggest(title: str, description: str = "", *, k: int = 3,
             district_id: int | None = None) -> Suggestions:
     """The ``k`` likeliest categories for a request, best first (fewer when little is known)."""
+    from cases.smart_intake.features import request_text
+
     text = f"{title or ''}\n{description or ''}".strip()
     if not text:
         return Suggestions(None, [])
+    scored = model_scores(request_text(title, description))
+    if scored is not None:
+        version, ranked, learned = scored
+        leaves = leaf_snapshot()
+        items = []
+        for category_id, score in ranked:
+            leaf = leaves.get(category_id)
+            if leaf is None or round(score, 3) <= 0:
+                continue  # a category retired since the model was trained
+            department = _department(leaf.id, leaf.department_id, district_id, learned)
+            items.append(Suggestion(
+                category_id=leaf.id, category_path=leaf.path,
+                department_id=department.id if department else None,
+                department_name=department.name if department else None,
+                score=round(float(score), 3),
+            ))
+            if len(items) == k:
+                break
+        return Suggestions(version, items)
     categories = {category.id: category for category in _leaf_categories()}
     version, scores = None, catalogue_scores(text, list(categories.values()))
     best = sorted(((score, key) for key, score in scores.items()), reverse=True)[:k]
