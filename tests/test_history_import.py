@@ -308,3 +308,18 @@ def test_a_stalled_import_is_resumed_without_duplicates(database: Flask, world: 
         imp = db.session.get(CaseImport, imp.id)
         assert (imp.status, imp.created_rows, imp.skipped_rows) == ("done", 4, 0)
         assert db.session.scalar(select(func.count()).select_from(Case)) == 4
+
+
+def test_other_systems_words_for_channels_states_and_types(database: Flask):
+    """A hotline platform's export says 电话 and 办结, not the portal's own labels."""
+    from cases.imports.words import enum_words
+    from cases.models import CaseStatus, CaseType, Channel
+
+    with database.app_context():
+        channels = enum_words(Channel, tuple(Channel))
+        statuses = enum_words(CaseStatus, tuple(CaseStatus))
+        types = enum_words(CaseType, tuple(CaseType))
+    assert channels["电话"] is channels["12345热线"] is channels["phone"] is Channel.PHONE
+    assert channels["微信"] is Channel.MOBILE and channels["来访"] is Channel.WALK_IN
+    assert statuses["办结"] is statuses["已办结"] is CaseStatus.CLOSED
+    assert types["投诉"] is CaseType.COMPLAINT and types["咨询类"] is CaseType.ENQUIRY

@@ -136,6 +136,10 @@ def model_scores(text: str) -> tuple[int, list[tuple[int, float]], dict] | None:
     return version, ranked, model.meta.get("departments", {})
 
 
+# Below the first suggestion, none scored under this is shown (ranked best first).
+MIN_SCORE = 0.03
+
+
 def suggest(title: str, description: str = "", *, k: int = 3,
             district_id: int | None = None) -> Suggestions:
     """The ``k`` likeliest categories for a request, best first (fewer when little is known)."""
@@ -153,6 +157,8 @@ def suggest(title: str, description: str = "", *, k: int = 3,
             leaf = leaves.get(category_id)
             if leaf is None or round(score, 3) <= 0:
                 continue  # a category retired since the model was trained
+            if items and score < MIN_SCORE:
+                break  # a 1 % guess under a good one only distracts the reader
             department = _department(leaf.id, leaf.department_id, district_id, learned)
             items.append(Suggestion(
                 category_id=leaf.id, category_path=leaf.path,
