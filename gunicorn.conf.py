@@ -17,3 +17,15 @@ class MaskingLogger(Logger):
 
 
 logger_class = MaskingLogger
+
+
+def post_worker_init(worker):
+    """Load the smart-intake model (scikit-learn, the model file, jieba's dictionary) as the
+    worker starts, so the first suggestion a clerk waits for takes milliseconds, not the
+    seconds a cold load costs. A failure only logs: suggestions then load on first use."""
+    try:
+        from cases.smart_intake.warm import warm_up
+
+        warm_up(worker.wsgi)
+    except Exception:  # noqa: BLE001 (a warm-up must never stop a worker)
+        worker.log.exception("smart intake: warm-up failed")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -50,10 +51,33 @@ def _worker_database(url: str | None) -> str | None:
 
 PG_URL = _worker_database(os.environ.get("PORTAL_TEST_DATABASE_URL"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+SESSION_COOKIE = "portal_session"
 CSRF_RE = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|'
     r'type="hidden" name="csrf_token" value="([^"]+)"'
 )
+
+
+def _judge_the_factory_password_once() -> None:
+    """zxcvbn takes ~5 ms a password, and the factories make thousands of users with the
+    one ``PASSWORD``: judge it once per process (any other password still goes to zxcvbn;
+    the strength rules have tests of their own)."""
+    from portal.auth import strength
+
+    real = strength.estimate
+    judged: dict[str, dict] = {}
+
+    def estimate(password: str, user_inputs=()) -> dict:
+        if password != PASSWORD:
+            return real(password, user_inputs)
+        if PASSWORD not in judged:
+            judged[PASSWORD] = real(password, user_inputs)
+        return judged[PASSWORD]
+
+    strength.estimate = estimate
+
+
+_judge_the_factory_password_once()
 
 
 def app_config(tmp_path_factory: pytest.TempPathFactory, backend: str) -> dict:
@@ -184,12 +208,28 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     page = client.get(url)
     match = CSRF_RE.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {url} ({page.status_code})"
-    return match.group(1) or match.group(2)
+    token = match.group(1) or match.group(2)
+    # The session's CSRF secret lives as long as its cookie (sign-in and sign-out keep it):
+    # ``submit`` reuses the token instead of fetching a page only to read it again.
+    client._portal_csrf = (token, time.time(), client.get_cookie(SESSION_COOKIE))
+    return token
+
+
+def _known_token(client: FlaskClient) -> str | None:
+    """The token this client read last, while it is still good (same session cookie
+    value or one derived from it, and minutes old, not the hour a token lives; a test
+    that moves the clock fetches a fresh one)."""
+    known = getattr(client, "_portal_csrf", None)
+    if known is None or client.get_cookie(SESSION_COOKIE) is None:
+        return None
+    token, at, _cookie = known
+    return token if abs(time.time() - at) < 600 else None
 
 
 def submit(client: FlaskClient, form_url: str, data: dict, action: str | None = None, **kw):
-    """Post ``data`` with the CSRF token read from ``form_url`` (to ``action`` if given)."""
-    token = csrf_token(client, form_url)
+    """Post ``data`` with the CSRF token read from ``form_url`` (to ``action`` if given);
+    the token this client read before is reused (the form page is fetched only once)."""
+    token = _known_token(client) or csrf_token(client, form_url)
     return client.post(action or form_url, data={"csrf_token": token, **data}, **kw)
 
 
@@ -206,7 +246,7 @@ def login_as(client: FlaskClient, database: Flask, world: World) -> Callable[...
         if role in (Role.HANDLER, Role.DEPARTMENT_HEAD):
             kw.setdefault("department_id", world.urban.id)
         user = make_user(database, role, **kw)
-        if client.get_cookie(database.config["SESSION_COOKIE_NAME"]) is not None:
+        if client.get_cookie(SESSION_COOKIE) is not None:
             # Someone may be signed in already: sign them out first (a fresh client has
             # no session yet, and skips the two requests).
             client.post("/logout", data={"csrf_token": csrf_token(client, "/")})

@@ -145,6 +145,17 @@ def test_suggest_uses_the_active_model(app, scene):
         assert suggest("", "").items == []
 
 
+def test_a_new_web_worker_loads_the_active_model_before_its_first_request(app, scene):
+    from cases.smart_intake import store
+    from cases.smart_intake.warm import warm_up
+
+    with app.app_context():
+        store.forget_cached_model()  # as in a fresh worker
+    warm_up(app)
+    with app.app_context():
+        assert store._cache()["loaded"][0] == 1  # version 1, loaded and scored once
+
+
 def test_admin_pages_list_versions_train_and_roll_back(app, scene):
     world, _water, client, _citizen = scene
     page = client.get("/admin/intake/models/")
