@@ -9,7 +9,7 @@ FLASK  := $(BIN)/flask --app wsgi
 CATALOGUES := portal/translations
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install lint translations extract-messages update-messages browser serve-dev clean
+.PHONY: run test install lint translations extract-messages update-messages browser serve-dev clean bench-http
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ lint: $(VENV)/.installed
 # slowest tests are listed at the end, to keep the suite under ten minutes.
 test: install browser lint
 	$(BIN)/pytest -q -n 2 --durations=25
+
+# The portal over HTTP beside a bare Flask reference (bench/http.py; docs/PERFORMANCE.md).
+BENCH_CASES ?= 10000
+bench-http: install
+	$(BIN)/python bench/http.py --cases $(BENCH_CASES)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
