@@ -114,7 +114,12 @@ def _candidates(category_id: int, district_id: int, title: str, viewer: User) ->
             "district_id": (district_id,),
             "status": tuple(s.value for s in OPEN_STATUSES),
         },
-        date_ranges={"created_at": (utcnow() - timedelta(days=LOOKBACK_DAYS), None)},
+        # From the start of the hour: the same bounds for an hour, so the index keeps the
+        # range's documents (the rows read back apply the exact cut-off).
+        date_ranges={"created_at": (
+            (utcnow() - timedelta(days=LOOKBACK_DAYS)).replace(minute=0, second=0, microsecond=0),
+            None,
+        )},
         sort="relevance",
         per_page=MAX_HITS,
     )

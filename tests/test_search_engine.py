@@ -273,3 +273,29 @@ def test_reindex_in_worker_processes_builds_what_one_process_builds(fake, world,
     with fake.app_context():
         if isinstance(engine.backend(), WhooshBackend):  # its rebuilt segment is files of
             engine.backend().close()  # its own (no mmap): closed here, not by the GC
+
+
+def test_a_document_set_restricts_a_search_over_several_segments(tmp_path):
+    """``DocSet`` (a restriction computed already) gives what a filter gives, in every
+    segment of the index, and adds nothing to the score."""
+    from whoosh import fields, index
+    from whoosh import query as Q
+
+    from search.engine.whoosh_query import DocSet
+
+    schema = fields.Schema(key=fields.ID(stored=True), text=fields.KEYWORD)
+    ix = index.create_in(str(tmp_path), schema)
+    for start in (0, 10, 20):  # three commits: three segments
+        writer = ix.writer()
+        for n in range(start, start + 10):
+            writer.add_document(key=str(n), text="water" if n % 2 else "water road")
+        writer.commit(merge=False)
+    with ix.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) == 3
+        word = Q.Term("text", "water")
+        wanted = frozenset(d for d in range(30) if d % 3 == 0)  # across the segments
+        restricted = searcher.search(Q.And([word, DocSet(wanted)]), limit=None)
+        filtered = searcher.search(word, filter=set(wanted), limit=None)
+        assert sorted(r.docnum for r in restricted) == sorted(wanted)
+        assert [(r.docnum, round(r.score, 6)) for r in restricted] == [
+            (r.docnum, round(r.score, 6)) for r in filtered]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from whoosh import matching
 from whoosh import query as Q
 
 from search.engine import registry
@@ -114,6 +115,44 @@ class Compiler:
         return Q.Or(options) if len(options) > 1 else options[0]
 
 
+class DocSet(Q.Query):
+    """The documents of a set of top-level document numbers (a restriction computed
+    already, by ``docs_of``): joined to the words with ``And``, Whoosh skips through the
+    few documents it holds instead of walking every document a common word is in. It adds
+    next to nothing to the score (a billionth)."""
+
+    def __init__(self, docnums: frozenset[int]) -> None:
+        self.docnums = docnums
+        self.boost = 0.0
+
+    def __repr__(self) -> str:
+        return f"DocSet({len(self.docnums)} documents)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DocSet) and self.docnums == other.docnums
+
+    def __hash__(self) -> int:
+        return hash(("DocSet", len(self.docnums)))
+
+    def estimate_size(self, ixreader: Any) -> int:
+        return len(self.docnums)
+
+    def estimate_min_size(self, ixreader: Any) -> int:
+        return len(self.docnums)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        offset = 0
+        top = searcher.get_parent()
+        if top is not searcher:  # a segment's searcher: its numbers start at its offset
+            offset = next(o for leaf, o in top.leaf_searchers() if leaf is searcher)
+        size = searcher.reader().doc_count_all()
+        ids = sorted(d - offset for d in self.docnums if offset <= d < offset + size)
+        if not ids:
+            return matching.NullMatcher()
+        # A weight of 0 reads as "none given" (1.0) to Whoosh: a billionth adds nothing.
+        return matching.ListMatcher(ids, all_weights=1e-9)
+
+
 DOCS_CACHE_SIZE = 500  # term document sets kept per searcher
 SEGMENT_CACHE_DOCS = 20_000_000  # document numbers kept in per-segment sets (~1 GB at most)
 
@@ -143,7 +182,10 @@ def docs_of(searcher: Any, cache: dict[Any, frozenset[int]], query: Any) -> froz
         key: Any = ("term", query.fieldname, query.text)
     elif isinstance(query, Q.Every):
         key = ("every",)
-    else:  # phrases, date ranges: Whoosh's own matcher, not kept
+    elif isinstance(query, Q.NumericRange | Q.TermRange):  # dates: (field, bounds) names one
+        key = ("range", query.fieldname, query.start, query.end, query.startexcl,
+               query.endexcl)
+    else:  # phrases: Whoosh's own matcher, not kept
         return frozenset(searcher.docs_for_query(query))
     docs = cache.get(key)
     if docs is None:
