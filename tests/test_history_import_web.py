@@ -69,6 +69,10 @@ def test_upload_runs_and_shows_progress(database: Flask, client: FlaskClient, ad
     listing = client.get(URL).get_data(as_text=True)
     assert "history.csv" in listing and admin.display_name in listing
     assert count_cases(database) == 4
+    with database.app_context():  # staff read on the case page where it came from
+        number = db.session.scalar(select(Case.number).order_by(Case.id))
+    case_page = client.get(f"/cases/{number}").get_data(as_text=True)
+    assert f"导入自其他系统的历史数据（第 {imp.id} 次导入）" in case_page
 
 
 def test_bad_rows_show_on_the_import_page(database: Flask, client: FlaskClient, admin, world):
