@@ -118,8 +118,9 @@ def database_url(args, scratch: Path) -> tuple[str, bool]:
     return url, False
 
 
-def prepare(app, cases: int, reuse: bool) -> dict:
-    """Load the data (unless reused), index it for search; return what the pages need."""
+def prepare(app, cases: int, reuse: bool, indexed: bool) -> dict:
+    """Load the data (unless reused), index it for search (unless a kept index is reused);
+    return what the pages need."""
     from search import engine
 
     with app.app_context():
@@ -129,9 +130,12 @@ def prepare(app, cases: int, reuse: bool) -> dict:
             fill(cases)
         print(f"{db.engine.dialect.name}: {db.session.scalar(select(func.count(Case.id)))} "
               f"cases ready in {time.perf_counter() - started:.1f} s", flush=True)
-        started = time.perf_counter()
-        print(f"search: {engine.reindex()} documents indexed in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+        if reuse and indexed:
+            print("search: the kept index is reused", flush=True)
+        else:
+            started = time.perf_counter()
+            print(f"search: {engine.reindex()} documents indexed in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
         handler = db.session.scalar(select(User).where(User.username == "handler"))
         rng = random.Random(3)
         numbers = list(db.session.scalars(select(Case.number)))
@@ -264,17 +268,25 @@ def main() -> None:
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-http-"))
     url, reuse = database_url(args, scratch)
+    # With --keep, the search index is kept beside the data (a reindex costs minutes).
+    if not args.keep:
+        index_dir = scratch / "search-index"
+    elif args.database_url:  # --keep names a database
+        index_dir = Path(tempfile.gettempdir()) / f"{args.keep}.search-index"
+    else:  # --keep names a file
+        index_dir = Path(f"{args.keep}.search-index").resolve()
+    indexed = index_dir.is_dir() and any(index_dir.iterdir())
     settings = {  # the portal's configuration, in process and in gunicorn alike
         "DATABASE_URL": url, "SECRET_KEY": "bench-http", "MAIL_BACKEND": "log",
         "SESSION_COOKIE_SECURE": False, "LOG_LEVEL": "WARNING",
         "LOGIN_RATE_LIMIT": LIMIT, "FILING_RATE_LIMIT": LIMIT, "TRACK_RATE_LIMIT": LIMIT,
         "API_RATE_LIMIT": LIMIT,
-        "SEARCH_INDEX_DIR": str(scratch / "search-index"),
+        "SEARCH_INDEX_DIR": str(index_dir),
         "ATTACHMENT_DIR": str(scratch / "attachments"),
     }
     app = create_app({**settings, "INSTANCE_PATH": str(scratch), "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False, "SEARCH_CATCH_UP": "off"})
-    fixtures = prepare(app, args.cases, reuse)
+    fixtures = prepare(app, args.cases, reuse, indexed)
     pages = page_list(app, fixtures)
     if args.only:
         pages = [p for p in pages if args.only in p[0]]

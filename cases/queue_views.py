@@ -34,10 +34,9 @@ from cases.services import (
     ActionInput,
     allowed_transitions,
     dispatch_case,
-    districts,
-    leaf_categories,
     perform,
 )
+from cases.services.catalogue import leaf_category_options
 from cases.views import (
     department_choices,
     template_choices,
@@ -48,6 +47,7 @@ from portal.models import Department
 from portal.pagination import paginate
 from portal.params import arg_int, page_arg
 from portal.permissions import can_work_queues, is_intake_staff
+from portal.refdata import district_options
 from portal.transactions import form_errors
 
 # Queues whose cases can be answered with a template, several at once.
@@ -106,8 +106,8 @@ def render_queue(name: str, status: int = 200, close_form: BulkCloseForm | None 
         pagination=pagination,
         filters=filters,
         now=now,
-        categories=leaf_categories(),
-        districts=districts(),
+        categories=leaf_category_options(),
+        districts=district_options(),
         priorities=list(Priority),
         types=list(CaseType),
         sorts=sorts,

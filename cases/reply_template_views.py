@@ -19,11 +19,11 @@ from cases.reply_templates import (
     save_reply_template,
     templates_for,
 )
-from cases.services import active_departments
 from portal.db import db, get_or_404
 from portal.forms import PortalForm, coerce_id
 from portal.models import Department, Role
 from portal.navigation import done
+from portal.refdata import department_options
 from portal.transactions import form_errors
 
 
@@ -37,7 +37,7 @@ class ReplyTemplateForm(PortalForm):
 def template_form(template: ReplyTemplate | None) -> ReplyTemplateForm:
     form = ReplyTemplateForm(obj=template)
     form.department.choices = [SelectChoice("", _("All departments"))] + [
-        SelectChoice(d.id, d.name) for d in active_departments()
+        SelectChoice(d.id, d.name) for d in department_options()
     ]
     if template is not None and not form.is_submitted():
         form.department.data = template.department_id

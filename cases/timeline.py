@@ -16,15 +16,14 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
 
-from cases.models import CaseEvent, CaseType, Category, Priority
+from cases.models import CaseEvent, CaseType, Priority
 from cases.public import Face
 from cases.satisfaction.vocabulary import OUTCOMES, RESOLUTIONS, RatingSource, level_label
+from cases.services.catalogue import all_categories
 from cases.workflow import ESCALATION_REASONS, LABEL_SAYS_STATUS, event_label
-from portal.db import db
 from portal.i18n import LabelledEnum, current_language
-from portal.models import Department
+from portal.refdata import all_departments
 from portal.templating import local_datetime
 
 
@@ -59,7 +58,7 @@ def separators() -> tuple[str, str]:
 
 
 def load_names(all_details: Iterable[dict]) -> Names:
-    """The names every department and category id in ``all_details`` needs (two queries)."""
+    """The names every department and category id in ``all_details`` needs."""
     department_ids: set[int] = set()
     category_ids: set[int] = set()
     for details in all_details:
@@ -67,12 +66,12 @@ def load_names(all_details: Iterable[dict]) -> Names:
         department_ids.update(_ids(details.get("departments") or []))
         category_ids.update(_ids(details.get("category") or []))
     names = Names()
-    if department_ids:
-        rows = db.session.scalars(select(Department).where(Department.id.in_(department_ids)))
-        names.departments = {d.id: d.name for d in rows}
+    if department_ids:  # from the per-process snapshots: no query once they are warm
+        known = all_departments()
+        names.departments = {i: known[i].name for i in department_ids if i in known}
     if category_ids:
-        rows = db.session.scalars(select(Category).where(Category.id.in_(category_ids)))
-        names.categories = {c.id: c.name for c in rows}
+        categories = all_categories()
+        names.categories = {i: categories[i].name for i in category_ids if i in categories}
     return names
 
 

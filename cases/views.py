@@ -42,14 +42,12 @@ from cases.reply_templates import render_reply, templates_for
 from cases.services import (
     ActionInput,
     CaseRequest,
-    active_departments,
     allowed_records,
     allowed_transitions,
-    districts,
-    leaf_categories,
     perform,
     route_department,
 )
+from cases.services.catalogue import leaf_category_options
 from cases.smart_intake.filing_hook import after_filing
 from cases.timeline import timeline_lines
 from cases.visibility import can_view_case
@@ -63,6 +61,7 @@ from portal.navigation import home_for
 from portal.pagination import paginate
 from portal.params import arg_text, page_arg
 from portal.permissions import can_file_case
+from portal.refdata import department_options, district_options
 from portal.transactions import form_errors
 
 
@@ -73,17 +72,19 @@ def filing_key() -> str:
 def category_choices(placeholder: str) -> list[SelectChoice]:
     return [SelectChoice("", placeholder)] + [
         SelectChoice(c.id, c.name, optgroup=c.parent.name if c.parent else None)
-        for c in leaf_categories()
+        for c in leaf_category_options()
     ]
 
 
 def district_choices(placeholder: str) -> list[SelectChoice]:
-    return [SelectChoice("", placeholder)] + [SelectChoice(d.id, d.name) for d in districts()]
+    return [SelectChoice("", placeholder)] + [
+        SelectChoice(d.id, d.name) for d in district_options()
+    ]
 
 
 def department_choices(placeholder: str | None = None) -> list[SelectChoice]:
     head = [SelectChoice("", placeholder)] if placeholder else []
-    return head + [SelectChoice(d.id, d.name) for d in active_departments()]
+    return head + [SelectChoice(d.id, d.name) for d in department_options()]
 
 
 def load_case(number: str):

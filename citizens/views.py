@@ -16,7 +16,6 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from cases.satisfaction.queries import client_ratings_page
-from cases.services import districts
 from citizens import bp, log, queries
 from citizens.forms import REVEAL_FIELD_LABELS, ClassificationForm, ContactForm, RevealForm
 from citizens.models import (
@@ -47,6 +46,7 @@ from portal.pagination import paginate
 from portal.params import arg_int, arg_text, page_arg
 from portal.permissions import INTAKE_ROLES, can_list_clients, is_intake_staff
 from portal.privacy import mask_email, mask_id_number, mask_phone
+from portal.refdata import district_options
 from portal.transactions import form_errors
 
 # Who records contacts and may see a full value (giving a reason): staff who work cases.
@@ -122,7 +122,7 @@ def index():
         filters=filters,
         kinds=list(ClientKind),
         size_tiers=list(SizeTier),
-        districts=districts(),
+        districts=district_options(),
         flags=list(VulnerableGroup),
         any_flag=ANY_FLAG,
         engagements=list(Engagement),
@@ -155,7 +155,7 @@ def reveal_form_for(client: Client, form: RevealForm | None = None) -> RevealFor
 
 
 def district_choices() -> list[SelectChoice]:
-    return [SelectChoice("", "—")] + [SelectChoice(d.id, d.name) for d in districts()]
+    return [SelectChoice("", "—")] + [SelectChoice(d.id, d.name) for d in district_options()]
 
 
 def classification_form_for(

@@ -54,7 +54,7 @@ def register_extensions(app: Flask) -> None:
 
     from portal.db import render_migration_type
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from portal.i18n import select_parsed_locale
+    from portal.i18n import install_fast_translations, select_parsed_locale
 
     db.init_app(app)
     # Batch mode lets ALTER TABLE work on SQLite too.
@@ -71,8 +71,10 @@ def register_extensions(app: Flask) -> None:
         locale_selector=select_parsed_locale,
         default_translation_directories=str(ROOT / "portal" / "translations"),
     )
+    install_fast_translations(app)
     import portal.changes  # noqa: F401  (every flush records tracked rows in the change feed)
     import portal.ratelimit  # noqa: F401  (registers the limiter's "db://" storage)
+    import portal.refdata  # noqa: F401  (a reference row's change refreshes every process's copy)
 
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -23,13 +23,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from cases.models import CASE_STATUS_LABELS, CaseStatus, CaseType, Category, Channel
-from cases.services.catalogue import districts, leaf_categories
+from cases.services.catalogue import leaf_category_options
 from citizens.models import ClientKind
 from portal.db import db
 from portal.models import Department, District
 from portal.pagination import Page
 from portal.params import arg_int, page_arg
 from portal.permissions import can_list_clients
+from portal.refdata import district_options
 from search import bp, engine
 from search import page as search_page
 from search.engine.types import QuerySyntaxError, SearchResponse
@@ -143,10 +144,10 @@ def error_response(message: str, tab: str, choices: search_page.Choices | None):
 
 def form_options(tab: str) -> dict[str, Any]:
     if tab == "clients":
-        return {"districts": districts(), "kinds": list(ClientKind)}
+        return {"districts": district_options(), "kinds": list(ClientKind)}
     return {
-        "districts": districts(),
-        "categories": leaf_categories(),
+        "districts": district_options(),
+        "categories": leaf_category_options(),
         "departments": list(db.session.scalars(
             select(Department).order_by(Department.sort_key, Department.id)
         )),

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 
-from portal import create_app
+from portal import create_app, refdata
 from portal.db import db
 from portal.extensions import limiter
 from portal.models import Role, User
@@ -169,6 +169,7 @@ def empty_tables(app: Flask) -> None:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (our own table names)
         db.session.remove()
+    refdata.forget(app)  # the tables were emptied behind the ORM's back
 
 
 @pytest.fixture

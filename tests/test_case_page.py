@@ -386,7 +386,7 @@ def test_escalation_reason_reads_in_the_readers_language(client, database, world
     assert "overdue" not in " ".join(lines) and "redone" not in " ".join(lines)
 
 
-def test_timeline_names_load_in_one_query_per_table(client, database, world, cast):
+def test_timeline_names_load_at_most_once(client, database, world, cast):
     from sqlalchemy import event as sa_event
 
     case = case_in(database, world, cast, S.IN_PROGRESS)
@@ -410,5 +410,8 @@ def test_timeline_names_load_in_one_query_per_table(client, database, world, cas
         sa_event.remove(engine, "before_cursor_execute", seen)
     lines = [line for line in timeline_of(html) if "协办单位：" in line or "协办单位:" in line]
     assert len(lines) == 3 and sum("交通运输局" in line for line in lines) == 2
-    department_reads = [s for s in statements if "FROM departments" in s and " IN " in s]
-    assert len(department_reads) == 1
+    # The names come from the per-process reference snapshot (portal/refdata.py): read
+    # whole at most once, never once per timeline line.
+    department_reads = [s for s in statements if "FROM departments" in s]
+    assert len(department_reads) <= 1
+    assert not [s for s in statements if "FROM departments" in s and " IN " in s]

@@ -14,6 +14,9 @@ from sqlalchemy.orm import selectinload
 from cases.models import CaseNumberCounter, Category, RoutingRule
 from portal.db import db, utcnow
 from portal.models import Department, District
+from portal.refdata import NamedRow, cached, register_models
+
+register_models(Category)
 
 
 def local_now() -> datetime:
@@ -56,6 +59,30 @@ def leaf_categories() -> list[Category]:
         .order_by(Category.parent_id, Category.position, Category.id)
     )
     return list(db.session.scalars(stmt))
+
+
+def leaf_category_options() -> list[NamedRow]:
+    """``leaf_categories()`` as per-process snapshots, each with its parent (choice lists)."""
+
+    def load() -> list[NamedRow]:
+        leaves = leaf_categories()
+        parents = {c.id: c for c in (leaf.parent for leaf in leaves) if c}
+        named = {i: NamedRow(i, p.name_zh, p.name_en, p.is_active) for i, p in parents.items()}
+        return [NamedRow(c.id, c.name_zh, c.name_en, c.is_active, named.get(c.parent_id))
+                for c in leaves]
+
+    return cached("leaf_categories", load)
+
+
+def all_categories() -> dict[int, NamedRow]:
+    """Every category, active or not, by id, as per-process snapshots (names to show)."""
+
+    def load() -> dict[int, NamedRow]:
+        rows = db.session.execute(
+            select(Category.id, Category.name_zh, Category.name_en, Category.is_active))
+        return {i: NamedRow(i, zh, en, bool(active)) for i, zh, en, active in rows}
+
+    return cached("categories", load)
 
 
 def districts() -> list[District]:
