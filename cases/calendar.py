@@ -31,6 +31,7 @@ from sqlalchemy import false, select
 from cases.holiday_library import NAME_LENGTH, china_public_calendar, library_source
 from cases.models import CalendarDay, CalendarYear, TimeUnit
 from portal.db import db, utcnow
+from portal.refdata import cached, refresh, register_models
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,9 @@ class WorkingCalendar:
         return datetime.combine(self.next_workday(d), self.day_start)
 
 
+register_models(CalendarDay, CalendarYear)
+
+
 # --- Loading from the database ------------------------------------------------------------
 
 
@@ -169,8 +173,17 @@ def load_calendar(years: Iterable[int] | None = None) -> WorkingCalendar:
     """
     wanted = None if years is None else frozenset(years)
     cache: dict[frozenset[int] | None, WorkingCalendar] = g.setdefault(_CACHE_KEY, {})
-    if wanted in cache:
-        return cache[wanted]
+    if wanted not in cache:
+        # Kept per process too (portal.refdata): the calendar changes a few times a year.
+        config = current_app.config
+        key = (f"calendar:{sorted(wanted) if wanted is not None else 'all'}:"
+               f"{config.get('WORKDAY_START')}:{config.get('WORKDAY_END')}:"
+               f"{config.get('TIMEZONE')}")
+        cache[wanted] = cached(key, lambda: _read_calendar(wanted))
+    return cache[wanted]
+
+
+def _read_calendar(wanted: frozenset[int] | None) -> WorkingCalendar:
 
     day_query = select(CalendarDay.day, CalendarDay.is_workday)
     year_query = select(CalendarYear.year)
@@ -196,14 +209,15 @@ def load_calendar(years: Iterable[int] | None = None) -> WorkingCalendar:
         day_end=_config_time(config.get("WORKDAY_END"), DEFAULT_DAY_END),
         tz=ZoneInfo(config.get("TIMEZONE") or DEFAULT_TIMEZONE),
     )
-    cache[wanted] = calendar
     return calendar
 
 
 def invalidate_calendar() -> None:
-    """Forget the cached calendar of this app context (after the tables change)."""
+    """Forget the cached calendar of this app context (after the tables change); the
+    process's copy is checked again (``portal.refdata``: the change's flush says so)."""
     if has_app_context():
         g.pop(_CACHE_KEY, None)
+        refresh()
 
 
 # --- Services (flush, never commit) ---------------------------------------------------------

@@ -9,7 +9,8 @@ A flush that inserts, changes or deletes a row of a registered model
 (``register_models``) writes the change record ``("reference", 0)`` in its own
 transaction (``portal.changes``); the stamp is ``count(*), max(id)`` of those records.
 Both, because a transaction that commits late holds a lower id than one already seen,
-but still adds to the count. Another process sees an admin's change on its next request;
+but still adds to the count. The feed writes that record once per transaction, so the
+process that makes a change also drops its own snapshots at once. Another process sees an admin's change on its next request;
 the process that made it, at once. Rows changed behind the ORM's back (SQL typed by
 hand) are seen when any reference row next changes, or after ``MAX_AGE`` seconds.
 """
@@ -108,7 +109,14 @@ def _record_reference_changes(session: Session, _context: Any, _instances: Any) 
                                          or session.is_modified(obj)):
                 record_change(ENTITY, 0, UPDATE, session)
                 _forget_request_stamp()
+                if has_app_context():  # the feed writes one record per transaction: a
+                    forget()           # second change in it must not find a fresh copy
                 return
+
+
+def refresh() -> None:
+    """Ask again, in this request, whether reference rows changed (after a change)."""
+    _forget_request_stamp()
 
 
 def _forget_request_stamp() -> None:

@@ -214,8 +214,12 @@ def dispatch_committed() -> None:
     pending and due, and ``deliver_due`` sends it on the next pass.
     """
     ids = committed_ids()
-    if not ids:
-        return
+    if ids:
+        hand_on(ids)
+
+
+def hand_on(ids: list[int]) -> None:
+    """Enqueue (``REDIS_URL``) or deliver inline (``NOTIFY_INLINE``); never raises."""
     try:
         if current_app.config.get("REDIS_URL"):
             enqueue(ids)
@@ -227,7 +231,18 @@ def dispatch_committed() -> None:
 
 @bp.after_app_request
 def _dispatch_after_request(response: Any) -> Any:
-    dispatch_committed()
+    """A request's messages go out once its response has been sent: the person waits
+    for what they asked, not for the mail server (the rows are committed already, so a
+    worker that dies first leaves them pending for ``deliver_due``)."""
+    ids = committed_ids()
+    if ids:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def deliver_after_response() -> None:
+            with app.app_context():
+                hand_on(ids)
+
+        response.call_on_close(deliver_after_response)
     return response
 
 
