@@ -56,12 +56,13 @@ from portal.db import db, utcnow
 from portal.errors import DomainError, concurrent_change_message, render_error
 from portal.extensions import limiter
 from portal.forms import add_form_error
+from portal.i18n import current_language
 from portal.models import Department
 from portal.navigation import home_for
 from portal.pagination import paginate
 from portal.params import arg_text, page_arg
 from portal.permissions import can_file_case
-from portal.refdata import department_options, district_options
+from portal.refdata import cached, department_options, district_options
 from portal.transactions import form_errors
 
 
@@ -70,10 +71,12 @@ def filing_key() -> str:
 
 
 def category_choices(placeholder: str) -> list[SelectChoice]:
-    return [SelectChoice("", placeholder)] + [
+    language = current_language()
+    choices = cached(f"leaf_category_choices:{language}", lambda: [
         SelectChoice(c.id, c.name, optgroup=c.parent.name if c.parent else None)
         for c in leaf_category_options()
-    ]
+    ])
+    return [SelectChoice("", placeholder), *choices]
 
 
 def district_choices(placeholder: str) -> list[SelectChoice]:

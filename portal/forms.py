@@ -5,10 +5,38 @@ from __future__ import annotations
 from flask_babel import get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from markupsafe import escape
+from wtforms import IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.widgets import Select
 
 from portal.errors import DomainError
 from portal.params import MAX_ID, MIN_INT, clean_text, parse_int
+
+
+class QuickSelect(Select):
+    """WTForms' ``<select>``, writing a plain option without ``html_params``.
+
+    The same markup, attribute for attribute (``<option selected value="…">``); WTForms
+    builds a dict, sorts it and escapes through Markup's formatter for every option
+    (~15 µs each: 6–8 ms for the filing form's ~80 options). Options with extra
+    attributes go the library's way."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):  # type: ignore[no-untyped-def]
+        value = choice.value
+        if kwargs or choice.render_kw or value is None or value is False:
+            return super().render_option(choice, **kwargs)
+        if value is True:
+            value = "True"
+        label = escape(choice.label or choice.value)
+        selected = "selected " if choice.selected else ""
+        # A plain string, every part escaped: the widget joins the options into Markup.
+        return f'<option {selected}value="{escape(value)}">{label}</option>'
+
+
+# Every select of the portal renders through it (forms declare plain SelectFields).
+SelectField.widget = QuickSelect()
+SelectMultipleField.widget = QuickSelect(multiple=True)
 
 
 def clean_field_text(value: object) -> object:

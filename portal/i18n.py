@@ -88,7 +88,11 @@ def install_fast_translations(app: Flask) -> None:
 
 def current_language() -> str:
     """``zh_CN`` or ``en`` for the request being served."""
-    locale = get_locale()
+    app_context = _cv_app.get(None)  # the chosen locale, read where Flask-Babel keeps it
+    held_in = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+    locale = held_in.__dict__.get("babel_locale") if held_in is not None else None
+    if locale is None:
+        locale = get_locale()
     return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
