@@ -23,7 +23,7 @@ from cases.models import (
     Priority,
 )
 from cases.visibility import scope_clause
-from portal.db import db
+from portal.db import db, unindexed
 from portal.models import User
 from portal.permissions import is_intake_staff
 
@@ -50,6 +50,15 @@ SORTS = {
     "newest": (Case.created_at.desc(), Case.id.desc()),
     "oldest": (Case.created_at.asc(), Case.id),
     "replied": (Case.replied_at.asc().nulls_last(), Case.id),
+}
+# Queues that are a few cases of one or two states: on SQLite their order must not walk the
+# sort column's index through the whole table (``portal.db.unindexed``).
+BY_STATE = frozenset({"answered", "waiting"})
+STATE_SORTS = {
+    "due": (unindexed(Case.due_at).asc().nulls_last(), unindexed(Case.id)),
+    "newest": (unindexed(Case.created_at).desc(), unindexed(Case.id).desc()),
+    "oldest": (unindexed(Case.created_at).asc(), unindexed(Case.id)),
+    "replied": (unindexed(Case.replied_at).asc().nulls_last(), unindexed(Case.id)),
 }
 # Intake works first come, first served; answers the oldest first; everything else by the
 # nearest deadline.
@@ -144,7 +153,8 @@ def queue_query(
     if filters.type:
         stmt = stmt.where(Case.type == filters.type)
     sort = filters.sort if filters.sort in sort_labels(name) else DEFAULT_SORT.get(name, "due")
-    return _list_options(stmt).order_by(*SORTS[sort])
+    by_state = name in BY_STATE or (name == "unassigned" and is_intake_staff(user))
+    return _list_options(stmt).order_by(*(STATE_SORTS if by_state else SORTS)[sort])
 
 
 def client_cases_query(client_id: int, status: CaseStatus | None = None) -> Select:
