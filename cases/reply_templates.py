@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import g, has_request_context
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -38,7 +39,22 @@ def can_edit_template(user: User, template: ReplyTemplate) -> bool:
 
 
 def templates_for(user: User, include_inactive: bool = False) -> list[ReplyTemplate]:
-    """The templates ``user`` may use: their department's and the citywide ones."""
+    """The templates ``user`` may use: their department's and the citywide ones (read
+    once per request: a queue page asks for its two forms)."""
+    key = ("reply_templates", user.id, include_inactive)
+    held = g.setdefault("_reply_templates", {}) if has_request_context() else {}
+    if key not in held:
+        held[key] = _templates_for(user, include_inactive)
+    return list(held[key])
+
+
+def forget_templates() -> None:
+    """After a template changes, this request reads them again."""
+    if has_request_context():
+        g.pop("_reply_templates", None)
+
+
+def _templates_for(user: User, include_inactive: bool) -> list[ReplyTemplate]:
     stmt = select(ReplyTemplate)
     if user.role not in (Role.SUPERVISOR, Role.ADMIN):
         stmt = stmt.where(
@@ -80,6 +96,7 @@ def save_reply_template(
     template.department = department
     template.is_active = is_active
     db.session.flush()
+    forget_templates()
     return template
 
 
