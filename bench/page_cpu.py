@@ -1,0 +1,113 @@
+"""CPU time and SQL statements of one page, in process (issue 16's profiling aid).
+
+    .venv/bin/python bench/page_cpu.py --database /tmp/bh.db clerk /cases/2026-000123
+    .venv/bin/python bench/page_cpu.py --database /tmp/bh.db citizen /requests/new \\
+        --sections cases.views:render_template,cases.views:category_choices
+    .venv/bin/python bench/page_cpu.py --database /tmp/bh.db - / --profile
+
+Reads a database loaded by ``bench/http.py --keep FILE`` (its search index beside it,
+``FILE.search-index``), signs in as the demo user ``ROLE`` (``-``: nobody), asks for the
+page a few times to warm the caches, then prints the statements of one request and the
+CPU milliseconds per request over ``--requests`` requests (process time: it holds on a
+machine shared with other work better than wall time does). ``--sections`` adds the CPU
+spent in the named functions (``module:function``, patched where the page's module looks
+them up); ``--profile`` prints cProfile's top functions.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+import argparse  # noqa: E402
+import collections  # noqa: E402
+import cProfile  # noqa: E402
+import functools  # noqa: E402
+import importlib  # noqa: E402
+import pstats  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+from sqlalchemy import event  # noqa: E402
+
+from bench.http_load import USER_AGENT  # noqa: E402
+from cases.demo import DEMO_PASSWORD  # noqa: E402
+from portal import create_app  # noqa: E402
+from portal.db import db  # noqa: E402
+
+
+def patch_sections(names: list[str], spent: collections.Counter) -> None:
+    for name in names:
+        module_name, function = name.split(":")
+        module = importlib.import_module(module_name)
+        original = getattr(module, function)
+
+        def timed(*args, _original=original, _name=name, **kwargs):
+            started = time.process_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_name] += time.process_time() - started
+
+        setattr(module, function, functools.wraps(original)(timed))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("role", help="demo user (clerk, handler, citizen, official...) or -")
+    parser.add_argument("path", help="the page, e.g. /queues/unassigned")
+    parser.add_argument("--database", required=True, help="SQLite file or database URL")
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--sections", default="", help="module:function,...")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sql", action="store_true", help="print the statements")
+    args = parser.parse_args()
+
+    url = args.database if "://" in args.database else f"sqlite:///{os.path.abspath(args.database)}"
+    index = f"{args.database}.search-index" if "://" not in args.database else None
+    app = create_app({
+        "DATABASE_URL": url, "SECRET_KEY": "bench-page-cpu", "MAIL_BACKEND": "log",
+        "SESSION_COOKIE_SECURE": False, "LOG_LEVEL": "WARNING", "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False, "SEARCH_CATCH_UP": "off",
+        "INSTANCE_PATH": tempfile.mkdtemp(prefix="page-cpu-"),
+        **({"SEARCH_INDEX_DIR": index} if index else {}),
+    })
+    spent: collections.Counter = collections.Counter()
+    patch_sections([s for s in args.sections.split(",") if s], spent)
+    client, headers = app.test_client(), {"User-Agent": USER_AGENT}
+    if args.role != "-":
+        client.post("/login", data={"username": args.role, "password": DEMO_PASSWORD},
+                    headers=headers)
+    for _ in range(3):
+        status = client.get(args.path, headers=headers).status_code
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    client.get(args.path, headers=headers)
+    print(f"{args.path} as {args.role}: status {status}, {len(statements)} SQL statements")
+    if args.sql:
+        for statement in statements:
+            print("   ", " ".join(statement.split())[:160])
+    spent.clear()
+    profiler = cProfile.Profile() if args.profile else None
+    started = time.process_time()
+    if profiler:
+        profiler.enable()
+    for _ in range(args.requests):
+        client.get(args.path, headers=headers)
+    if profiler:
+        profiler.disable()
+    per_request = (time.process_time() - started) / args.requests * 1000
+    print(f"{per_request:.2f} ms CPU a request ({args.requests} requests"
+          f"{', profiled: inflated' if profiler else ''})")
+    for name, seconds in spent.most_common():
+        print(f"  {name:55} {seconds / args.requests * 1000:7.2f} ms")
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    main()
