@@ -10,8 +10,8 @@ A flush that inserts, changes or deletes a row of a registered model
 transaction (``portal.changes``); the stamp is ``count(*), max(id)`` of those records.
 Both, because a transaction that commits late holds a lower id than one already seen,
 but still adds to the count. The feed writes that record once per transaction, so the
-process that makes a change also drops its own snapshots at once. Another process sees an admin's change on its next request;
-the process that made it, at once. Rows changed behind the ORM's back (SQL typed by
+process that makes a change also drops its own snapshots at once. Another process sees
+an admin's change on its next request. Rows changed behind the ORM's back (SQL typed by
 hand) are seen when any reference row next changes, or after ``MAX_AGE`` seconds.
 """
 

@@ -8,6 +8,8 @@ must not move and must stay within the budget stated here and in docs/PERFORMANC
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
@@ -16,9 +18,12 @@ from cases.models import Case, CaseEvent, CaseReply
 from portal.auth.token_services import create_token
 from portal.db import db
 from portal.models import User
+from tests import test_lifecycle
 from tests.conftest import sign_in
 from tests.factories import make_case
-from tests.test_lifecycle import S, case_in, cast, step  # noqa: F401 (cast: a fixture)
+from tests.test_lifecycle import S, case_in, step
+
+cast = test_lifecycle.cast  # the people of tests/test_lifecycle.py (a fixture)
 
 # page -> (who, path template, budget). {number}: the grown case; {client}: its client's id.
 PAGES: dict[str, tuple[str | None, str, int]] = {
@@ -94,8 +99,9 @@ def test_queries_per_page_stay_within_budget_as_history_grows(database, world, c
     def measure() -> dict[str, tuple[int, int]]:
         found = {}
         for name, (who, path, _budget) in PAGES.items():
-            url = path.format(number=case.number, client=case.client_id)
-            fetch = lambda: clients[who].get(url, headers=headers.get(who, {}))  # noqa: E731
+            fetch = functools.partial(clients[who].get,
+                                      path.format(number=case.number, client=case.client_id),
+                                      headers=headers.get(who, {}))
             fetch()  # warms the per-process caches
             found[name] = counted(database, fetch)
         return found
