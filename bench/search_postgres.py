@@ -4,10 +4,14 @@ Prints: analysis time (Python: jieba, bigrams, tsvector text), load time (upsert
 and index sizes, query latency (median, p95) for 200 mixed one- and two-word queries as a
 clerk (every case) and as a handler (one department's access key), with and without a
 status filter, with and without facets, and the time of one upsert (a case filed becomes
-searchable when its upsert commits). Runs in a database of its own, dropped at the end.
+searchable when its upsert commits). Runs in a database of its own, made afresh: the one
+the URL names, or ``portal_bench_search_pg`` when it names ``postgres``; dropped at the end
+unless ``--keep``. Run it as a module (``bench/http.py`` would shadow the standard
+library's ``http`` if the script's folder came first on the path):
 
-    .venv/bin/python bench/search_postgres.py --docs 100000 \
+    .venv/bin/python -m bench.search_postgres --docs 100000 \
         --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python -m bench.search_postgres --docs 100000 --case-fields --reindex-only
 """
 
 from __future__ import annotations
@@ -80,16 +84,40 @@ def sentence(rng: random.Random, words: int) -> str:
     return "".join(parts) + "。"
 
 
+def case_fields() -> dict[str, list[str]]:
+    """A real case's short text fields (``search.sources.cases``), from the demo catalogue:
+    category (with its parent), department and district in Chinese and English, and the
+    type, channel and status labels in both languages (they repeat from case to case)."""
+    from cases.demo.catalogue import DEPARTMENTS, DISTRICTS, TREE
+
+    labels = [f"{a} {b} {c}" for a in ("投诉 Complaint", "求助 Request for help", "咨询 Enquiry",
+                                        "建议 Suggestion")
+              for b in ("电话 Phone", "网站 Website", "微信 WeChat", "来访 Walk-in")
+              for c in ("已受理 Submitted", "处理中 In progress", "已答复 Replied",
+                        "已办结 Closed")]
+    return {
+        "category": [f"{b.zh} {b.en} {leaf.zh} {leaf.en}" for b in TREE for leaf in b.leaves],
+        "department": [f"{zh} {en}" for _code, zh, en in DEPARTMENTS],
+        "district": [f"{zh} {en}" for _code, zh, en in DISTRICTS],
+        "labels": labels,
+    }
+
+
+CASE_FIELDS: dict[str, list[str]] = {}  # filled by --case-fields
+
+
 def make_document(rng: random.Random, i: int, start: datetime) -> Document:
     department = rng.randrange(1, 21)
     body = "".join(sentence(rng, rng.randrange(6, 10)) for _ in range(4))[:150]
     number = f"2026-{i:06d}"
+    short = {name: values[(i * 7 + len(name)) % len(values)]
+             for name, values in CASE_FIELDS.items()}
     return Document(
         kind="case",
         id=i,
         text={"title": sentence(rng, 4)[:15], "body": body,
               "replies": sentence(rng, 6) if i % 3 == 0 else "",
-              "notes": sentence(rng, 5) if i % 5 == 0 else ""},
+              "notes": sentence(rng, 5) if i % 5 == 0 else "", **short},
         exact={"number": [number, number.replace("-", "")]},
         filters={"status": rng.choice(STATUSES), "department_id": department,
                  "district_id": rng.randrange(1, 17), "overdue": int(rng.random() < 0.1)},
@@ -157,14 +185,27 @@ def main() -> None:
                         help="analyse docs/K cases and copy their rows K times (query "
                         "timings at a size whose full analysis would take too long here)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--case-fields", action="store_true",
+                        help="give each case a real case's short fields too (category, "
+                        "department, district, labels: what `flask search reindex` analyses)")
+    parser.add_argument("--reindex-only", action="store_true",
+                        help="time the analysis and the reindex only (no queries)")
     parser.add_argument("--reuse", action="store_true",
                         help="query the database a --keep run left (same --docs)")
     args = parser.parse_args()
-    name = "portal_bench_search_pg"
+    if args.case_fields:
+        CASE_FIELDS.update(case_fields())
+    # The URL's database is the bench's own (made afresh) unless it is the server's
+    # maintenance database ``postgres``, which only serves to create one.
+    given = make_url(args.database_url)
+    name = given.database if given.database not in (None, "", "postgres") else (
+        "portal_bench_search_pg")
+    admin = given.set(database="postgres").render_as_string(hide_password=False)
+    args.database_url = admin
     if args.reuse:
-        url = make_url(args.database_url).set(database=name).render_as_string(hide_password=False)
+        url = given.set(database=name).render_as_string(hide_password=False)
     else:
-        url = fresh_postgres_database(args.database_url, name)
+        url = fresh_postgres_database(admin, name)
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = create_engine(url)
     if not args.reuse:
@@ -202,6 +243,15 @@ def main() -> None:
             if pool is not None:
                 pool.terminate()
         load = time.perf_counter() - t0
+        if args.reindex_only:
+            print(f"analysis (Python, 1 process): {analysis:.1f} s "
+                  f"({analysis / unique * 1000:.3f} ms a case)")
+            print(f"reindex of {unique:,} (analysis in {args.procs} processes, COPY in one "
+                  f"transaction): {load:.1f} s ({unique / load:,.0f} docs/s)")
+            engine.dispose()
+            if not args.keep:
+                drop_postgres_database(args.database_url, name)
+            return
         if args.replicate > 1:  # the word queries at the analysed size first
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE search_documents"))

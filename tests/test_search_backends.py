@@ -521,7 +521,8 @@ def test_postgresql_finds_the_same_window_either_way(indexed, monkeypatch):
 
     answers = []
     for along_dates in (True, False):
-        monkeypatch.setattr(postgres_backend, "is_common", lambda *a, d=along_dates: d)
+        path = "dates" if along_dates else "gin"
+        monkeypatch.setattr(postgres_backend, "window_path", lambda *a, p=path: p)
         for query, sort in (("积水", "relevance"), ("", "newest"), ("故障", "oldest")):
             response = indexed.search(SearchRequest(kind=KIND, query=query, access=STAFF,
                                                     sort=sort, facets=("status",)))
@@ -536,3 +537,95 @@ def test_postgresql_finds_the_same_window_either_way(indexed, monkeypatch):
         conn.execute(text("ANALYZE search_documents"))
         assert is_common(conn, "kind = 'ticket'", {}, 3, 0.03)  # all 6: more than 3
         assert not is_common(conn, "kind = 'nothing'", {}, 3, 0.03)
+
+
+def test_postgresql_date_probe_finds_the_same_window(indexed, monkeypatch):
+    """A date probe (the GIN bitmap ANDed with a range of the newest, or oldest, dates,
+    widened until the window fills) gives the page, total and facets the whole table
+    gives, for every order; when the window never fills, the whole table answers."""
+    if indexed.name != "postgresql":
+        return
+    from search.engine import pg_statements, postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "MATCH_WINDOW", 2)
+    monkeypatch.setattr(postgres_backend, "PROBE_MARGIN", 0.05)  # start narrow, widen
+    monkeypatch.setattr(postgres_backend, "PROBE_LIMIT", 1.0)
+    probes = []
+
+    def spy(*args, **kw):
+        probes.append(kw.get("probe", False))
+        return pg_statements.window_statement(*args, **kw)
+
+    monkeypatch.setattr(postgres_backend, "window_statement", spy)
+    undated = replace(ticket(7, "电梯积水", created=when(1, 1)), dates={"created_at": None})
+    indexed.index([undated])  # no date: first when newest first, last when oldest first
+    questions = [("", "newest"), ("", "oldest"), ("", "relevance"), ("故障", "oldest"),
+                 ("电梯 OR 积水 OR light", "relevance"), ("电梯 OR 积水", "newest"),
+                 ("积水", "newest")]
+    answers = {}
+    for path in ("gin", "probe"):
+        monkeypatch.setattr(postgres_backend, "window_path", lambda *a, p=path: p)
+        probes.clear()
+        for query, sort in questions:
+            for access in (STAFF, ("dept:2", "dept:9")):
+                response = indexed.search(SearchRequest(
+                    kind=KIND, query=query, access=access, sort=sort, facets=("status",),
+                    filters={"tag": ("a",)}))
+                answers.setdefault((query, sort, access), []).append((
+                    [h.id for h in response.hits], response.total, response.exact,
+                    dict(response.facets["status"])))
+    for key, (plain, probed) in answers.items():
+        assert plain == probed, key
+    plain = probes.count(False)  # the probe half: the statements without a range
+    assert 0 < plain < len(answers)  # most windows came from a probe, some never filled
+    assert answers[("", "newest", STAFF)][0][:3] == ([5, 7], 2, False)  # 7 undated: listed last
+    assert answers[("", "oldest", STAFF)][0][:3] == ([1, 2], 2, False)
+
+
+def test_a_probe_edge_keeps_a_share_of_the_rows():
+    """Between quantiles (parts of equal rows) the edge is placed in time."""
+    from search.engine.pg_statements import date_key, probe_edge
+
+    span = [date_key(when(1, 1)), date_key(when(1, 11))]
+    assert probe_edge(span, 0.1, oldest=False) == date_key(when(1, 10))
+    assert probe_edge(span, 0.1, oldest=True) == date_key(when(1, 2))
+    quantiles = [date_key(when(1, 1)), date_key(when(3, 1)), date_key(when(3, 11))]
+    assert probe_edge(quantiles, 0.25, oldest=False) == date_key(when(3, 6))
+    assert probe_edge(quantiles, 0.75, oldest=True) == date_key(when(3, 6))
+    assert probe_edge(span, 2.0, oldest=False) == span[0]  # never past the first
+    assert probe_edge([], 0.1, oldest=False) is None
+    assert probe_edge(span[:1] * 2, 0.1, oldest=False) is None  # one date: no span
+
+
+def test_postgresql_filters_through_their_index_or_row_by_row_agree(indexed, monkeypatch):
+    """A filter most rows pass is checked row by row (``filters -> name @> [v]``), a
+    selective one through the GIN index (``filters @> {name: [v]}``): the same answers."""
+    if indexed.name != "postgresql":
+        return
+    from search.engine import pg_statements, postgres_backend
+    from search.engine.pg_statements import window_statement
+
+    requests = [dict(filters={"status": ("open",)}),
+                dict(query="电梯", filters={"status": ("closed", "open"), "department_id": (2,)}),
+                dict(query="积水 OR light", filters={"tag": ("t1",), "department_id": ("1",)},
+                     facets=("status", "tag"))]
+    answers, statements = [], []
+    monkeypatch.setattr(postgres_backend, "ROW_COST", 0)
+    monkeypatch.setattr(postgres_backend, "window_statement",
+                        lambda *a, **kw: statements.append(a[1]) or window_statement(*a, **kw))
+    for share in (0.0, 1e9):  # every filter row by row; every one through the index
+        monkeypatch.setattr(postgres_backend, "SELECTIVE_SHARE", share)
+        statements.clear()
+        pg_statements._FILTER_ROWS.clear()
+        for kw in requests:
+            response = indexed.search(SearchRequest(kind=KIND, access=STAFF, **kw))
+            answers.append(([h.id for h in response.hits], response.total,
+                            {k: dict(v) for k, v in response.facets.items()}))
+        indexed_form = all("filters @>" in where for where in statements)
+        assert indexed_form == bool(share)
+    assert answers[:3] == answers[3:]
+    assert answers[0][0] == [4, 3, 1] and set(answers[1][0]) == {2, 3}
+    where, params = pg_statements.where_clause(
+        SearchRequest(kind=KIND, access=STAFF, filters={"status": ("open",), "tag": ("a",)}),
+        pg_statements.EVERYTHING, frozenset({"status"}))
+    assert "filters -> :filter_0 @> " in where and "filters @> CAST(:filter_1_0" in where

@@ -116,3 +116,36 @@ def test_highlights_escape_the_text_and_mark_the_words():
     snippet = highlight("<b>路面積水</b> & pipes leaking", query_terms("积水 leak"))
     assert snippet == "&lt;b&gt;路面<mark>積水</mark>&lt;/b&gt; &amp; pipes <mark>leaking</mark>"
     assert highlight("无关的文字", query_terms("积水")) is None
+
+
+def test_kept_analyses_give_the_same_tokens_and_fresh_lists():
+    """Short texts and short Chinese runs are analysed once per process: the same tokens
+    as a fresh analysis, and a caller's list is its own."""
+    from search.engine import text
+
+    short = "市政设施 路灯 Street lights 2026-000123"
+    first = text.index_tokens(short)
+    first.append(("changed", 99))
+    assert text.index_tokens(short) == text._index_tokens(short) != first
+    long = "小区门口路灯不亮，老人出行不便。" * 8  # longer than SHORT_TEXT: run by run
+    warm = text.index_tokens(long)
+    text._short_run_tokens.cache_clear()
+    text._short_text_tokens.cache_clear()
+    assert text.index_tokens(long) == warm
+    run = text._run_tokens("路灯不亮")  # jieba's words and the bigrams, once each, in order
+    assert [p for _t, p in run] == sorted(p for _t, p in run)
+    assert {"路灯", "灯不", "不亮"} <= {t for t, _p in run}
+
+
+def test_the_tsvector_literal_matches_the_general_one():
+    """Positions kept as numbers with one weight a lexeme give the literal the general,
+    slot-by-slot writer gives; two fields sharing a code fall back to it."""
+    from search.engine.pg_query import _literal, tsvector_literal
+
+    document = Document(kind="note", id=1, access=("all",),
+                        text={"title": "路面積水", "body": "积水 leaking " * 300,
+                              "district": "朝阳区 Chaoyang"},
+                        exact={"number": ["2026-000001", "2026000001"]})
+    assert tsvector_literal(document) == _literal(document)
+    clash = Document(kind="note", id=2, access=("all",), text={"title": "积水", "t": "积水"})
+    assert tsvector_literal(clash) == _literal(clash) == "'t:积水':1D,9A"

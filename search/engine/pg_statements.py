@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -100,6 +101,37 @@ def alternatives(value: FilterValue) -> list[FilterValue]:
 
 
 
+def estimate(conn: Any, where: str, params: dict[str, Any]) -> tuple[float, float]:
+    """The planner's guess of the rows ``where`` matches, and the table's rows."""
+    plan = conn.execute(
+        text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents WHERE {where}"),  # noqa: S608
+        params,
+    ).scalar_one()
+    rows = conn.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass")
+    ).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"]), float(rows)
+
+
+_FILTER_ROWS: dict[str, tuple[float, float]] = {}  # clause -> (rows, when), per process
+FILTER_ROWS_KEPT_S = 600
+
+
+def filter_rows(conn: Any, kind: str, name: str, values: Any) -> float:
+    """The planner's guess of the rows of ``kind`` one filter keeps (kept ten minutes)."""
+    clause, params = filter_clause(name, values, 0)
+    params["kind"] = kind
+    key = json.dumps([clause, params], sort_keys=True, default=str)
+    now = time.monotonic()
+    known = _FILTER_ROWS.get(key)
+    if known is None or now - known[1] > FILTER_ROWS_KEPT_S:
+        if len(_FILTER_ROWS) > 10_000:
+            _FILTER_ROWS.clear()
+        rows, _table = estimate(conn, f"kind = :kind AND {clause}", params)
+        known = _FILTER_ROWS[key] = (rows, now)
+    return known[0]
+
+
 def is_common(conn: Any, where: str, params: dict[str, Any], window: int, share: float) -> bool:
     """Whether the planner expects at least ``share`` of the table to match.
 
@@ -109,25 +141,85 @@ def is_common(conn: Any, where: str, params: dict[str, Any], window: int, share:
     at ~2 % of the rows: a word in 0.2 % of a million cases then walked 460,000 rows
     along the date index (2 s) where the GIN index finds its 2,000 at once.
     """
-    plan = conn.execute(
-        text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents WHERE {where}"),  # noqa: S608
-        params,
-    ).scalar_one()
-    expected = plan[0]["Plan"]["Plan Rows"]
-    rows = conn.execute(
-        text("SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass")
-    ).scalar_one()
+    expected, rows = estimate(conn, where, params)
     return expected >= max(share * rows, window)  # fewer fit the window
 
 
+# The date the window is read along (the one ``ix_search_documents_kind_created_at``
+# indexes); its equi-depth quantiles as ANALYZE left them (the planner's own histogram of
+# the index's expression: 100 buckets of as many rows), else its first and last value.
+INDEXED_DATE = "created_at"
+DATE_QUANTILES = text(
+    "SELECT histogram_bounds::text::text[] FROM pg_stats WHERE schemaname = current_schema() "
+    "AND tablename = 'ix_search_documents_kind_created_at' AND attname = 'expr'"
+)
+DATE_BOUNDS = text(
+    "SELECT min(dates ->> 'created_at'), max(dates ->> 'created_at') "
+    "FROM search_documents WHERE kind = :kind"
+)
+
+
+def date_quantiles(conn: Any, kind: str) -> list[str]:
+    """Date keys that cut the indexed dates into parts of equal rows (at least the first
+    and the last), ascending; [] when there are none."""
+    bounds = conn.execute(DATE_QUANTILES).scalar()
+    if not bounds or len(bounds) < 3:
+        bounds = [v for v in conn.execute(DATE_BOUNDS, {"kind": kind}).one() if v]
+    return sorted(bounds)
+
+
+def probe_edge(quantiles: list[str], share: float, oldest: bool) -> str | None:
+    """The date key that leaves about ``share`` of the rows on the window's side (the
+    newest end; the oldest for "oldest first"), between ``date_quantiles`` (rows spread
+    evenly in time within a part); None if there is no span."""
+    if len(quantiles) < 2 or quantiles[0] >= quantiles[-1]:
+        return None
+    place = share * (len(quantiles) - 1)
+    if not oldest:
+        place = len(quantiles) - 1 - place
+    place = min(max(place, 0.0), len(quantiles) - 1.0)
+    i = min(int(place), len(quantiles) - 2)
+    start, end = (datetime.fromisoformat(v).replace(tzinfo=UTC) for v in quantiles[i : i + 2])
+    return date_key(start + (end - start) * (place - i))
+
+
+def probe_where(request: SearchRequest, where: str) -> str:
+    """``where`` and the window's side of ``:probe_edge`` on the indexed date. Newest
+    first puts the matches without the date first (DESC: NULLS FIRST), so the range keeps
+    them; oldest first puts them last."""
+    if request.sort_date != INDEXED_DATE:
+        raise ValueError("a date probe reads the indexed date only")
+    sort_at = f"dates ->> '{INDEXED_DATE}'"
+    if request.sort == "oldest":
+        return f"{where} AND {sort_at} <= :probe_edge"
+    return f"{where} AND ({sort_at} >= :probe_edge OR {sort_at} IS NULL)"
+
+
+def probe_count(request: SearchRequest, where: str) -> Any:
+    """How many rows match on the window's side of ``:probe_edge`` (the GIN bitmap ANDed
+    with the date range: only those rows are read)."""
+    return text(f"SELECT count(*) FROM search_documents WHERE {probe_where(request, where)}")  # noqa: S608
+
+
 def window_statement(
-    request: SearchRequest, where: str, matched: bool, along_dates: bool = True
+    request: SearchRequest, where: str, matched: bool, along_dates: bool = True,
+    probe: bool = False,
 ) -> Any:
     """One statement: the window of matches (the newest ``window``, or the oldest,
     read newest-first along ``ix_search_documents_kind_created_at`` when the words are
     common and through the GIN index when they are rare), then its total, the page
-    (ranked by ``ts_rank_cd`` or by date) with its stored text, and its facet counts."""
-    score = "ts_rank_cd(d.tsv, CAST(:tsquery AS tsquery))" if matched else "0.0"
+    (ranked by ``ts_rank_cd`` or by date) with its stored text, and its facet counts.
+
+    ``probe``: only the matches on the window's side of ``:probe_edge`` (a range of the
+    date index ANDed with the GIN bitmap, so only they are read and sorted). When more
+    than the window match there, the window is the one the whole table gives (every
+    match beyond the edge is older, or newer for "oldest first"); else the caller asks
+    again with a wider range."""
+    # Ranked by relevance: the window's rows carry their tsvector from the one read of
+    # them (``ts_rank_cd`` on each, no second look-up); sorted by date: only the page's
+    # rows are scored (their score is still reported).
+    ranked = matched and request.sort not in ("newest", "oldest")
+    rank = "ts_rank_cd({}.tsv, CAST(:tsquery AS tsquery))"
     order = {
         "newest": "sort_at DESC NULLS LAST, doc_id DESC",
         "oldest": "sort_at ASC NULLS LAST, doc_id ASC",
@@ -141,10 +233,11 @@ def window_statement(
     window_key = sort_at if along_dates else f"({sort_at} || '')"
     direction = "ASC" if request.sort == "oldest" else "DESC"
     texts = "d.texts" if request.highlight else "NULL::jsonb"
+    page_score = rank.format("d") if matched and not ranked else "p.score"
     parts = [
         "SELECT 0, count(*), NULL::integer, NULL::float8, NULL::text, NULL::jsonb, "
         "NULL::jsonb FROM fetched",
-        f"SELECT 1, p.rn, p.doc_id, p.score, NULL, NULL, {texts} FROM page AS p "  # noqa: S608
+        f"SELECT 1, p.rn, p.doc_id, {page_score}, NULL, NULL, {texts} FROM page AS p "  # noqa: S608
         "JOIN search_documents AS d ON d.kind = :kind AND d.doc_id = p.doc_id",
     ]
     for i, _name in enumerate(request.facets):  # grouped by each document's value list
@@ -152,14 +245,15 @@ def window_statement(
             f"SELECT 2, count(*), NULL, NULL, :facet_{i}, filters -> :facet_{i}, NULL "  # noqa: S608
             f"FROM matched GROUP BY filters -> :facet_{i}"
         )
-    filters = ", filters" if request.facets else ""
+    filters = (", filters" if request.facets else "") + (", tsv" if ranked else "")
     # ``fetched`` holds one row more than the window, to tell "exactly" from "more";
     # only the window's rows are ranked (``ts_rank_cd`` reads each one's tsvector).
     scored = (
-        f"SELECT m.doc_id, m.sort_at, {score} AS score FROM matched AS m "  # noqa: S608
-        "JOIN search_documents AS d ON d.kind = :kind AND d.doc_id = m.doc_id"
-        if matched else "SELECT doc_id, sort_at, 0.0 AS score FROM matched"
+        f"SELECT m.doc_id, m.sort_at, {rank.format('m')} AS score FROM matched AS m"  # noqa: S608
+        if ranked else "SELECT doc_id, sort_at, 0.0 AS score FROM matched"
     )
+    if probe:
+        where = probe_where(request, where)
     return text(
         "WITH fetched AS MATERIALIZED ("  # noqa: S608 (our own clauses; values bound)
         f"SELECT doc_id, {sort_at} AS sort_at{filters} "
@@ -174,7 +268,31 @@ def window_statement(
     )
 
 
-def where_clause(request: SearchRequest, tsquery: str) -> tuple[str, dict[str, Any]]:
+def filter_clause(name: str, values: Any, i: int, indexed: bool = True
+                  ) -> tuple[str, dict[str, Any]]:
+    """Any of ``values`` of filter ``name``: through the GIN index on ``filters``
+    (``filters @> {"name": [v]}``), or, not ``indexed``, checked on each row the other
+    clauses leave (``filters -> 'name' @> [v]``: the same rows)."""
+    params: dict[str, Any] = {}
+    options = []
+    for j, value in enumerate(v for val in values for v in alternatives(val)):
+        key = f"filter_{i}_{j}"
+        if indexed:
+            params[key] = json.dumps({name: [value]}, ensure_ascii=False)
+            options.append(f"filters @> CAST(:{key} AS jsonb)")
+        else:
+            params[key] = json.dumps([value], ensure_ascii=False)
+            options.append(f"filters -> :filter_{i} @> CAST(:{key} AS jsonb)")
+    if not indexed:
+        params[f"filter_{i}"] = name
+    return "(" + " OR ".join(options) + ")", params
+
+
+def where_clause(
+    request: SearchRequest, tsquery: str, unindexed: frozenset[str] = frozenset()
+) -> tuple[str, dict[str, Any]]:
+    """The one WHERE clause of a search; the filters named in ``unindexed`` are checked
+    row by row (a filter most rows pass: its GIN bitmap costs more than it saves)."""
     clauses = ["kind = :kind", "access && CAST(:access AS text[])"]
     params: dict[str, Any] = {"kind": request.kind, "access": sorted(set(request.access))}
     if tsquery != EVERYTHING:
@@ -183,12 +301,9 @@ def where_clause(request: SearchRequest, tsquery: str) -> tuple[str, dict[str, A
     for i, (name, values) in enumerate(sorted(request.filters.items())):
         if not values:
             continue  # an empty choice is no filter
-        options = []
-        for j, value in enumerate(v for val in values for v in alternatives(val)):
-            key = f"filter_{i}_{j}"
-            params[key] = json.dumps({name: [value]}, ensure_ascii=False)
-            options.append(f"filters @> CAST(:{key} AS jsonb)")
-        clauses.append("(" + " OR ".join(options) + ")")
+        clause, values_params = filter_clause(name, values, i, name not in unindexed)
+        clauses.append(clause)
+        params.update(values_params)
     for i, (name, (start, end)) in enumerate(sorted(request.date_ranges.items())):
         params[f"date_{i}"] = name
         if start is not None:

@@ -33,9 +33,14 @@ from search.engine.pg_query import EVERYTHING, NOTHING, Compiler
 from search.engine.pg_statements import (  # noqa: F401  (row_of: bulk builds read it here)
     COPY,
     GIN_INDEXES,
+    INDEXED_DATE,
     UPSERT,
     chunks,
-    is_common,
+    date_quantiles,
+    estimate,
+    filter_rows,
+    probe_count,
+    probe_edge,
     row_of,
     where_clause,
     window_statement,
@@ -52,8 +57,33 @@ MAX_WINDOW = 10_000  # deepest result a page may reach (page * per_page), as wit
 # (17 s at 1,000,000 cases; docs/SEARCH.md, "Speed").
 MATCH_WINDOW = 1_000
 # Read the window along the date index when at least this share of the table is expected to
-# match (``PostgresBackend._common``): walking it costs rows / share, sorting costs matches.
-COMMON_SHARE = 0.03
+# match (``window_path``): walking it reads about window / share rows, each a heap fetch.
+COMMON_SHARE = 0.2
+# ... or when the words alone (without unselective filters) match this share: building
+# their GIN bitmap (~1 µs a match: 小区, in half the cases, ~0.5 s) costs more than the walk.
+BIG_WORDS = 0.1
+# Browsing without words (a department's cases, a status): rows were mostly written in date
+# order, so the walk reads neighbouring rows; from 3 % it beat the probe (handler: 77 vs 104 ms).
+BROWSE_SHARE = 0.03
+# Below it, when the planner expects at least PROBE_FROM matches (it guesses every word it
+# keeps no statistics for, most of those in 0.1-4 % of the rows, at ~2 %), a date probe
+# (``PostgresBackend._probe``): first the matches among the newest PROBE_FIRST of the rows
+# are counted (the GIN bitmap ANDed with a range of the date index: ~20,000 index entries
+# and the few hundred rows they leave at a million), which tells about how many match in
+# all. Fewer than PROBE_PLAIN windows: the GIN indexes alone and a sort (reading every
+# match costs less than a wide range of the date index, ~1 µs an entry). Else the window is
+# read from the newest share of the rows that should hold PROBE_MARGIN windows, widened
+# PROBE_GROWTH-fold if it does not fill; from PROBE_LIMIT of the rows, the whole table.
+PROBE_FROM = 3 * MATCH_WINDOW
+PROBE_FIRST = 0.02
+PROBE_PLAIN = 10
+PROBE_MARGIN = 2.0
+PROBE_GROWTH = 2.0
+PROBE_LIMIT = 0.25
+# A filter expected to keep at least this share of the table may be checked row by row
+# (``PostgresBackend._window``); a heap fetch costs about ROW_COST bitmap entries.
+SELECTIVE_SHARE = 0.02
+ROW_COST = 20
 STATEMENT_TIMEOUT_MS = 10_000  # a search that takes longer is cut off, not left running
 
 # Per search transaction: a time limit; no JIT (compiling costs 100-250 ms, more than the
@@ -188,7 +218,7 @@ class PostgresBackend:
         where, params = where_clause(request, tsquery)
         per_page = max(1, request.per_page)
         offset = (max(1, request.page) - 1) * per_page
-        params.update(
+        extra = dict(
             sort_date=request.sort_date,
             offset=offset,
             limit=max(0, min(per_page, MAX_WINDOW - offset)),
@@ -197,10 +227,24 @@ class PostgresBackend:
         )
         with self.engine.connect() as conn:
             conn.execute(SETTINGS, {"timeout": str(STATEMENT_TIMEOUT_MS)})
-            along_dates = is_common(conn, where, params, MATCH_WINDOW, COMMON_SHARE)
-            rows = conn.execute(
-                window_statement(request, where, tsquery != EVERYTHING, along_dates), params
-            )
+            expected, table = estimate(conn, where, params)
+            # A filter most rows pass (one status: ~20 %) may be checked row by row on what
+            # the words leave instead of through its GIN index, whose bitmap holds every
+            # row of that status (~200,000 at a million: 100-300 ms); ``_window`` chooses.
+            shares = {
+                name: filter_rows(conn, request.kind, name, values) / max(table, 1.0)
+                for name, values in request.filters.items() if values
+            }
+            unselective = frozenset(n for n, share in shares.items() if share >= SELECTIVE_SHARE)
+            kept = 1.0  # the share of the rows the unselective filters keep (independent)
+            for name in unselective:
+                kept *= shares[name]
+            by_rows = where_clause(request, tsquery, unselective) if unselective else (
+                where, params)
+            for clause_params in (params, by_rows[1]):
+                clause_params.update(extra)
+            rows = self._window(conn, request, (where, params), by_rows, kept,
+                                tsquery != EVERYTHING, expected, table)
             total, page = 0, []
             facets: dict[str, dict[FilterValue, int]] = {name: {} for name in request.facets}
             for part, n, doc_id, score, facet, values, stored in rows:
@@ -220,6 +264,68 @@ class PostgresBackend:
         exact = total <= MATCH_WINDOW
         return SearchResponse(total=min(total, MATCH_WINDOW), hits=hits, facets=facets,
                               exact=exact)
+
+    def _window(
+        self, conn: Any, request: SearchRequest, indexed: tuple[str, dict[str, Any]],
+        by_rows: tuple[str, dict[str, Any]], kept: float, matched: bool,
+        expected: float, table: float,
+    ) -> list[Any]:
+        """The window statement's rows, read the cheapest way for how many are expected to
+        match (``window_path``): along the date index (common), through the GIN indexes
+        after a range of the date index (a date probe, ``PROBE_*``), or through the GIN
+        indexes alone (rare). ``indexed``: the WHERE clause with every filter through its
+        index; ``by_rows``: with the unselective ones (keeping ``kept`` of the rows)
+        checked row by row, as they are along the dates and within a probe's range."""
+        words_alone = expected / max(kept, 1e-9)
+        path = window_path(expected, table, words_alone, matched)
+        if path == "dates":
+            return list(conn.execute(window_statement(request, by_rows[0], matched, True),
+                                     by_rows[1]))
+        if path == "probe" and request.sort_date == INDEXED_DATE:
+            rows, guess = self._probe(conn, request, *by_rows, matched)
+            if rows is not None:
+                return rows
+            if guess is not None:
+                words_alone = guess / max(kept, 1e-9)
+        # Every match is read: row by row, the unselective filters cost a heap fetch for
+        # each match of the words alone; through their index, a bitmap entry for each row
+        # they keep (~ROW_COST entries cost as much as a fetch).
+        where, params = indexed
+        if words_alone * max(0.0, 1.0 - kept) * ROW_COST < kept * table:
+            where, params = by_rows
+        return list(conn.execute(window_statement(request, where, matched, False), params))
+
+    def _probe(
+        self, conn: Any, request: SearchRequest, where: str, params: dict[str, Any],
+        matched: bool,
+    ) -> tuple[list[Any] | None, float | None]:
+        """The window read from a range of the newest (oldest) rows, or None when reading
+        every match is cheaper (with the matches expected in all, if counted). The answer
+        is the whole table's: a range that holds more than the window holds the newest
+        window + 1 matches (the others are older)."""
+        quantiles = date_quantiles(conn, request.kind)
+        oldest = request.sort == "oldest"
+        edge = probe_edge(quantiles, PROBE_FIRST, oldest)
+        if edge is None:
+            return None, None
+        counted = conn.execute(probe_count(request, where), {**params, "probe_edge": edge})
+        share, guess = PROBE_FIRST, None
+        found = counted.scalar_one()
+        if found <= MATCH_WINDOW:
+            guess = max(found, 1) / PROBE_FIRST  # matches in all, if spread evenly
+            if guess < PROBE_PLAIN * MATCH_WINDOW:
+                return None, guess
+            share = PROBE_MARGIN * (MATCH_WINDOW + 1) / guess
+        while share < PROBE_LIMIT:
+            edge = probe_edge(quantiles, share, oldest)
+            rows = list(conn.execute(
+                window_statement(request, where, matched, False, probe=True),
+                {**params, "probe_edge": edge},
+            ))
+            if sum(n for part, n, *_ in rows if part == 0) > MATCH_WINDOW:
+                return rows, None  # the window filled: the same window the table gives
+            share *= PROBE_GROWTH
+        return None, guess
 
     def _hits(
         self, request: SearchRequest, tree: Any, rows: list[tuple[int, float, Any]]
@@ -248,3 +354,19 @@ class PostgresBackend:
                 if term.field in (None, field):
                     needles[field].extend(query_terms(term.text))
         return {field: list(dict.fromkeys(terms)) for field, terms in needles.items()}
+
+
+def window_path(expected: float, table: float, words_alone: float | None = None,
+                matched: bool = True) -> str:
+    """How a window is read when ``expected`` of ``table`` rows should match (``words_alone``
+    without the unselective filters): ``dates`` (along the date index: common matches, or
+    words whose GIN bitmap alone would be bigger than the walk, ``BIG_WORDS``; browsing
+    without words from ``BROWSE_SHARE``), ``probe`` (a date range first) or ``gin``."""
+    common = COMMON_SHARE if matched else BROWSE_SHARE
+    if expected >= MATCH_WINDOW and (
+        expected >= common * table or (words_alone or 0.0) >= BIG_WORDS * table
+    ):
+        return "dates"
+    if expected >= PROBE_FROM:
+        return "probe"
+    return "gin"

@@ -46,7 +46,13 @@ TRACKING_RE = re.compile(r"^(\d{4})-?(\d{6,})$")
 _TOKEN_RE = re.compile(
     rf"(?P<number>(?<![\d-])\d{{4}}-\d{{6,}}(?![\d-]))|(?P<han>[{_HAN}]+)|(?P<word>[^\W_{_HAN}]+)"
 )
+_HAN_RE = re.compile(f"[{_HAN}]")
 MAX_WORD = 40  # longer "words" (hashes, junk) are cut to this many characters
+# Analyses kept per process (a rebuild's worker): whole texts up to SHORT_TEXT characters
+# (category, department, district and label fields repeat from case to case) and Chinese
+# runs up to SHORT_RUN characters (set phrases, place names). Bounded LRU caches.
+SHORT_TEXT = 80
+SHORT_RUN = 12
 
 
 def warm_up() -> None:
@@ -65,7 +71,7 @@ def normalise(text: str) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text)
-    if re.search(f"[{_HAN}]", text):
+    if _HAN_RE.search(text):
         if zhconv.zhconv.zhcdicts is None:
             # zhconv's own loader leaves its file open (a ResourceWarning): load by path.
             zhconv.loaddict(_ZHCONV_DICT)
@@ -101,20 +107,37 @@ def _word(token: str) -> str | None:
     return stem(token[:MAX_WORD])
 
 
+def _run_tokens(run: str) -> tuple[tuple[str, int], ...]:
+    """A Chinese run's terms: jieba's words (search mode) and the character bigrams, each
+    at its first character's position within the run, once, in (position, term) order."""
+    seen = {(start, word) for word, start, _end in jieba.tokenize(run, mode="search")}
+    if len(run) > 1:
+        seen.update((i, run[i : i + 2]) for i in range(len(run) - 1))
+    return tuple((word, start) for start, word in sorted(seen))
+
+
+_short_run_tokens = lru_cache(maxsize=16_384)(_run_tokens)
+
+
 def index_tokens(text: str) -> list[tuple[str, int]]:
     """``(term, position)`` of everything ``text`` contributes to a text field."""
+    if len(text) <= SHORT_TEXT:
+        return list(_short_text_tokens(text))
+    return _index_tokens(text)
+
+
+def _index_tokens(text: str) -> list[tuple[str, int]]:
     warm_up()
     tokens: list[tuple[str, int]] = []
     position = 0
     for match in _TOKEN_RE.finditer(normalise(text)):
         kind, value = match.lastgroup, match.group()
         if kind == "han":
-            seen: set[tuple[str, int]] = set()
-            for word, start, _end in jieba.tokenize(value, mode="search"):
-                seen.add((word, position + start))
-            if len(value) > 1:
-                seen.update((gram, position + i) for i, gram in enumerate(_bigrams(value)))
-            tokens.extend(sorted(seen, key=lambda t: (t[1], t[0])))
+            run = _short_run_tokens(value) if len(value) <= SHORT_RUN else _run_tokens(value)
+            if position:
+                tokens.extend([(term, position + start) for term, start in run])
+            else:
+                tokens.extend(run)
             position += len(value) + 1
         else:
             term = value.replace("-", "") if kind == "number" else _word(value)
@@ -122,6 +145,11 @@ def index_tokens(text: str) -> list[tuple[str, int]]:
                 tokens.append((term, position))
                 position += 1
     return tokens
+
+
+@lru_cache(maxsize=8_192)
+def _short_text_tokens(text: str) -> tuple[tuple[str, int], ...]:
+    return tuple(_index_tokens(text))
 
 
 def index_terms(text: str) -> list[str]:
