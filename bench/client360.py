@@ -25,6 +25,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+# Run as a script, bench/ would come first on the path and bench/http.py would shadow the
+# standard library's http: the repository root goes first, bench/ off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402

@@ -1,13 +1,14 @@
 """Time the officials' report pages with many cases in the database (issue 13).
 
-    .venv/bin/python bench/reports.py                       # SQLite, 100,000 cases
-    .venv/bin/python bench/reports.py --cases 1000000
-    .venv/bin/python bench/reports.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python -m bench.reports                       # SQLite, 100,000 cases
+    .venv/bin/python -m bench.reports --cases 100000 --replicate 10 --keep /tmp/1m.db
+    .venv/bin/python -m bench.reports --database-url postgresql://postgres@127.0.0.1:5432/test
 
 Cases are spread over the last two years (so every period has a previous one and a year
 before) along the life cycle, with their timeline (file, dispatch, sign for, reply, close),
 ratings of most answers and a 差评 for each bad one, all inserted in bulk; the daily totals
-are then rebuilt once (``rebuild_totals``), as ``flask reports rebuild-totals`` would.
+and flows are then rebuilt once, as ``flask reports rebuild-totals`` would. ``--replicate
+K`` copies all of it K − 1 more times under new ids (a million cases in minutes).
 Requests go through Flask's test client (in process) signed in as the demo official; each
 page is asked ``--requests`` times and the median and p95 printed. ``/stats`` is asked
 cold once (its computation, printed apart) and then from its cache. For PostgreSQL the
@@ -24,6 +25,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+# Run as a script, bench/ would come first on the path and bench/http.py would shadow the
+# standard library's http: the repository root goes first, bench/ off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
@@ -39,6 +43,7 @@ from bench.common import (  # noqa: E402
 )
 from cases.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
 from cases.models import Case, CaseEvent, CaseNumberCounter, Category  # noqa: E402
+from cases.reports.flows import rebuild_flows  # noqa: E402
 from cases.reports.periods import Period, today  # noqa: E402
 from cases.reports.stats import forget_public_stats  # noqa: E402
 from cases.reports.totals import rebuild_totals  # noqa: E402
@@ -46,7 +51,7 @@ from cases.satisfaction.models import BadReview, Rating  # noqa: E402
 from citizens.models import Client  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.db import db, utcnow  # noqa: E402
-from portal.models import Department, District, User  # noqa: E402
+from portal.models import Department, District, Role, User  # noqa: E402
 
 BENCH_DB = "portal_bench_reports"
 TYPES = ["enquiry"] * 30 + ["help"] * 25 + ["complaint"] * 30 + ["suggestion"] * 8 + [
@@ -84,7 +89,9 @@ def _case_row(i, rng, now, refs, year):
         return row, "open"
     signed = dispatched + timedelta(minutes=rng.randint(10, 2 * 1440))
     if signed < now:
-        row.update(status="in_progress", signed_at=signed)
+        staff = refs["staff"].get(row["department_id"])
+        row.update(status="in_progress", signed_at=signed,
+                   assignee_id=rng.choice(staff) if staff else None)
         replied = signed + timedelta(minutes=rng.randint(60, 14 * 1440))
         if replied < now and roll < 0.93:
             row.update(status="replied", replied_at=replied)
@@ -107,10 +114,12 @@ def _events(case_id, row, fate):
                     "details": {"department": row["department_id"]}})
     if row["signed_at"]:
         out.append({"case_id": case_id, "action": "sign_for", "to_status": "in_progress",
-                    "created_at": row["signed_at"], "is_public": True, "actor_kind": "staff"})
+                    "created_at": row["signed_at"], "is_public": True, "actor_kind": "staff",
+                    "actor_id": row["assignee_id"]})
     if row["replied_at"] and fate == "replied":
         out.append({"case_id": case_id, "action": "reply", "to_status": "replied",
-                    "created_at": row["replied_at"], "is_public": True, "actor_kind": "staff"})
+                    "created_at": row["replied_at"], "is_public": True, "actor_kind": "staff",
+                    "actor_id": row["assignee_id"]})
     if row["closed_at"]:
         out.append({"case_id": case_id, "action": "close", "to_status": "closed",
                     "created_at": row["closed_at"], "is_public": True, "actor_kind": "staff"})
@@ -128,7 +137,13 @@ def fill(case_count: int, seed: int = 7) -> None:
         "districts": list(db.session.scalars(select(District.id))),
         "departments": list(db.session.scalars(select(Department.id))),
         "clients": list(db.session.scalars(select(Client.id))),
+        "staff": {},
     }
+    for user_id, department_id in db.session.execute(
+            select(User.id, User.department_id).where(
+                User.role.in_([Role.HANDLER, Role.DEPARTMENT_HEAD]),
+                User.department_id.is_not(None)).order_by(User.id)):
+        refs["staff"].setdefault(department_id, []).append(user_id)
     now, batch = utcnow(), 5000
     for start in range(0, case_count, batch):
         made = [_case_row(i, rng, now, refs, now.year)
@@ -165,39 +180,57 @@ def fill(case_count: int, seed: int = 7) -> None:
         db.session.commit()
     db.session.add(CaseNumberCounter(year=now.year, last_value=0))
     started = time.perf_counter()
-    rows = rebuild_totals()
+    rows = rebuild_totals() + rebuild_flows()
     db.session.commit()
-    print(f"daily totals rebuilt: {rows} rows in {time.perf_counter() - started:.1f} s")
+    print(f"daily totals and flows rebuilt: {rows} rows in {time.perf_counter() - started:.1f} s")
     db.session.execute(text("ANALYZE"))
     db.session.commit()
 
 
+def _copy(table: str, columns: list[str], shifted: dict[str, str], where: str, params) -> None:
+    """``INSERT INTO table SELECT`` its own rows with some columns shifted (SQLite and PG)."""
+    plain = [c for c in columns if c not in shifted]
+    names = ", ".join([*shifted, *plain])
+    values = ", ".join([*shifted.values(), *plain])
+    db.session.execute(text(
+        f"INSERT INTO {table} ({names}) SELECT {values} FROM {table} WHERE {where}"  # noqa: S608
+    ), params)
+
+
 def replicate(times: int) -> int:
-    """Copy the loaded cases and their timelines ``times - 1`` more times under new ids and
-    numbers (``2026-000123.2``), with the same dates: a city with ``times`` as many requests
-    a day, loaded in minutes where ``fill`` would take hours. PostgreSQL only. Returns the
-    number of cases afterwards."""
-    if db.engine.dialect.name != "postgresql":
-        raise SystemExit("--replicate needs PostgreSQL")
+    """Copy the loaded cases, their timelines, ratings and 差评 ``times - 1`` more times
+    under new ids and numbers (``2026-000123.2``), with the same dates: a city with ``times``
+    as many requests a day, loaded in minutes where ``fill`` would take hours (SQLite and
+    PostgreSQL). The daily totals are rebuilt afterwards. Returns the number of cases."""
     span = db.session.scalar(text("SELECT max(id) FROM cases"))
-    case_columns = [c.name for c in Case.__table__.columns if c.name not in ("id", "number")]
-    event_columns = [c.name for c in CaseEvent.__table__.columns
-                     if c.name not in ("id", "case_id")]
-    cases_list, events_list = ", ".join(case_columns), ", ".join(event_columns)
+    rating_span = db.session.scalar(text("SELECT coalesce(max(id), 0) FROM ratings"))
+
+    def others(model, *skip):
+        return [c.name for c in model.__table__.columns if c.name not in skip]
+
     for k in range(2, times + 1):
-        offset = (k - 1) * span
-        db.session.execute(text(
-            f"INSERT INTO cases (id, number, {cases_list}) "  # noqa: S608 (our own columns)
-            f"SELECT id + :offset, number || '.' || :k, {cases_list} FROM cases "
-            "WHERE id <= :span"), {"offset": offset, "k": str(k), "span": span})
-        db.session.execute(text(
-            f"INSERT INTO case_events (case_id, {events_list}) "  # noqa: S608
-            f"SELECT case_id + :offset, {events_list} FROM case_events "
-            "WHERE case_id <= :span"), {"offset": offset, "span": span})
+        offset, rating_offset = (k - 1) * span, (k - 1) * rating_span
+        params = {"offset": offset, "roffset": rating_offset, "k": f".{k}", "span": span,
+                  "rspan": rating_span}
+        _copy("cases", others(Case, "id", "number"),
+              {"id": "id + :offset", "number": "number || :k"}, "id <= :span", params)
+        _copy("case_events", others(CaseEvent, "id", "case_id"),
+              {"case_id": "case_id + :offset"}, "case_id <= :span", params)
+        _copy("ratings", others(Rating, "id", "case_id"),
+              {"id": "id + :roffset", "case_id": "case_id + :offset"}, "id <= :rspan", params)
+        _copy("bad_reviews", others(BadReview, "id", "case_id", "rating_id"),
+              {"case_id": "case_id + :offset", "rating_id": "rating_id + :roffset"},
+              "rating_id <= :rspan", params)
         db.session.commit()
         print(f"copy {k} of {times} loaded", flush=True)
-    db.session.execute(text(
-        "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))"))
+    if db.engine.dialect.name == "postgresql":
+        for table in ("cases", "ratings"):
+            db.session.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT max(id) FROM {table}))"))
+    rebuild_totals()
+    rebuild_flows()
+    db.session.commit()
     db.session.execute(text("ANALYZE"))
     db.session.commit()
     return db.session.scalar(text("SELECT count(*) FROM cases"))
@@ -221,6 +254,9 @@ def _populated(url: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--replicate", type=int, default=1, metavar="K",
+                        help="copy the loaded cases K times (--cases 100000 --replicate 10: "
+                        "1,000,000 cases in minutes)")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--database-url")
     parser.add_argument("--keep", metavar="NAME",
@@ -254,6 +290,8 @@ def main() -> None:
         started = time.perf_counter()
         if not reuse:
             fill(args.cases)
+            if args.replicate > 1:
+                replicate(args.replicate)
         total = db.session.scalar(select(func.count(Case.id)))
         events = db.session.scalar(select(func.count(CaseEvent.id)))
         print(f"{db.engine.dialect.name}: {total} cases, {events} events loaded in "
@@ -261,6 +299,9 @@ def main() -> None:
         month = Period.containing("month", today()).previous().key()
         official = db.session.scalar(select(User.username).where(User.username == "official"))
         assert official, "the demo official is missing"
+        department = db.session.scalar(select(Department.id).order_by(Department.id).limit(1))
+        category = db.session.scalar(select(Category.id).where(
+            Category.parent_id.is_not(None)).order_by(Category.id).limit(1))
 
     n = args.requests
     client = app.test_client()
@@ -272,6 +313,15 @@ def main() -> None:
         ("/reports/workload?by=department&period=year", "/reports/workload (year)"),
         (f"/reports/monthly/{month}", "/reports/monthly/<m>"),
         (f"/reports/monthly/{month}.xlsx", "/reports/monthly/<m>.xlsx"),
+        ("/reports/export/rates.csv", "/reports/export/rates.csv (三率)"),
+        ("/reports/export/ranking.csv", "/reports/export/ranking.csv"),
+        ("/reports/export/hotspots-categories.csv", "/reports/export/hotspots-categories"),
+        ("/reports/alerts", "/reports/alerts"),
+        ("/reports/cases?figure=backlog", "/reports/cases backlog (total)"),
+        (f"/reports/cases?figure=responded&key={department}",
+         "/reports/cases responded (a department)"),
+        (f"/reports/cases?figure=signed&by=category&key={category}",
+         "/reports/cases signed (a category)"),
     ]
     pages = [(u, name) for u, name in pages if not args.only or args.only in u]
     header()

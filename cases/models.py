@@ -67,8 +67,11 @@ class Case(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_cases_status_created_at", "status", "created_at"),
         # Figures (cases/reports): what was filed, answered, closed in a period.
-        Index("ix_cases_created_at", "created_at"),
+        # With updated_at: the hot-spot words' fingerprint of each day's cases (how many,
+        # the newest id, the latest change) is read from the index alone.
+        Index("ix_cases_created_at_updated_at", "created_at", "updated_at"),
         Index("ix_cases_replied_at", "replied_at"),
+        Index("ix_cases_reply_due_at", "reply_due_at"),  # overdue today (reports)
         Index("ix_cases_closed_at", "closed_at"),
         Index("ix_cases_department_id_status", "department_id", "status"),
         Index("ix_cases_client_id_created_at", "client_id", "created_at"),
@@ -204,6 +207,8 @@ class CaseEvent(db.Model):
     # Figures read the timeline by step and time (sign-fors, returns, transfers of a month).
     __table_args__ = (
         Index("ix_case_events_action_created_at", "action", "created_at"),
+        # A case's earlier steps of a kind (the last dispatch before a sign-for, 三率).
+        Index("ix_case_events_case_id_action", "case_id", "action"),
         # Open311's servicerequestupdates read the timeline by time alone.
         Index("ix_case_events_created_at", "created_at"),
     )

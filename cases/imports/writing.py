@@ -23,6 +23,7 @@ from cases import deadlines
 from cases.calendar import load_calendar
 from cases.imports.rows import Node, Reference, Row
 from cases.models import Case, CaseNumberCounter, CaseReply
+from cases.reports.flows import count_cases
 from cases.satisfaction.models import Rating
 from cases.satisfaction.tokens import new_nonce
 from cases.satisfaction.vocabulary import RatingStatus
@@ -197,6 +198,7 @@ def write_chunk(rows: list[Row], import_id: int, ref: Reference, placeholders: t
         totals[(local_day(values["created_at"]), values["category_id"], values["district_id"],
                 values["channel"].value, values["type"].value)] += 1
     add_totals(totals)
+    count_cases(ids)  # the reports' daily flows (Core inserts bypass their events)
     written.totals.update(totals)
     counts = Counter(clients)
     add_client_counts(counts)
@@ -258,6 +260,7 @@ def _chunks(ids: list[int], size: int = 2000) -> Iterable[list[int]]:
 
 def undo(written: Written) -> None:
     """Take a failed run's committed rows back out (the caller commits)."""
+    count_cases(written.cases, -1)
     for part in _chunks(written.cases):
         for model in (Rating, CaseReply):
             db.session.execute(delete(model).where(model.case_id.in_(part))

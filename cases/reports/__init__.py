@@ -21,16 +21,20 @@ def init_app(app: Flask) -> None:
     """Register the reports' pages, commands and template helpers on ``app``."""
     from cases.reports import (
         alert_views,  # noqa: F401  (hot-spot alerts; report_hotspots & co. as template globals)
+        flows,
         models,  # noqa: F401  (the tables register)
         monthly_views,  # noqa: F401  (the monthly report's page and workbook)
         settings_views,  # noqa: F401  (/admin/reports: how the ranking is counted)
         stats_views,  # noqa: F401  (its routes join the blueprint)
+        step_flows,
+        totals,
         views,  # noqa: F401  (the officials' pages join the blueprint)
     )
     from cases.reports.cli import reports_cli
-    from cases.reports.totals import follow_cases
 
-    follow_cases()  # the daily totals follow the cases table
+    totals.follow_cases()  # the daily totals follow the cases table
+    flows.follow_cases()  # and so do the daily flows the workload sums
+    step_flows.follow_timeline()  # and the timeline's
     app.cli.add_command(reports_cli)
     if "reports" not in app.blueprints:  # after every view module above is imported
         app.register_blueprint(bp)

@@ -149,15 +149,17 @@ def middle_ranks(n: ColumnElement) -> tuple[ColumnElement, ...]:
     return (n + 1) // 2, (n + 2) // 2, (n * 9 + 9) // 10
 
 
-def durations(pairs: Select, keyed: bool, keep: set | None) -> tuple[dict, dict]:
+def durations(pairs: Select, keyed: bool, keep: set | None,
+              digits: int = 2) -> tuple[dict, dict]:
     """Median and p90 hours per key and pooled over the keys read, from ``pairs``, a
     SELECT of ``(key, later, earlier)``; ``keyed``: rows without a key are left out (no
     department, no person), ``keep``: only these keys (None: all). Sorted and ranked in SQL
     (window functions), so only the middle rows of each group travel to Python instead of
     every duration.
 
-    Returns ``({key: {"median": h, "p90": h}}, {"median": h, "p90": h})`` with the values
-    ``median()`` and ``p90()`` give over the same durations.
+    Returns ``({key: {"median": h, "p90": h, "n": count}}, {"median": …})`` with the
+    values ``median()`` and ``p90()`` give over the same durations (rounded to
+    ``digits``).
     """
     # Materialized: a correlated "earlier" (the last dispatch before a sign-for) is then
     # looked up once per row, not once per use (filter, sort, output).
@@ -187,18 +189,19 @@ def durations(pairs: Select, keyed: bool, keep: set | None) -> tuple[dict, dict]
         value = hours(row_later, row_earlier)
         per_key.setdefault(row_key, {})[row_i] = (value, row_n)
         pooled[row_ti] = (value, row_tn)
-    return ({k: _ranked_stats(v) for k, v in per_key.items()}, _ranked_stats(pooled))
+    return ({k: _ranked_stats(v, digits) for k, v in per_key.items()},
+            _ranked_stats(pooled, digits))
 
 
-def _ranked_stats(found: dict) -> dict:
+def _ranked_stats(found: dict, digits: int = 2) -> dict:
     """``{rank: (hours, n)}`` holding the middle ranks → median and p90 as ``median()`` and
-    ``p90()`` round them."""
+    ``p90()`` round them, and the count."""
     if not found:
-        return {"median": None, "p90": None}
+        return {"median": None, "p90": None, "n": 0}
     n = next(iter(found.values()))[1]
     low, high, nine = ((n + 1) // 2, (n + 2) // 2, (9 * n + 9) // 10)
     middle = (found[low][0] + found[high][0]) / 2
-    return {"median": round(middle, 2), "p90": round(found[nine][0], 2)}
+    return {"median": round(middle, digits), "p90": round(found[nine][0], digits), "n": n}
 
 
 def ratio(numerator: int | None, denominator: int | None) -> float | None:

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select, 
 from sqlalchemy.orm import aliased
 
 from cases.models import Case, CaseEvent
+from cases.reports import step_flows
 from cases.reports.figures_common import (
     DISPATCHES,
     dispatched_department,
@@ -178,7 +179,7 @@ def _rates_of(period: Period, settings: ReportSettings, handler: User | None) ->
     the whole city, or one handler's own work."""
     start, end = period.bounds()
     found: dict = {}
-    for dep_id, n, d in db.session.execute(response_counts(start, end, handler)):
+    for dep_id, n, d in response_rows(period, handler):
         found.setdefault(dep_id, {}).update(response_n=int(n or 0), response_d=int(d or 0))
     for dep_id, d_res, n_res, d_sat, n_sat in db.session.execute(
             rating_counts(start, end, settings, handler)):
@@ -217,6 +218,20 @@ def signed_in_time() -> ColumnElement[bool]:
             sign.id > CaseEvent.id, sign.created_at <= held.sign_due_at,
             signer.department_id == dispatched_department())
     ).correlate(CaseEvent)
+
+
+def response_rows(period: Period, handler: User | None = None) -> list[tuple]:
+    """``(department, responded, dispatched)``: for the whole city from the timeline's
+    daily flows (``step_flows``), for a handler's own cases live (``response_counts``)."""
+    if handler is not None:
+        start, end = period.bounds()
+        return [tuple(row) for row in db.session.execute(response_counts(start, end, handler))]
+    counts: dict = {}
+    for dep_id, fact, n in db.session.execute(
+            step_flows.step_counts("department", period, ("received", "responded"))):
+        counts.setdefault(dep_id, {})[fact] = int(n or 0)
+    return [(dep_id, c.get("responded", 0), c.get("received", 0))
+            for dep_id, c in counts.items()]
 
 
 def response_counts(start, end, handler: User | None = None) -> Select:

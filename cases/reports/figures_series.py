@@ -2,7 +2,8 @@
 month, for the dashboard's line chart and the table beside it.
 
 Part of the one reports service. Per period two GROUP BY queries (cases filed, cases
-closed, by local day) inside the reader's scope (``scope.case_scope``); the previous
+closed, by local day): for the city's readers over the daily totals and flows, for others
+over their cases (``scope.case_scope``); the previous
 period and the year before are aligned point by point (the n-th day with the n-th day).
 """
 
@@ -17,9 +18,11 @@ from sqlalchemy import Date, cast, func, select
 
 from cases.models import Case
 from cases.reports.figures_common import three_periods
+from cases.reports.models import DailyCaseFlow
 from cases.reports.periods import Period
-from cases.reports.scope import case_scope
+from cases.reports.scope import ReportReach, case_scope, report_reach
 from cases.reports.tables import Cell, Column, Row, Table
+from cases.reports.totals import received
 from portal.db import db
 from portal.models import User
 
@@ -65,9 +68,24 @@ def _buckets(period: Period) -> list[tuple[str, date, date]]:
     return points
 
 
+def _ended_per_day(period: Period) -> dict[date, int]:
+    """The city's cases ended per local day, from the daily flows (every case has a
+    district, so the district rows add up to all of them)."""
+    f = DailyCaseFlow
+    rows = db.session.execute(
+        select(f.day, func.sum(f.n)).where(
+            f.dim == "district", f.fact == "ended", f.day >= period.first,
+            f.day <= period.last).group_by(f.day)).all()
+    return {day: int(n) for day, n in rows if n}
+
+
 def _series(period: Period, viewer: User) -> list[dict[str, int]]:
-    counts = {"received": _per_day(Case.created_at, period, viewer),
-              "closed": _per_day(Case.closed_at, period, viewer)}
+    if report_reach(viewer) is ReportReach.CITY:  # every case: the daily totals and flows
+        counts = {"received": {day: n for day, n in received(period, by="day").items() if n},
+                  "closed": _ended_per_day(period)}
+    else:
+        counts = {"received": _per_day(Case.created_at, period, viewer),
+                  "closed": _per_day(Case.closed_at, period, viewer)}
     return [
         {name: sum(n for day, n in by_day.items() if first <= day <= last)
          for name, by_day in counts.items()}

@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import find_tables
 
 from cases.models import Case, CaseEvent, CaseStatus
+from cases.reports import flows, step_flows, timings
 from cases.reports.figures_common import (
     DISPATCHES,
     GROUP_LABELS,
@@ -39,7 +40,8 @@ from cases.reports.figures_common import (
     rows_scope,
     three_periods,
 )
-from cases.reports.periods import Period
+from cases.reports.periods import Period, today
+from cases.reports.scope import ReportReach, report_reach
 from cases.reports.tables import Cell, Column, Row, Table
 from portal.db import db, utcnow
 from portal.models import Department, User
@@ -110,14 +112,23 @@ def workload(period: Period, viewer: User, by: str = "department") -> Table:
 def _one_period(period: Period, by: str, viewer: User, keep: set | None):
     start, end = period.bounds()
     raw: dict = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
-    for key, *values in db.session.execute(_case_counts(by, viewer, start, end)):
+    for key, *values in _case_rows(period, by, viewer):
         raw[key].update(zip(("filed", "open", "backlog", "closed", "overdue", "answered",
                              "on_time"), (int(v or 0) for v in values), strict=True))
-    for key, fact, count in db.session.execute(_step_counts(by, viewer, start, end)):
-        raw[key][fact] += count
+    if flows_apply(by, viewer):  # the timeline's daily flows hold the steps
+        found = db.session.execute(step_flows.step_counts(by, period, STEP_FACTS))
+    else:
+        found = db.session.execute(_step_counts(by, viewer, start, end))
+    for key, fact, count in found:
+        if key is not None:
+            raw[key][fact] += int(count or 0)
     keyed = by in ("department", "staff")  # not (yet) with a department or a person
-    signs, signs_pooled = durations(_sign_times(by, viewer, start, end), keyed, keep)
-    closes, closes_pooled = durations(_close_times(by, viewer, start, end), keyed, keep)
+    if flows_apply(by, viewer):  # the kept durations: one range each (``timings``)
+        signs, signs_pooled = timings.ranked("sign", by, start, end, keyed, keep)
+        closes, closes_pooled = timings.ranked("close", by, start, end, keyed, keep)
+    else:
+        signs, signs_pooled = durations(_sign_times(by, viewer, start, end), keyed, keep)
+        closes, closes_pooled = durations(_close_times(by, viewer, start, end), keyed, keep)
     keys = set(raw) | set(signs) | set(closes)
     if keyed:
         keys.discard(None)
@@ -181,6 +192,35 @@ def answered_in(start, end) -> ColumnElement[bool]:
 
 def _count(condition) -> ColumnElement:
     return func.sum(case((condition, 1), else_=0))
+
+
+def flows_apply(by: str, viewer: User) -> bool:
+    """Whether the rows' scope is every case (then the daily flows hold the state
+    figures): the city's readers, and a department head by department or staff."""
+    reach = report_reach(viewer)
+    return reach is ReportReach.CITY or (
+        reach is ReportReach.DEPARTMENT and by in ("department", "staff"))
+
+
+def _case_rows(period: Period, by: str, viewer: User) -> list[tuple]:
+    """``(key, filed, open, backlog, closed, overdue, answered, on_time)`` per key: from
+    the daily flows when they apply (the deadlines of today read live), else live."""
+    start, end = period.bounds()
+    if not flows_apply(by, viewer):
+        return [tuple(row) for row in db.session.execute(_case_counts(by, viewer, start, end))]
+    rows: dict = {}
+    for key, filed, *values in db.session.execute(flows.case_counts(by, period)):
+        rows[key] = [int(filed or 0) if by in ("category", "district") else 0,
+                     *(int(v or 0) for v in values)]
+    today_start = Period.containing("day", today()).bounds()[0]
+    if today_start < end:  # today's deadlines: only those already passed count
+        key = case_group(by)
+        for found, count in db.session.execute(
+                select(key, func.count()).where(overdue_in(max(start, today_start), end))
+                .group_by(key)):
+            if found is not None:
+                rows.setdefault(found, [0] * 7)[4] += count
+    return [(key, *values) for key, values in rows.items()]
 
 
 def _case_counts(by: str, viewer: User, start, end) -> Select:

@@ -19,8 +19,9 @@ from sqlalchemy import and_, case, func, or_, select
 
 from cases.models import Case, Category
 from cases.reports import hotspot_words
+from cases.reports.models import DailyCaseTotal
 from cases.reports.periods import Period
-from cases.reports.scope import case_scope, department_filter, report_reach
+from cases.reports.scope import ReportReach, case_scope, department_filter, report_reach
 from cases.reports.tables import Cell, Column, Row, Table
 from portal.db import db
 from portal.models import District, User
@@ -53,6 +54,21 @@ def _in(period: Period):
     return and_(Case.created_at >= start, Case.created_at < end)
 
 
+def _from_totals(periods: dict[str, Period]):
+    """The city's cases received per district and category in each period, from the daily
+    totals (``totals.py``): a few thousand rows instead of three periods of cases."""
+    t = DailyCaseTotal
+
+    def within(p: Period):
+        return and_(t.day >= p.first, t.day <= p.last)
+
+    counted = [func.sum(case((within(p), t.received), else_=0)).label(slot)
+               for slot, p in periods.items()]
+    return (select(t.district_id, t.category_id, *counted)
+            .where(or_(*(within(p) for p in periods.values())))
+            .group_by(t.district_id, t.category_id))
+
+
 def _district_names(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -83,16 +99,21 @@ def rising_categories(
     """Per district, the ``limit`` categories whose cases rose most against the previous
     period (one grouped query over the three periods)."""
     periods = _periods(period)
-    counted = [
-        func.sum(case((_in(p), 1), else_=0)).label(slot) for slot, p in periods.items()
-    ]
-    query = (
-        select(Case.district_id, Case.category_id, *counted)
-        .where(case_scope(viewer), or_(*(_in(p) for p in periods.values())))
-        .group_by(Case.district_id, Case.category_id)
-    )
-    if district_id is not None:
-        query = query.where(Case.district_id == district_id)
+    if report_reach(viewer) is ReportReach.CITY:  # every case: the daily totals hold them
+        query = _from_totals(periods)
+        if district_id is not None:
+            query = query.where(DailyCaseTotal.district_id == district_id)
+    else:
+        counted = [
+            func.sum(case((_in(p), 1), else_=0)).label(slot) for slot, p in periods.items()
+        ]
+        query = (
+            select(Case.district_id, Case.category_id, *counted)
+            .where(case_scope(viewer), or_(*(_in(p) for p in periods.values())))
+            .group_by(Case.district_id, Case.category_id)
+        )
+        if district_id is not None:
+            query = query.where(Case.district_id == district_id)
     per_district: dict[int, dict[str, Counter]] = {}
     for row in db.session.execute(query):
         slots = per_district.setdefault(row.district_id, {slot: Counter() for slot in SLOTS})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -89,3 +90,53 @@ class DailyCaseTotal(db.Model):
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     type: Mapped[str] = mapped_column(String(20), primary_key=True)
     received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class DailyCaseFlow(db.Model):
+    """What adds up day by day about the cases' own columns, per local day and row key.
+
+    ``dim`` names the grouping (department, staff, category, district: the case's
+    department, assignee, category and district **of today**) and ``key`` the row; ``fact``
+    is what is counted on ``day`` (``cases.reports.flows.FACTS``). ``since`` is the day the
+    case was filed for ``ended_from`` (so "filed in the period and not ended by its end"
+    adds up) and ``day`` itself otherwise. Kept up to date as cases change
+    (``cases.reports.flows``), rebuilt by ``flask reports rebuild-totals``; a test holds
+    the workload's figures from it equal to the live computation.
+    """
+
+    __tablename__ = "daily_case_flows"
+    # The key is the table itself on SQLite: a period's sums read consecutive rows.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    dim: Mapped[str] = mapped_column(String(12), primary_key=True)
+    fact: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    since: Mapped[date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ReportDuration(db.Model):
+    """One duration the workload ranks for its medians: a sign-for (``kind`` "sign": from
+    the case's last dispatch before it to the sign-for, ``ref_id`` the timeline line) or a
+    closing (``kind`` "close": from filing to 办结, ``ref_id`` the case), with the row keys
+    it counts under (``figures_workload``). Kept per case as cases and timelines change
+    (``cases.reports.timings``), ordered by ``at`` so a period's durations are one range.
+    """
+
+    __tablename__ = "report_durations"
+    __table_args__ = (
+        Index("ix_report_durations_case_id", "case_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)  # the later moment
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(Integer)
+    earlier: Mapped[datetime] = mapped_column(UTCDateTime)
+    micros: Mapped[int] = mapped_column(BigInteger)  # at − earlier, whole microseconds
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    staff_id: Mapped[int | None] = mapped_column(Integer)
+    category_id: Mapped[int | None] = mapped_column(Integer)
+    district_id: Mapped[int | None] = mapped_column(Integer)

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from cases.models import Case, CaseEvent, CaseType, Category, Channel
-from cases.reports import figures, hotspots
+from cases.reports import figures, hotspots, step_flows
 from cases.reports.figures_common import three_periods
 from cases.reports.periods import Period
 from cases.reports.scope import ReportReach, case_scope, department_filter, report_reach
@@ -174,6 +174,11 @@ def top_categories(month: Period, viewer: User) -> Table:
 
 def _first_steps(period: Period, viewer: User) -> dict[str, int]:
     """Cases answered at intake and cases handed to a department in ``period`` (timeline)."""
+    if report_reach(viewer) is ReportReach.CITY:  # every case: the timeline's daily flows
+        found = {fact: int(n or 0) for _key, fact, n in db.session.execute(
+            step_flows.step_counts("city", period, ("at_intake", "handed")))}
+        return {"answered_at_intake": found.get("at_intake", 0),
+                "dispatched": found.get("handed", 0)}
     start, end = period.bounds()
     at_intake = func.count(func.distinct(case((CaseEvent.action == "answer", CaseEvent.case_id))))
     handed = func.count(func.distinct(case(

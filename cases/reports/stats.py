@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
 import threading
 import time
 from collections import defaultdict
@@ -25,8 +24,9 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from cases.models import Case
-from cases.reports.figures_rates import rating_counts, response_counts
-from cases.reports.models import ReportSettings
+from cases.reports.figures_common import durations
+from cases.reports.figures_rates import rating_counts, response_rows
+from cases.reports.models import DailyCaseFlow, ReportSettings
 from cases.reports.periods import Period, today
 from cases.reports.settings import report_settings
 from cases.reports.totals import received
@@ -56,29 +56,29 @@ def months_shown(last_day: date | None = None) -> list[Period]:
     return months
 
 
-def _answer_hours() -> Any:
-    """Hours from filing to the answer, in SQL."""
-    if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", Case.replied_at - Case.created_at) / 3600.0
-    return (func.julianday(Case.replied_at) - func.julianday(Case.created_at)) * 24.0
-
-
 def _department(column: Any) -> Any:
     return func.coalesce(column, SERVICE_CENTRE)
 
 
 def _month_slots(month: Period, settings: ReportSettings) -> dict[int, dict[str, Any]]:
-    """One month's counts per department: four GROUP BY queries over indexed ranges."""
+    """One month's counts per department: the daily flows (received), the timeline's
+    flows (三率's response) and two GROUP BY queries over indexed ranges."""
     start, end = month.bounds()
     slots: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
-    dept = _department(Case.department_id)
+    f = DailyCaseFlow
+    handed = 0
     for key, n in db.session.execute(
-        select(dept, func.count()).where(Case.created_at >= start, Case.created_at < end)
-        .group_by(dept)
+        select(f.key, func.sum(f.n)).where(
+            f.dim == "department", f.fact == "filed", f.day >= month.first,
+            f.day <= month.last).group_by(f.key)
     ):
-        slots[key]["received"] = n
+        slots[key]["received"] = int(n or 0)
+        handed += int(n or 0)
+    # Not (yet) with a department: the service centre's row.
+    if received(month)[None] > handed:
+        slots[SERVICE_CENTRE]["received"] = received(month)[None] - handed
     # 三率 counted exactly as the officials' figures count them (figures_rates).
-    for key, responded, dispatched in db.session.execute(response_counts(start, end)):
+    for key, responded, dispatched in response_rows(month):
         key = key or SERVICE_CENTRE
         slots[key]["dispatched"] += int(dispatched or 0)
         slots[key]["signed_on_time"] += int(responded or 0)
@@ -88,37 +88,41 @@ def _month_slots(month: Period, settings: ReportSettings) -> dict[int, dict[str,
         for name, value in (("answered_solved", answered), ("solved", solved),
                             ("rated", rated), ("satisfied", satisfied)):
             slots[key][name] += int(value or 0)
-    for key, hours in db.session.execute(
-        select(dept, _answer_hours()).where(Case.replied_at >= start, Case.replied_at < end)
-    ):
-        slots[key].setdefault("hours", []).append(float(hours))
+    per_key, _pooled = _answer_hours(start, end)
+    for key, found in per_key.items():
+        slots[key]["answered"] += found["n"]
     return slots
+
+
+def _answer_hours(start, end) -> tuple[dict, dict]:
+    """Median hours from filing to the answer per department (the service centre 0) and
+    pooled, and how many answers, ranked in SQL (``figures_common.durations``)."""
+    pairs = select(_department(Case.department_id).label("key"),
+                   Case.replied_at.label("later"), Case.created_at.label("earlier")).where(
+        Case.replied_at >= start, Case.replied_at < end)
+    return durations(pairs, keyed=False, keep=None, digits=1)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _figures(slot: dict[str, Any]) -> dict[str, Any]:
-    """What a row shows, from its counts (JSON-able)."""
-    hours = slot.get("hours", [])
+def _figures(slot: dict[str, Any], answers: dict | None) -> dict[str, Any]:
+    """What a row shows, from its counts and its answers' median hours (JSON-able)."""
     return {
         "received": slot.get("received", 0),
-        "answered": len(hours),
+        "answered": slot.get("answered", 0),
         "response_rate": _ratio(slot.get("signed_on_time", 0), slot.get("dispatched", 0)),
         "resolution_rate": _ratio(slot.get("solved", 0), slot.get("answered_solved", 0)),
         "satisfaction_rate": _ratio(slot.get("satisfied", 0), slot.get("rated", 0)),
         "rated": slot.get("rated", 0),
-        "median_hours": round(statistics.median(hours), 1) if hours else None,
+        "median_hours": (answers or {}).get("median"),
     }
 
 
 def _merge(into: dict[str, Any], slot: dict[str, Any]) -> None:
     for name, value in slot.items():
-        if name == "hours":
-            into.setdefault("hours", []).extend(value)
-        else:
-            into[name] = into.get(name, 0) + value
+        into[name] = into.get(name, 0) + value
 
 
 def compute_public_stats() -> dict[str, Any]:
@@ -134,9 +138,10 @@ def compute_public_stats() -> dict[str, Any]:
         for key, slot in slots.items():
             _merge(whole, slot)
             _merge(departments[key], slot)
-        row = _figures(whole)
+        row = _figures(whole, _answer_hours(*month.bounds())[1])
         row["received"] = sum(n for day, n in by_day.items() if month.first <= day <= month.last)
         month_rows.append({"month": month.key(), **row})
+    answers, _pooled = _answer_hours(*window.bounds())
     names = {d.id: (d.name_zh, d.name_en) for d in db.session.scalars(
         select(Department).where(Department.id.in_([k for k in departments if k])))}
     department_rows = []
@@ -144,7 +149,8 @@ def compute_public_stats() -> dict[str, Any]:
         if key != SERVICE_CENTRE and key not in names:
             continue
         name_zh, name_en = names.get(key, (None, None))  # None: the service centre
-        department_rows.append({"name_zh": name_zh, "name_en": name_en, **_figures(slot)})
+        department_rows.append({"name_zh": name_zh, "name_en": name_en,
+                                **_figures(slot, answers.get(key))})
     department_rows.sort(key=lambda r: (r["name_zh"] is None, -r["received"], r["name_zh"] or ""))
     return {
         "first": window.first.isoformat(),

@@ -33,12 +33,17 @@ def claim_case(case: Case, actor: Who) -> Case:
     database serialises, so the loser sees zero rows changed and is told so.
     """
     user = _check_record(case, actor, "claim")
-    changed = db.session.execute(
-        update(Case)
-        .where(Case.id == case.id, Case.assignee_id.is_(None))
-        .values(assignee_id=user.id, updated_at=utcnow(), version=Case.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    # Imported here: the reports build on the cases room. Their daily flows follow the
+    # unit of work; this Core UPDATE is recounted around it.
+    from cases.reports.flows import recounted
+
+    with recounted([case.id]):
+        changed = db.session.execute(
+            update(Case)
+            .where(Case.id == case.id, Case.assignee_id.is_(None))
+            .values(assignee_id=user.id, updated_at=utcnow(), version=Case.version + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     if changed != 1:
         raise TransitionRefused(_("Someone else has just claimed this case."))
     record_change("case", case.id)  # the conditional UPDATE bypasses the unit of work

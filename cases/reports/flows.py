@@ -1,0 +1,275 @@
+"""Daily flows of the cases' own columns: what the workload's state figures add up from.
+
+Per local day (``TIMEZONE``), grouping (``dim``: department, staff, category, district —
+the case's department, assignee, category and district of today) and row key, how many
+cases were filed, ended (any end: ``closed_at``), closed (办结), answered (with a reply
+deadline) and answered on time, and whose reply deadline fell that day and was missed.
+``ended_from`` is the same end counted under the day the case was filed (``since``), so
+"filed in the period and still open at its end" is a sum too. From these the workload's
+received / open / backlog / closed / overdue / on-time figures of any period are sums over
+its days (the backlog: every day before the period's end), not reads of the cases.
+
+The rows follow ``cases`` like the daily totals (``totals.py``): mapper events on ``Case``
+compare what a case counted before the flush (attribute history) with what it counts
+after, and upsert the difference (``INSERT … ON CONFLICT DO UPDATE``). ``rebuild_flows``
+recomputes them from the cases (``flask reports rebuild-totals``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from cases.models import Case
+from cases.reports.models import DailyCaseFlow
+from cases.reports.periods import Period, today
+from cases.reports.totals import local_day
+from portal.db import db
+
+FLOWS = DailyCaseFlow.__table__
+DIMS = {"department": "department_id", "staff": "assignee_id", "category": "category_id",
+        "district": "district_id"}
+FACTS = ("filed", "ended", "ended_from", "closed", "answered", "on_time", "overdue")
+# The columns of ``Case`` the flows are computed from.
+COLUMNS = ("created_at", "closed_at", "status", "replied_at", "reply_due_at",
+           *DIMS.values())
+Row = tuple[str, date, int, str, date]  # dim, day, key, fact, since
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def facts_of(values: dict) -> Counter[Row]:
+    """The rows one case counts in, from its columns (``COLUMNS``)."""
+    created = values["created_at"]
+    if created is None:
+        return Counter()
+    filed = local_day(_aware(created))
+    counted = [("filed", filed, filed)]
+    closed, replied, due = (values[name] and _aware(values[name])
+                            for name in ("closed_at", "replied_at", "reply_due_at"))
+    if closed is not None:
+        ended = max(filed, local_day(closed))  # ends no earlier than it was filed
+        counted += [("ended", ended, ended), ("ended_from", ended, filed)]
+        if getattr(values["status"], "value", values["status"]) == "closed":
+            counted.append(("closed", local_day(closed), local_day(closed)))
+    if replied is not None and due is not None:
+        answered = local_day(replied)
+        counted.append(("answered", answered, answered))
+        if replied <= due:
+            counted.append(("on_time", answered, answered))
+    if due is not None and (replied is None or replied > due) and (
+            closed is None or closed > due):
+        counted.append(("overdue", local_day(due), local_day(due)))
+    found: Counter[Row] = Counter()
+    for dim, column in DIMS.items():
+        key = values[column]
+        if key is None:
+            continue
+        for fact, day, since in counted:
+            found[(dim, day, key, fact, since)] += 1
+    return found
+
+
+def add(connection: Connection, changes: Counter[Row]) -> None:
+    """Add each row's amount: one upsert executed for all rows (atomic per row)."""
+    params = [{"d": dim, "dy": day, "k": key, "f": fact, "s": since, "a": amount}
+              for (dim, day, key, fact, since), amount in changes.items() if amount]
+    if not params:
+        return
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(FLOWS).values(dim=bindparam("d"), day=bindparam("dy"), key=bindparam("k"),
+                                fact=bindparam("f"), since=bindparam("s"), n=bindparam("a"))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[FLOWS.c.dim, FLOWS.c.day, FLOWS.c.key, FLOWS.c.fact, FLOWS.c.since],
+        set_={"n": FLOWS.c.n + stmt.excluded.n},
+    )
+    connection.execute(stmt, params)
+
+
+# --- following the cases table ---------------------------------------------------------
+
+
+def _now(case: Case) -> dict:
+    return {name: getattr(case, name) for name in COLUMNS}
+
+
+def _before(case: Case) -> dict:
+    """The columns as they were before this flush (attribute history)."""
+    state = inspect(case)
+    values = {}
+    for name in COLUMNS:
+        history = state.attrs[name].history
+        values[name] = history.deleted[0] if history.deleted else getattr(case, name)
+    return values
+
+
+def _filed(_mapper, connection: Connection, case: Case) -> None:
+    add(connection, facts_of(_now(case)))
+
+
+def _changed(_mapper, connection: Connection, case: Case) -> None:
+    state = inspect(case)
+    if not any(state.attrs[name].history.has_changes() for name in COLUMNS):
+        return
+    change = facts_of(_now(case))
+    change.subtract(facts_of(_before(case)))
+    add(connection, change)
+
+
+def _removed(_mapper, connection: Connection, case: Case) -> None:
+    gone = facts_of(_before(case))
+    add(connection, Counter({row: -n for row, n in gone.items()}))
+
+
+def follow_cases() -> None:
+    """Keep the flows as ``cases`` changes (once per process; the factory calls it)."""
+    for name, listener in (("after_insert", _filed), ("after_update", _changed),
+                           ("after_delete", _removed)):
+        if not event.contains(Case, name, listener):
+            event.listen(Case, name, listener)
+
+
+def _of_cases(ids: list[int], durations: list | None = None) -> Counter[Row]:
+    """Every row (own columns and timeline) of these cases, read from the database (and
+    their kept durations, appended to ``durations``)."""
+    from cases.reports.step_flows import facts_of_cases
+
+    conn = db.session.connection()
+    found: Counter[Row] = Counter()
+    for start in range(0, len(ids), 2000):
+        for row in conn.execute(select(*(getattr(Case, name) for name in COLUMNS))
+                                .where(Case.id.in_(ids[start:start + 2000]))):
+            found.update(facts_of(dict(zip(COLUMNS, row, strict=True))))
+    found.update(facts_of_cases(conn, ids, durations))
+    return found
+
+
+def _keep_durations(ids: list[int], rows: list) -> None:
+    from cases.reports.timings import replace
+
+    replace(db.session.connection(), ids, rows)
+
+
+def count_cases(case_ids: Iterable[int], sign: int = 1) -> None:
+    """Count (``sign`` 1) cases written by Core statements, which neither mapper nor
+    session events hear (bulk imports), or uncount them (-1) before they are removed.
+    The caller commits."""
+    ids, kept = sorted(set(case_ids)), []
+    found = _of_cases(ids, kept)
+    add(db.session.connection(), Counter({k: sign * n for k, n in found.items()}))
+    _keep_durations(ids, kept if sign > 0 else [])
+
+
+@contextmanager
+def recounted(case_ids: Iterable[int]) -> Iterator[None]:
+    """Around a Core UPDATE of cases (a conditional claim): their rows before it are
+    taken back and their rows after it counted."""
+    ids = sorted(set(case_ids))
+    before = _of_cases(ids)
+    yield
+    kept: list = []
+    after = _of_cases(ids, kept)
+    after.subtract(before)
+    add(db.session.connection(), after)
+    _keep_durations(ids, kept)
+
+
+# --- rebuilding ------------------------------------------------------------------------
+
+
+def live_flows(connection: Connection | None = None) -> Counter[Row]:
+    """Every row computed from the cases now (streamed)."""
+    conn = connection or db.session.connection()
+    found: Counter[Row] = Counter()
+    result = conn.execute(select(*(getattr(Case, name) for name in COLUMNS))
+                          .execution_options(yield_per=20000))
+    for row in result:
+        found.update(facts_of(dict(zip(COLUMNS, row, strict=True))))
+    return found
+
+
+def rebuild_flows(connection: Connection | None = None) -> int:
+    """Recompute every flow from the cases and their timelines (``step_flows``); returns
+    the number of rows written. The caller commits (the migration that adds the table
+    passes its connection)."""
+    from cases.reports.models import ReportDuration
+    from cases.reports.step_flows import live_step_flows
+    from cases.reports.timings import DURATIONS
+
+    conn = connection or db.session.connection()
+    found = live_flows(conn)
+    kept: list = []
+    found.update(live_step_flows(conn, kept))
+    conn.execute(delete(ReportDuration))
+    for start in range(0, len(kept), 5000):
+        conn.execute(DURATIONS.insert(), kept[start:start + 5000])
+    conn.execute(delete(DailyCaseFlow))
+    rows = [{"dim": dim, "day": day, "key": key, "fact": fact, "since": since, "n": n}
+            for (dim, day, key, fact, since), n in found.items() if n]
+    for start in range(0, len(rows), 5000):
+        conn.execute(FLOWS.insert(), rows[start:start + 5000])
+    return len(rows)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def _sum(condition) -> object:
+    return func.coalesce(func.sum(case((condition, DailyCaseFlow.n), else_=0)), 0)
+
+
+def case_counts(by: str, period: Period) -> Select:
+    """``(key, filed, open, backlog, closed, overdue, answered, on_time)`` of ``period`` by
+    ``by`` from the flows (one statement, two reads of the key's index): sums over the
+    period's days, and the backlog as every day's filings before its end minus every day's
+    ends before it. Reply deadlines of today are left to the caller (only those already
+    passed count)."""
+    f = DailyCaseFlow
+    first, stop = period.first, period.last + timedelta(days=1)
+    due_stop = min(stop, today())
+    in_period = and_(f.day >= first, f.day < stop)
+    zero = literal(0)
+    counts = (
+        select(f.key.label("key"), _sum(and_(f.fact == "filed", in_period)).label("filed"),
+               (_sum(and_(f.fact == "filed", in_period))
+                - _sum(and_(f.fact == "ended_from", f.since >= first))).label("open"),
+               zero.label("backlog"),
+               _sum(and_(f.fact == "closed", in_period)).label("closed"),
+               _sum(and_(f.fact == "overdue", f.day < due_stop)).label("overdue"),
+               _sum(and_(f.fact == "answered", in_period)).label("answered"),
+               _sum(and_(f.fact == "on_time", in_period)).label("on_time"))
+        .where(f.dim == by, f.fact.in_(("filed", "ended_from", "closed", "overdue",
+                                        "answered", "on_time")),
+               f.day >= first, f.day < stop)
+        .group_by(f.key)
+    )
+    backlog = (
+        select(f.key, zero, zero, _sum(f.fact == "filed") - _sum(f.fact == "ended"),
+               zero, zero, zero, zero)
+        .where(f.dim == by, f.fact.in_(("filed", "ended")), f.day < stop)
+        .group_by(f.key)
+    )
+    both = union_all(counts, backlog).subquery()
+    return (select(both.c.key, *(func.sum(column) for column in list(both.c)[1:]))
+            .group_by(both.c.key))

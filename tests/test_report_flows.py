@@ -1,0 +1,187 @@
+"""The daily flows (cases.reports.flows) follow every change of a case, and the workload's
+state figures summed from them equal the live computation over the cases."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from cases.models import Case, CaseStatus
+from cases.reports import figures_workload, timings
+from cases.reports.figures_common import durations
+from cases.reports.flows import live_flows, rebuild_flows
+from cases.reports.models import DailyCaseFlow, ReportDuration
+from cases.reports.periods import Period, today
+from cases.reports.step_flows import live_step_flows, step_counts
+from portal.db import db, utcnow
+from portal.models import Role
+from tests.factories import make_case, make_user
+from tests.test_report_figures import MARCH, at, desk, viewer  # noqa: F401 (fixture)
+from tests.test_sweep import set_case
+
+
+def kept() -> Counter:
+    rows = db.session.execute(select(
+        DailyCaseFlow.dim, DailyCaseFlow.day, DailyCaseFlow.key, DailyCaseFlow.fact,
+        DailyCaseFlow.since, DailyCaseFlow.n)).all()
+    return Counter({tuple(r[:5]): r[5] for r in rows if r[5]})
+
+
+def live() -> Counter:
+    found = live_flows()
+    found.update(live_step_flows(db.session.connection()))
+    return Counter({k: n for k, n in found.items() if n})
+
+
+def both_ways(period: Period, by: str, official) -> tuple[dict, dict]:
+    """The state figures per key from the flows and from the live query over the cases."""
+    start, end = period.bounds()
+    summed = {row[0]: tuple(row[1:]) for row in figures_workload._case_rows(period, by, official)}
+    counted = {}
+    for key, *values in db.session.execute(
+            figures_workload._case_counts(by, official, start, end)):
+        if by in ("department", "staff") and key is None:
+            continue
+        counted[key] = tuple(int(v or 0) for v in values)
+    nothing = (0,) * 7
+    return ({k: v for k, v in summed.items() if v != nothing},
+            {k: v for k, v in counted.items() if v != nothing})
+
+
+def steps_both_ways(period: Period, by: str, official) -> tuple[dict, dict]:
+    """The timeline's step counts per key from the flows and from the live query."""
+    start, end = period.bounds()
+    facts = figures_workload.STEP_FACTS
+    summed = {(k, f): int(n) for k, f, n in db.session.execute(step_counts(by, period, facts))
+              if n}
+    counted = {(k, f): int(n) for k, f, n in db.session.execute(
+        figures_workload._step_counts(by, official, start, end)) if n and k is not None}
+    return summed, counted
+
+
+def durations_both_ways(period: Period, by: str, official) -> list[tuple]:
+    """Medians and p90 from the kept durations and from the live timeline and cases."""
+    start, end = period.bounds()
+    keyed = by in ("department", "staff")
+    return [
+        (timings.ranked(kind, by, start, end, keyed, None),
+         durations(live(by, official, start, end), keyed, None))
+        for kind, live in (("sign", figures_workload._sign_times),
+                           ("close", figures_workload._close_times))
+    ]
+
+
+def kept_durations() -> set:
+    d = ReportDuration
+    return set(db.session.execute(select(d.kind, d.at, d.ref_id, d.case_id, d.earlier,
+                                         d.micros, d.department_id, d.staff_id, d.category_id,
+                                         d.district_id)).all())
+
+
+def live_durations() -> set:
+    rows: list = []
+    live_step_flows(db.session.connection(), rows)
+    return {tuple(r.values()) for r in rows}
+
+
+def test_flows_equal_the_live_figures(database, desk):  # noqa: F811 (the fixture)
+    with database.app_context():
+        periods = [MARCH, MARCH.previous(), MARCH.year_before(),
+                   Period.containing("year", MARCH.first), Period.containing("week", today()),
+                   Period.containing("month", today())]
+        # A case due earlier today and not answered: overdue today (read live).
+        case = db.session.get(Case, desk.cases["C"])
+        case.created_at = utcnow() - timedelta(days=3)
+        case.reply_due_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+        assert kept() == live()
+        official = viewer(desk.official)
+        for period in periods:
+            for by in ("department", "category", "district", "staff"):
+                summed, counted = both_ways(period, by, official)
+                assert summed == counted, (period.key(), by)
+                summed, counted = steps_both_ways(period, by, official)
+                assert summed == counted, (period.key(), by)
+                for kept_ones, live_ones in durations_both_ways(period, by, official):
+                    assert kept_ones == live_ones, (period.key(), by)
+        assert kept_durations() == live_durations()
+        summed, _ = both_ways(MARCH, "department", official)
+        # filed (0 by department), open, backlog, closed, overdue, answered, on time
+        assert summed[desk.urban] == (0, 1, 1, 1, 1, 2, 1)
+
+
+def test_flows_follow_every_change(database, world):
+    citizen = make_user(database, Role.CITIZEN)
+    head = make_user(database, Role.DEPARTMENT_HEAD, world.urban.id)
+    first = make_case(database, citizen, world)
+    second = make_case(database, citizen, world)
+    with database.app_context():
+        assert kept() == live()
+    # Dispatched, assigned, answered late, closed; then moved to another department.
+    set_case(database, first.number, department_id=world.urban.id, assignee_id=head.id,
+             reply_due_at=datetime(2026, 3, 10, tzinfo=UTC),
+             replied_at=datetime(2026, 3, 12, tzinfo=UTC),
+             created_at=datetime(2026, 3, 1, 16, 0, tzinfo=UTC))
+    set_case(database, first.number, status=CaseStatus.CLOSED,
+             closed_at=datetime(2026, 3, 13, tzinfo=UTC))
+    set_case(database, second.number, department_id=world.transport.id,
+             reply_due_at=datetime(2026, 3, 31, 15, 59, tzinfo=UTC))
+    with database.app_context():
+        assert kept() == live()
+        flows = kept()
+        # Filed at local midnight (UTC+8): counts on 2 March.
+        day = datetime(2026, 3, 2).date()
+        assert flows[("department", day, world.urban.id, "filed", day)] == 1
+        assert flows[("staff", day, head.id, "filed", day)] == 1
+    set_case(database, first.number, department_id=world.transport.id, closed_at=None,
+             status=CaseStatus.IN_PROGRESS)
+    with database.app_context():
+        assert kept() == live()
+        assert kept_durations() == live_durations()
+        db.session.delete(db.session.get(Case, second.id))
+        db.session.commit()
+        assert kept() == live()
+        assert kept_durations() == live_durations()
+
+
+def test_rebuild_recomputes_the_flows(database, world):
+    citizen = make_user(database, Role.CITIZEN)
+    for _ in range(3):
+        make_case(database, citizen, world)
+    with database.app_context():
+        expected = live()
+        db.session.execute(DailyCaseFlow.__table__.update().values(n=7))
+        db.session.commit()
+        assert kept() != expected
+    result = database.test_cli_runner().invoke(args=["reports", "rebuild-totals"])
+    assert result.exit_code == 0, result.output
+    with database.app_context():
+        assert kept() == expected
+        assert rebuild_flows() == len(expected)
+        db.session.commit()
+
+
+def test_core_writes_are_recounted(database, world):
+    """A Core UPDATE (the conditional claim) or a bulk removal passes no mapper event:
+    ``recounted`` and ``count_cases`` keep the flows equal to the live figures."""
+    from sqlalchemy import delete, update
+
+    from cases.reports.flows import count_cases, recounted
+
+    citizen = make_user(database, Role.CITIZEN)
+    handler = make_user(database, Role.HANDLER, world.urban.id)
+    case = make_case(database, citizen, world)
+    set_case(database, case.number, department_id=world.urban.id)
+    with database.app_context():
+        with recounted([case.id]):
+            db.session.execute(update(Case).where(Case.id == case.id)
+                               .values(assignee_id=handler.id))
+        db.session.commit()
+        assert kept() == live()
+        assert any(row[0] == "staff" and row[2] == handler.id for row in kept())
+        count_cases([case.id], -1)
+        db.session.execute(delete(Case).where(Case.id == case.id))
+        db.session.commit()
+        assert kept() == live()
