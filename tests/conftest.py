@@ -136,11 +136,24 @@ def _sqlite_without_fsync(dbapi_connection, _record) -> None:
     dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
+class ClosingClient(FlaskClient):
+    """A test client that closes each response once it has read it, as a server does
+    once the response is sent: work registered with ``call_on_close`` (delivering the
+    request's messages) runs then, not whenever the response is garbage-collected."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().open(*args, **kwargs)
+        response.get_data()
+        response.close()
+        return response
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Flask]:
     application = create_app(app_config(tmp_path_factory, request.param))
+    application.test_client_class = ClosingClient
     if request.param == "sqlite":
         with application.app_context():
             # As on PostgreSQL (synchronous_commit=off): no fsync at each test commit.
