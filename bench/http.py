@@ -47,7 +47,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench import reference_app  # noqa: E402
 from bench.common import fresh_postgres_database  # noqa: E402
 from bench.http_load import USER_AGENT, Client, drive, load_generator, sign_in  # noqa: E402
-from bench.reports import _populated, fill  # noqa: E402
+from bench.reports import _populated, fill, replicate  # noqa: E402
 from cases.catalogue.models import CategoryQuestion  # noqa: E402
 from cases.demo import DEMO_PASSWORD  # noqa: E402
 from cases.models import Case, Category  # noqa: E402
@@ -118,9 +118,22 @@ def database_url(args, scratch: Path) -> tuple[str, bool]:
     return url, False
 
 
-def prepare(app, cases: int, reuse: bool, indexed: bool) -> dict:
-    """Load the data (unless reused), index it for search (unless a kept index is reused);
-    return what the pages need."""
+def search_indexed(app) -> bool:
+    """Whether the PostgreSQL backend's table already holds the cases (a kept database)."""
+    from search.engine.pg_models import SearchDocument
+
+    with app.app_context():
+        upgrade()
+        found = db.session.scalar(select(SearchDocument.doc_id).where(
+            SearchDocument.kind == "case").limit(1)) is not None
+        db.session.remove()
+    return found
+
+
+def prepare(app, cases: int, reuse: bool, indexed: bool, copies: int = 1) -> dict:
+    """Load the data (unless reused; ``copies`` > 1: the cases copied in SQL, as
+    ``bench/reports.py --replicate`` does), index it for search (unless a kept index is
+    reused); return what the pages need."""
     from search import engine
 
     with app.app_context():
@@ -128,6 +141,8 @@ def prepare(app, cases: int, reuse: bool, indexed: bool) -> dict:
         started = time.perf_counter()
         if not reuse:
             fill(cases)
+            if copies > 1:
+                replicate(copies)
         print(f"{db.engine.dialect.name}: {db.session.scalar(select(func.count(Case.id)))} "
               f"cases ready in {time.perf_counter() - started:.1f} s", flush=True)
         if reuse and indexed:
@@ -255,6 +270,12 @@ def fmt_statuses(statuses: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--replicate", type=int, default=1, metavar="K",
+                        help="copy the loaded cases K times in SQL (--cases 100000 "
+                             "--replicate 10: 1,000,000 cases)")
+    parser.add_argument("--search-backend", choices=("whoosh", "postgresql"), default="whoosh",
+                        help="postgresql: the search table in the database (with "
+                             "--database-url)")
     parser.add_argument("--database-url", help="PostgreSQL server (default: scratch SQLite)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per round")
     parser.add_argument("--rounds", type=int, default=3)
@@ -276,17 +297,21 @@ def main() -> None:
     else:  # --keep names a file
         index_dir = Path(f"{args.keep}.search-index").resolve()
     indexed = index_dir.is_dir() and any(index_dir.iterdir())
+    if args.search_backend == "postgresql" and not args.database_url:
+        parser.error("--search-backend postgresql needs --database-url")
     settings = {  # the portal's configuration, in process and in gunicorn alike
         "DATABASE_URL": url, "SECRET_KEY": "bench-http", "MAIL_BACKEND": "log",
         "SESSION_COOKIE_SECURE": False, "LOG_LEVEL": "WARNING",
         "LOGIN_RATE_LIMIT": LIMIT, "FILING_RATE_LIMIT": LIMIT, "TRACK_RATE_LIMIT": LIMIT,
         "API_RATE_LIMIT": LIMIT,
-        "SEARCH_INDEX_DIR": str(index_dir),
+        "SEARCH_INDEX_DIR": str(index_dir), "SEARCH_BACKEND": args.search_backend,
         "ATTACHMENT_DIR": str(scratch / "attachments"),
     }
     app = create_app({**settings, "INSTANCE_PATH": str(scratch), "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False, "SEARCH_CATCH_UP": "off"})
-    fixtures = prepare(app, args.cases, reuse, indexed)
+    if args.search_backend == "postgresql":
+        indexed = reuse and search_indexed(app)
+    fixtures = prepare(app, args.cases, reuse, indexed, args.replicate)
     pages = page_list(app, fixtures)
     if args.only:
         pages = [p for p in pages if args.only in p[0]]
@@ -294,7 +319,8 @@ def main() -> None:
     with app.app_context():
         db.engine.dispose()
     reference_db = scratch / "reference.db"
-    reference_app.build(str(reference_db), args.cases)
+    reference_rows = args.cases * max(1, args.replicate)
+    reference_app.build(str(reference_db), reference_rows)
 
     env = {f"PORTAL_{k}": v if isinstance(v, str) else json.dumps(v) for k, v in settings.items()}
     portal_port, reference_port = free_port(), free_port()
@@ -309,7 +335,7 @@ def main() -> None:
         for role in ROLES:
             headers[role] = {"Cookie": sign_in(portal_port, role, DEMO_PASSWORD)}
         rng = random.Random(5)
-        reference_paths = [f"/item/{rng.randint(1, args.cases)}" for _ in range(50)]
+        reference_paths = [f"/item/{rng.randint(1, reference_rows)}" for _ in range(50)]
         rows = []
         print(f"{'page':<34} {'who':<9} {'req/s':>7} {'p50':>6} {'p99':>7} {'ratio':>6} "
               f"{'SQL':>4}  statuses", flush=True)

@@ -62,6 +62,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--sections", default="", help="module:function,...")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--top", type=int, default=40, help="the profile's lines")
+    parser.add_argument("--match", default="", help="only the profile's lines matching this")
     parser.add_argument("--sql", action="store_true", help="print the statements")
     args = parser.parse_args()
 
@@ -106,7 +108,8 @@ def main() -> None:
     for name, seconds in spent.most_common():
         print(f"  {name:55} {seconds / args.requests * 1000:7.2f} ms")
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        stats = pstats.Stats(profiler).sort_stats("cumulative")
+        stats.print_stats(*([args.match] if args.match else []), args.top)
 
 
 if __name__ == "__main__":

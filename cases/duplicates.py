@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from cases.models import Case, CaseLink, CaseStatus
 from cases.visibility import mention_keys, mentionable_cases, visible_cases
@@ -137,21 +137,22 @@ def case_by_number_or_none(number: str | None) -> Case | None:
     return db.session.scalar(select(Case).where(Case.number == number.strip()))
 
 
-def related_cases(case: Case, viewer: User) -> list[Case]:
-    """The cases linked to ``case`` that ``viewer`` sees (a link shows number and title)."""
+def connected_cases(case: Case, viewer: User) -> tuple[list[Case], list[Case]]:
+    """The cases linked to ``case`` and the duplicates merged into it, those ``viewer``
+    sees (a link shows number and title), read in one statement."""
+    linked = select(CaseLink.related_id).where(CaseLink.case_id == case.id).scalar_subquery()
     stmt = (
-        select(Case)
-        .join(CaseLink, CaseLink.related_id == Case.id)
-        .where(CaseLink.case_id == case.id, visible_cases(viewer))
+        select(Case, Case.id.in_(linked).label("linked"))
+        .where(or_(Case.id.in_(linked), Case.merged_into_id == case.id), visible_cases(viewer))
         .order_by(Case.id)
     )
-    return list(db.session.scalars(stmt))
-
-
-def merged_duplicates(case: Case, viewer: User) -> list[Case]:
-    """The duplicates merged into ``case`` that ``viewer`` sees."""
-    stmt = select(Case).where(Case.merged_into_id == case.id, visible_cases(viewer))
-    return list(db.session.scalars(stmt))
+    related, merged = [], []
+    for other, is_linked in db.session.execute(stmt):
+        if is_linked:
+            related.append(other)
+        if other.merged_into_id == case.id:
+            merged.append(other)
+    return related, merged
 
 
 def merge_message() -> str:

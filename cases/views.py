@@ -24,8 +24,7 @@ from cases.catalogue.question_forms import filing_answers
 from cases.catalogue.questions import case_answers
 from cases.duplicates import (
     case_by_number_or_none,
-    merged_duplicates,
-    related_cases,
+    connected_cases,
     similar_open_cases,
 )
 from cases.filing import file_request
@@ -228,6 +227,11 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
         a: a in ("note", "extension") for a in records
     }
     needs_note["withdraw"] = True  # the client's reason, asked before withdrawing
+    related, merged = connected_cases(case, user) if internal else ([], [])
+    # Possible duplicates cost a search: shown at once where the case may be merged (intake,
+    # an open case), on request where it may only be linked.
+    duplicates_offered = bool(offered & {"merge", "link"})
+    look_for_duplicates = "merge" in offered or request.args.get("duplicates") == "1"
     return (
         render_template(
             "cases/show.html",
@@ -257,11 +261,13 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
             duplicates=similar_open_cases(
                 case.category_id, case.district_id, case.title, user, exclude_id=case.id
             )
-            if offered & {"merge", "link"}
+            if duplicates_offered and look_for_duplicates
             else [],
+            duplicates_on_request=duplicates_offered and not look_for_duplicates,
+            duplicates_looked=duplicates_offered and look_for_duplicates,
             answers=case_answers(case.id),
-            related=related_cases(case, user) if internal else [],
-            merged=merged_duplicates(case, user) if internal else [],
+            related=related,
+            merged=merged,
             **case_rating_context(case, user, rating_form),
         ),
         status,

@@ -208,10 +208,16 @@ def test_department_staff_are_offered_only_cases_they_see(client, world, databas
     step(database, mine.number, "dispatch", clerk, department=world.urban.id)
     as_user(client, handler)
     page = client.get(f"/cases/{mine.number}").get_data(as_text=True)
-    assert "/link" in page  # the handler may link: possible duplicates are looked for
-    assert theirs.number not in page
+    assert "/link" in page  # the handler may link: possible duplicates are offered...
+    # ...on request (a search; shown at once only where the case may be merged)
+    assert f"/cases/{mine.number}?duplicates=1#related-heading" in page
+    looked = client.get(f"/cases/{mine.number}?duplicates=1").get_data(as_text=True)
+    assert theirs.number not in page and theirs.number not in looked
+    assert "No possible duplicate found" in looked or "未找到可能的重复件" in looked
     step(database, theirs.number, "dispatch", clerk, department=world.urban.id)
-    assert theirs.number in client.get(f"/cases/{mine.number}").get_data(as_text=True)
+    assert theirs.number not in client.get(f"/cases/{mine.number}").get_data(as_text=True)
+    looked = client.get(f"/cases/{mine.number}?duplicates=1").get_data(as_text=True)
+    assert theirs.number in looked
 
 
 def test_mention_rule_is_one_rule_in_three_forms(database, world, scene: Scene):  # noqa: F811
