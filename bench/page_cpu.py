@@ -54,6 +54,23 @@ def patch_sections(names: list[str], spent: collections.Counter) -> None:
         setattr(module, function, functools.wraps(original)(timed))
 
 
+def explain(engine, statements: list[str], parameters: list, slower_than_ms: float) -> None:
+    """Run each statement again, timed; print the plan of the slow ones."""
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as connection:
+        for statement, params in zip(statements, parameters, strict=True):
+            started = time.perf_counter()
+            connection.exec_driver_sql(statement, params).fetchall()
+            elapsed = (time.perf_counter() - started) * 1000
+            if elapsed < slower_than_ms:
+                continue
+            print(f"\n{elapsed:.1f} ms: {' '.join(statement.split())[:400]}")
+            prefix = "EXPLAIN ANALYZE " if postgres else "EXPLAIN QUERY PLAN "
+            for row in connection.exec_driver_sql(prefix + statement, params):
+                print("     ", " | ".join(str(c) for c in row))
+        connection.rollback()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("role", help="demo user (clerk, handler, citizen, official...) or -")
@@ -65,6 +82,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40, help="the profile's lines")
     parser.add_argument("--match", default="", help="only the profile's lines matching this")
     parser.add_argument("--sql", action="store_true", help="print the statements")
+    parser.add_argument("--explain", type=float, metavar="MS", default=None,
+                        help="time each statement again and print the plan of those "
+                             "slower than MS (EXPLAIN ANALYZE / EXPLAIN QUERY PLAN)")
     args = parser.parse_args()
 
     url = args.database if "://" in args.database else f"sqlite:///{os.path.abspath(args.database)}"
@@ -87,15 +107,24 @@ def main() -> None:
     statements: list[str] = []
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    parameters: list = []
+
+    def listen(*a) -> None:
+        statements.append(a[2])
+        parameters.append(a[3])
+
+    event.listen(engine, "before_cursor_execute", listen)
     client.get(args.path, headers=headers)
+    event.remove(engine, "before_cursor_execute", listen)
     print(f"{args.path} as {args.role}: status {status}, {len(statements)} SQL statements")
     if args.sql:
         for statement in statements:
             print("   ", " ".join(statement.split())[:160])
+    if args.explain is not None:
+        explain(engine, statements, parameters, args.explain)
     spent.clear()
     profiler = cProfile.Profile() if args.profile else None
-    started = time.process_time()
+    started, wall = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
     for _ in range(args.requests):
@@ -103,7 +132,8 @@ def main() -> None:
     if profiler:
         profiler.disable()
     per_request = (time.process_time() - started) / args.requests * 1000
-    print(f"{per_request:.2f} ms CPU a request ({args.requests} requests"
+    wall = (time.perf_counter() - wall) / args.requests * 1000
+    print(f"{per_request:.2f} ms CPU, {wall:.2f} ms wall a request ({args.requests} requests"
           f"{', profiled: inflated' if profiler else ''})")
     for name, seconds in spent.most_common():
         print(f"  {name:55} {seconds / args.requests * 1000:7.2f} ms")

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select, union_all
 
 from cases.models import Case, CaseLink, CaseStatus
 from cases.visibility import mention_keys, mentionable_cases, visible_cases
@@ -140,10 +140,13 @@ def case_by_number_or_none(number: str | None) -> Case | None:
 def connected_cases(case: Case, viewer: User) -> tuple[list[Case], list[Case]]:
     """The cases linked to ``case`` and the duplicates merged into it, those ``viewer``
     sees (a link shows number and title), read in one statement."""
-    linked = select(CaseLink.related_id).where(CaseLink.case_id == case.id).scalar_subquery()
+    linked = select(CaseLink.related_id).where(CaseLink.case_id == case.id)
+    merged_in = select(Case.id).where(Case.merged_into_id == case.id)
+    # One IN over a UNION (each part read by its index), not an OR of the two, which
+    # PostgreSQL answers by walking every case.
     stmt = (
-        select(Case, Case.id.in_(linked).label("linked"))
-        .where(or_(Case.id.in_(linked), Case.merged_into_id == case.id), visible_cases(viewer))
+        select(Case, Case.id.in_(linked.scalar_subquery()).label("linked"))
+        .where(Case.id.in_(union_all(linked, merged_in)), visible_cases(viewer))
         .order_by(Case.id)
     )
     related, merged = [], []
