@@ -6,7 +6,9 @@ clerk (every case) and as a handler (one department's access key), with and with
 status filter, with and without facets, and the time of one upsert (a case filed becomes
 searchable when its upsert commits). Runs in a database of its own, made afresh: the one
 the URL names, or ``portal_bench_search_pg`` when it names ``postgres``; dropped at the end
-unless ``--keep``. Run it as a module (``bench/http.py`` would shadow the standard
+unless ``--keep``. ``--reindex-only`` also prints the CPU seconds of the main process, the
+analysis workers and the PostgreSQL server processes (what an idle machine would need, on a
+machine that others load). Run it as a module (``bench/http.py`` would shadow the standard
 library's ``http`` if the script's folder came first on the path):
 
     .venv/bin/python -m bench.search_postgres --docs 100000 \
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
+import resource
 import statistics
 import sys
 import time
@@ -30,13 +34,13 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.common import drop_postgres_database, fresh_postgres_database  # noqa: E402
 from search.engine import bulk, registry  # noqa: E402
 from search.engine.pg_models import SearchDocument  # noqa: E402
-from search.engine.postgres_backend import PostgresBackend, row_of  # noqa: E402
+from search.engine.postgres_backend import GIN_INDEXES, PostgresBackend, row_of  # noqa: E402
 from search.engine.text import warm_up  # noqa: E402
 from search.engine.types import Document, SearchRequest  # noqa: E402
 
@@ -150,32 +154,55 @@ class _Reuse(Exception):
     """The documents are in the database already (``--reuse``)."""
 
 
+def server_cpu(pids: set[int], fine: bool = False) -> float:
+    """CPU seconds of these PostgreSQL server processes so far (same machine: /proc;
+    ``fine``: from the scheduler's nanoseconds, for one search)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            if fine:
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone, or another machine's
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def word_table(backend: PostgresBackend, queries: list[str], label: str) -> None:
+def word_table(backend: PostgresBackend, queries: list[str], label: str,
+               server_pids: set[int]) -> None:
     """Median and p95 of the word queries: clerk and handler, with and without a status
-    filter and facets."""
+    filter and facets; wall time, and CPU time (this process and its server processes:
+    what an idle core would take, on a machine that others load)."""
     viewers = {"clerk": ("staff",), "handler": ("dept:3",)}
-    print(f"\n{label}\n| viewer | filter | facets | p50 ms | p95 ms | mean hits |")
-    print("|---|---|---|---|---|---|")
+    print(f"\n{label}\n| viewer | filter | facets | p50 ms | p95 ms | CPU p50 / p95 ms "
+          "| mean hits |")
+    print("|---|---|---|---|---|---|---|")
     for viewer, keys in viewers.items():
         for filters in ({}, {"status": ("in_progress",)}):
             for facets in ((), ("status", "department_id", "district_id")):
-                samples, totals = [], []
+                samples, cpu, totals = [], [], []
                 for query in queries:
                     request = SearchRequest(kind="case", query=query, access=keys,
                                             filters=filters, facets=facets,
                                             highlight=("title", "body"))
+                    c0, s0 = time.process_time(), server_cpu(server_pids, fine=True)
                     t0 = time.perf_counter()
                     response = backend.search(request)
                     samples.append((time.perf_counter() - t0) * 1000)
+                    cpu.append((time.process_time() - c0 + server_cpu(server_pids, fine=True)
+                                - s0) * 1000)
                     totals.append(response.total)
                 print(f"| {viewer} | {'status' if filters else '—'} | "
                       f"{'3' if facets else '—'} | {statistics.median(samples):.1f} | "
-                      f"{percentile(samples, 0.95):.1f} | {statistics.mean(totals):,.0f} |",
+                      f"{percentile(samples, 0.95):.1f} | {statistics.median(cpu):.1f} / "
+                      f"{percentile(cpu, 0.95):.1f} | {statistics.mean(totals):,.0f} |",
                       flush=True)
 
 
@@ -211,11 +238,16 @@ def main() -> None:
         url = fresh_postgres_database(admin, name)
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = create_engine(url)
+    server_pids: set[int] = set()  # the server processes of the bench's connections
+    event.listen(engine, "connect",
+                 lambda dbapi, _record: server_pids.add(dbapi.info.backend_pid))
     if not args.reuse:
         SearchDocument.__table__.create(engine)
-        with engine.begin() as conn:  # as migration 0009 does on PostgreSQL
+        with engine.begin() as conn:  # as migrations 0009 and 0015 do on PostgreSQL
             conn.execute(text("ALTER TABLE search_documents SET (toast_tuple_target = 8160)"))
             conn.execute(text("ALTER TABLE search_documents ALTER COLUMN tsv SET STORAGE MAIN"))
+            conn.execute(text("ALTER TABLE search_documents ALTER COLUMN tsv "
+                              "SET STATISTICS 1000"))
     registry.register_source(BenchSource())
     backend = PostgresBackend(engine)
     rng = random.Random(11)
@@ -236,7 +268,7 @@ def main() -> None:
         for document in sample:
             row_of(document)
         analysis = (time.perf_counter() - t0) / 2000 * unique
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         pool = multiprocessing.get_context("fork").Pool(args.procs) if args.procs > 1 else None
         try:  # what `flask search reindex` does (search.engine.bulk)
             chunks = (rows for _n, rows in bulk._analysed(
@@ -245,12 +277,23 @@ def main() -> None:
         finally:
             if pool is not None:
                 pool.terminate()
+                pool.join()  # reaped: their CPU time counts in RUSAGE_CHILDREN
         load = time.perf_counter() - t0
         if args.reindex_only:
+            main_cpu = time.process_time() - cpu0
+            workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+            server = server_cpu(server_pids)
             print(f"analysis (Python, 1 process): {analysis:.1f} s "
                   f"({analysis / unique * 1000:.3f} ms a case)")
             print(f"reindex of {unique:,} (analysis in {args.procs} processes, COPY in one "
-                  f"transaction): {load:.1f} s ({unique / load:,.0f} docs/s)")
+                  f"transaction): {load:.1f} s ({unique / load:,.0f} docs/s); load average "
+                  f"{os.getloadavg()[0]:.1f}")
+            analysed = workers.ru_utime + workers.ru_stime
+            cores = os.cpu_count() or 1
+            idle = max(main_cpu, server, (main_cpu + analysed + server) / cores)
+            print(f"CPU seconds: main process {main_cpu:.0f} (reading documents, COPY), "
+                  f"analysis workers {analysed:.0f}, PostgreSQL server {server:.0f} (COPY, "
+                  f"indexes); on {cores} idle cores at least {idle:.0f} s")
             engine.dispose()
             if not args.keep:
                 drop_postgres_database(args.database_url, name)
@@ -258,16 +301,24 @@ def main() -> None:
         if args.replicate > 1:  # the word queries at the analysed size first
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE search_documents"))
-            word_table(backend, queries, f"{unique:,} cases")
+            word_table(backend, queries, f"{unique:,} cases", server_pids)
             t0 = time.perf_counter()
-        for k in range(1, args.replicate):  # copies of the analysed rows under new ids
-            with engine.begin() as conn:
+        with engine.begin() as conn:  # copies of the analysed rows under new ids
+            # The GIN indexes are made again after the copies, as a first build does
+            # (growing them row by row took ~0.5 ms a row).
+            gin = list(conn.execute(GIN_INDEXES)) if args.replicate > 1 else []
+            for index_name, _definition in gin:
+                conn.execute(text(f'DROP INDEX "{index_name}"'))
+            for k in range(1, args.replicate):
                 conn.execute(text(
                     "INSERT INTO search_documents (kind, doc_id, fingerprint, tsv, texts, "
                     "filters, dates, access, updated_at) SELECT kind, doc_id + :offset, "
                     "fingerprint, tsv, texts, filters, dates, access, updated_at "
                     "FROM search_documents WHERE doc_id <= :unique"
                 ), {"offset": k * unique, "unique": unique})
+            conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+            for _index_name, definition in gin:
+                conn.execute(text(definition))
         if args.replicate > 1:
             print(f"{unique:,} analysed cases copied {args.replicate} times: "
                   f"{time.perf_counter() - t0:.1f} s")
@@ -297,7 +348,7 @@ def main() -> None:
     for relname, size in sizes:
         print(f"  {relname}: {size}")
 
-    word_table(backend, queries, f"{args.docs:,} cases")
+    word_table(backend, queries, f"{args.docs:,} cases", server_pids)
 
     print("\n| no words (browse) | p50 ms | p95 ms | total |")
     print("|---|---|---|---|")

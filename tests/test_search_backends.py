@@ -540,9 +540,10 @@ def test_postgresql_finds_the_same_window_either_way(indexed, monkeypatch):
 
 
 def test_postgresql_date_probe_finds_the_same_window(indexed, monkeypatch):
-    """A date probe (the GIN bitmap ANDed with a range of the newest, or oldest, dates,
-    widened until the window fills) gives the page, total and facets the whole table
-    gives, for every order; when the window never fills, the whole table answers."""
+    """A date probe (browsing: a range of the newest, or oldest, dates, widened until the
+    window fills; with words, the newest days' lexemes, tests/test_search_periods.py) gives
+    the page, total and facets the whole table gives, for every order; when the window
+    never fills, the whole table answers."""
     if indexed.name != "postgresql":
         return
     from search.engine import pg_statements, postgres_backend

@@ -149,3 +149,42 @@ def test_the_tsvector_literal_matches_the_general_one():
     assert tsvector_literal(document) == _literal(document)
     clash = Document(kind="note", id=2, access=("all",), text={"title": "积水", "t": "积水"})
     assert tsvector_literal(clash) == _literal(clash) == "'t:积水':1D,9A"
+
+
+def test_rjieba_cuts_as_jieba_does():
+    """``search.engine.segment`` (rjieba) gives jieba's own words on every Chinese run of
+    the demo city's texts, the benches' texts and rare characters (extension A, past
+    U+9FD5, the supplementary planes: jieba takes each alone), so an index built with
+    jieba stays valid and queries keep meeting it."""
+    import ast
+    import random
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import jieba
+
+    from bench import search_postgres as bench
+    from search.engine import segment
+    from search.engine.text import _TOKEN_RE, warm_up
+
+    warm_up()
+    root = Path(__file__).parents[1]
+    texts = []
+    for path in sorted((root / "cases" / "demo").glob("*.py")):
+        texts.extend(node.value for node in ast.walk(ast.parse(path.read_text("utf-8")))
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str))
+    rng = random.Random(11)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for i in range(1, 301):
+        texts.extend(bench.make_document(rng, i, start).text.values())
+    rare = [chr(c) for c in (*range(0x3400, 0x3440), *range(0x9fd0, 0xa000),
+                             *range(0x20000, 0x20040), 0x4E2D, 0x56FD, 0x4EBA)]
+    texts.extend("".join(rng.choices(rare, k=rng.randrange(1, 12))) + "中国人民银行"
+                 for _ in range(300))
+    texts.extend(("𠀀𠀁中国𠮷野家", "長江大橋", "的的的的的的", "一" * 300))
+    runs = {m.group() for t in texts for m in _TOKEN_RE.finditer(normalise(t))
+            if m.lastgroup == "han"}
+    assert len(runs) > 2_000
+    for run in runs:
+        assert set(segment.search_tokens(run)) == set(jieba.tokenize(run, mode="search")), run
+        assert segment.cut(run) == list(jieba.cut(run)), run

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from search.engine.pg_periods import period_lexemes
 from search.engine.pg_query import EVERYTHING, tsvector_literal
 from search.engine.types import Document, FilterValue, SearchRequest
 
@@ -66,13 +67,23 @@ def filter_values(value: FilterValue | list[FilterValue] | None) -> list[FilterV
     return [v for v in values if v is not None]
 
 
+# The date the window is read along (the one ``ix_search_documents_kind_created_at``
+# indexes; its year, month and day are lexemes of ``tsv`` too: ``search.engine.pg_periods``).
+INDEXED_DATE = "created_at"
+# The words' clause of ``where_clause``, and the same ANDed with periods of the indexed date.
+WORDS_MATCH = "tsv @@ CAST(:tsquery AS tsquery)"
+PERIODS_MATCH = "tsv @@ CAST(:period_tsquery AS tsquery)"
+
+
 def row_of(document: Document) -> dict[str, Any]:
     """The ``search_documents`` row of ``document`` (parameters of ``UPSERT``)."""
+    periods = period_lexemes(date_key(document.dates.get(INDEXED_DATE)))
+    words = tsvector_literal(document)
     return {
         "kind": document.kind,
         "doc_id": document.id,
         "fingerprint": document.fingerprint(),
-        "tsv": tsvector_literal(document),
+        "tsv": f"{words} {periods}" if words else periods,
         "texts": json.dumps({k: v for k, v in document.text.items() if v}, ensure_ascii=False),
         "filters": json.dumps(
             {k: filter_values(v) for k, v in document.filters.items()},
@@ -145,10 +156,9 @@ def is_common(conn: Any, where: str, params: dict[str, Any], window: int, share:
     return expected >= max(share * rows, window)  # fewer fit the window
 
 
-# The date the window is read along (the one ``ix_search_documents_kind_created_at``
-# indexes); its equi-depth quantiles as ANALYZE left them (the planner's own histogram of
-# the index's expression: 100 buckets of as many rows), else its first and last value.
-INDEXED_DATE = "created_at"
+# The indexed date's equi-depth quantiles as ANALYZE left them (the planner's own
+# histogram of the index's expression: 100 buckets of as many rows), else its first and
+# last value.
 DATE_QUANTILES = text(
     "SELECT histogram_bounds::text::text[] FROM pg_stats WHERE schemaname = current_schema() "
     "AND tablename = 'ix_search_documents_kind_created_at' AND attname = 'expr'"
@@ -181,6 +191,27 @@ def probe_edge(quantiles: list[str], share: float, oldest: bool) -> str | None:
     i = min(int(place), len(quantiles) - 2)
     start, end = (datetime.fromisoformat(v).replace(tzinfo=UTC) for v in quantiles[i : i + 2])
     return date_key(start + (end - start) * (place - i))
+
+
+def share_beyond(quantiles: list[str], key: str, oldest: bool) -> float:
+    """About the share of the rows at or after ``key`` (before it, ``oldest``), from
+    ``date_quantiles`` (rows spread evenly in time within a part)."""
+    if len(quantiles) < 2:
+        return 1.0
+    parts = len(quantiles) - 1
+    below = 0.0  # parts before key
+    for i in range(parts):
+        start, end = quantiles[i], quantiles[i + 1]
+        if key >= end:
+            below += 1.0
+        elif key > start:
+            lo, hi, at = (datetime.fromisoformat(v).replace(tzinfo=UTC).timestamp()
+                          for v in (start, end, key))
+            below += (at - lo) / (hi - lo) if hi > lo else 0.0
+            break
+        else:
+            break
+    return below / parts if oldest else 1.0 - below / parts
 
 
 def probe_where(request: SearchRequest, where: str) -> str:
@@ -296,7 +327,7 @@ def where_clause(
     clauses = ["kind = :kind", "access && CAST(:access AS text[])"]
     params: dict[str, Any] = {"kind": request.kind, "access": sorted(set(request.access))}
     if tsquery != EVERYTHING:
-        clauses.append("tsv @@ CAST(:tsquery AS tsquery)")
+        clauses.append(WORDS_MATCH)
         params["tsquery"] = tsquery
     for i, (name, values) in enumerate(sorted(request.filters.items())):
         if not values:

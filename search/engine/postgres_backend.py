@@ -29,12 +29,17 @@ from sqlalchemy.engine import Engine
 
 from portal.db import db
 from search.engine import registry
+from search.engine.pg_hits import page_hits
+from search.engine.pg_periods import day_start, period_tsquery
 from search.engine.pg_query import EVERYTHING, NOTHING, Compiler
 from search.engine.pg_statements import (  # noqa: F401  (row_of: bulk builds read it here)
     COPY,
+    DATE_BOUNDS,
     GIN_INDEXES,
     INDEXED_DATE,
+    PERIODS_MATCH,
     UPSERT,
+    WORDS_MATCH,
     chunks,
     date_quantiles,
     estimate,
@@ -42,12 +47,12 @@ from search.engine.pg_statements import (  # noqa: F401  (row_of: bulk builds re
     probe_count,
     probe_edge,
     row_of,
+    share_beyond,
     where_clause,
     window_statement,
 )
-from search.engine.query import parse, positive_terms
-from search.engine.text import highlight, query_terms
-from search.engine.types import Document, FilterValue, Hit, SearchRequest, SearchResponse
+from search.engine.query import parse
+from search.engine.types import Document, FilterValue, SearchRequest, SearchResponse
 
 BATCH = 500
 MAX_WINDOW = 10_000  # deepest result a page may reach (page * per_page), as with Whoosh
@@ -80,6 +85,15 @@ PROBE_PLAIN = 10
 PROBE_MARGIN = 2.0
 PROBE_GROWTH = 2.0
 PROBE_LIMIT = 0.25
+# With words, the window is read from the newest days instead (``_periods``: their lexemes
+# narrow the GIN scan, no range of the date index) when at least PERIOD_FROM matches are
+# expected: days that should hold PERIOD_MARGIN windows, up to PERIOD_LIMIT of the rows.
+# GIN reads the days' lists of rows (~0.3 µs a row of those days), a match costs a heap
+# fetch (2-8 µs): below ~6 windows of matches reading them all costs less (measured by
+# CPU time per search at 1,000,000: 4, 5, 6, 8 and 16 windows, docs/SEARCH.md).
+PERIOD_FROM = 6 * MATCH_WINDOW
+PERIOD_MARGIN = 1.5
+PERIOD_LIMIT = 0.5
 # A filter expected to keep at least this share of the table may be checked row by row
 # (``PostgresBackend._window``); a heap fetch costs about ROW_COST bitmap entries.
 SELECTIVE_SHARE = 0.02
@@ -153,6 +167,11 @@ class PostgresBackend:
                 cursor.close()
             for _name, definition in rebuilt:
                 conn.execute(text(definition))
+        # The planner's statistics of the new rows at once: until autovacuum came round it
+        # guessed 5,000 matches for any word and read a common word's every match (a
+        # search of 路灯 took 2 s at a million cases instead of 40 ms).
+        with self.engine.begin() as conn:
+            conn.execute(text("ANALYZE search_documents"))
 
     def delete(self, kind: str, ids: Iterable[int]) -> None:
         """Remove these documents if present."""
@@ -256,7 +275,7 @@ class PostgresBackend:
                     for value in dict.fromkeys(values or ()):
                         facets[facet][value] = facets[facet].get(value, 0) + n
         page.sort(key=lambda row: row[0])
-        hits = self._hits(request, tree, [row[1:] for row in page])
+        hits = page_hits(request, tree, [row[1:] for row in page])
         facets = {
             name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))
             for name, counts in facets.items()
@@ -282,7 +301,8 @@ class PostgresBackend:
             return list(conn.execute(window_statement(request, by_rows[0], matched, True),
                                      by_rows[1]))
         if path == "probe" and request.sort_date == INDEXED_DATE:
-            rows, guess = self._probe(conn, request, *by_rows, matched)
+            read = self._periods if matched else self._probe
+            rows, guess = read(conn, request, *by_rows, expected)
             if rows is not None:
                 return rows
             if guess is not None:
@@ -295,14 +315,51 @@ class PostgresBackend:
             where, params = by_rows
         return list(conn.execute(window_statement(request, where, matched, False), params))
 
+    def _periods(
+        self, conn: Any, request: SearchRequest, where: str, params: dict[str, Any],
+        expected: float,
+    ) -> tuple[list[Any] | None, float | None]:
+        """The window read from the matches of the newest (oldest) days only, the words'
+        ``tsquery`` ANDed with those days' lexemes (``pg_periods``: the GIN index narrows,
+        so only those matches are read); None when reading every match is cheaper (with
+        the matches expected in all, once counted). Days that should hold PERIOD_MARGIN
+        windows first (from the planner's guess), then as many as the count of the
+        first read says, or PROBE_GROWTH-fold more. The answer is the whole table's: days
+        that hold more than the window hold its newest window + 1 matches."""
+        quantiles = date_quantiles(conn, request.kind)
+        low, high = conn.execute(DATE_BOUNDS, {"kind": request.kind}).one()
+        if low is None or high is None or len(quantiles) < 2:
+            return None, None
+        oldest = request.sort == "oldest"
+        narrowed = where.replace(WORDS_MATCH, PERIODS_MATCH)
+        share, guess = PERIOD_MARGIN * (MATCH_WINDOW + 1) / max(expected, 1.0), None
+        while share < PERIOD_LIMIT:
+            edge = probe_edge(quantiles, share, oldest)
+            periods = period_tsquery(edge, low, high, oldest) if edge else None
+            if periods is None:
+                break
+            rows = list(conn.execute(
+                window_statement(request, narrowed, True, False),
+                {**params, "period_tsquery": f"({params['tsquery']}) & {periods}"},
+            ))
+            found = sum(n for part, n, *_ in rows if part == 0)
+            if found > MATCH_WINDOW:
+                return rows, None
+            covered = max(share_beyond(quantiles, day_start(edge, oldest), oldest), share)
+            guess = max(found, 1) / covered  # matches in all, if spread evenly
+            if guess < PERIOD_FROM:
+                break
+            share = max(share * PROBE_GROWTH, PERIOD_MARGIN * (MATCH_WINDOW + 1) / guess)
+        return None, guess
+
     def _probe(
         self, conn: Any, request: SearchRequest, where: str, params: dict[str, Any],
-        matched: bool,
+        _expected: float,
     ) -> tuple[list[Any] | None, float | None]:
-        """The window read from a range of the newest (oldest) rows, or None when reading
-        every match is cheaper (with the matches expected in all, if counted). The answer
-        is the whole table's: a range that holds more than the window holds the newest
-        window + 1 matches (the others are older)."""
+        """Browsing without words: the window read from a range of the newest (oldest)
+        rows, or None when reading every match is cheaper (with the matches expected in
+        all, if counted). The answer is the whole table's: a range that holds more than
+        the window holds the newest window + 1 matches (the others are older)."""
         quantiles = date_quantiles(conn, request.kind)
         oldest = request.sort == "oldest"
         edge = probe_edge(quantiles, PROBE_FIRST, oldest)
@@ -319,41 +376,13 @@ class PostgresBackend:
         while share < PROBE_LIMIT:
             edge = probe_edge(quantiles, share, oldest)
             rows = list(conn.execute(
-                window_statement(request, where, matched, False, probe=True),
+                window_statement(request, where, False, False, probe=True),
                 {**params, "probe_edge": edge},
             ))
             if sum(n for part, n, *_ in rows if part == 0) > MATCH_WINDOW:
                 return rows, None  # the window filled: the same window the table gives
             share *= PROBE_GROWTH
         return None, guess
-
-    def _hits(
-        self, request: SearchRequest, tree: Any, rows: list[tuple[int, float, Any]]
-    ) -> list[Hit]:
-        """The page's hits, with snippets of the fields asked for (and searchable)."""
-        fields = request.highlight
-        if request.fields is not None:  # never a snippet of a field the viewer may not search
-            fields = tuple(f for f in fields if f in request.fields)
-        needles = self._needles(tree, fields) if fields else {}
-        hits = []
-        for doc_id, rank, stored in rows:
-            marks: dict[str, str] = {}
-            for field in fields:
-                snippet = highlight((stored or {}).get(field, ""), needles.get(field, []))
-                if snippet:
-                    marks[field] = snippet
-            hits.append(Hit(kind=request.kind, id=doc_id, score=float(rank), highlights=marks))
-        return hits
-
-    @staticmethod
-    def _needles(tree: Any, fields: tuple[str, ...]) -> dict[str, list[str]]:
-        """Per field, the analysed terms of the query's positive terms aimed at it."""
-        needles: dict[str, list[str]] = {field: [] for field in fields}
-        for term in positive_terms(tree):
-            for field in fields:
-                if term.field in (None, field):
-                    needles[field].extend(query_terms(term.text))
-        return {field: list(dict.fromkeys(terms)) for field, terms in needles.items()}
 
 
 def window_path(expected: float, table: float, words_alone: float | None = None,
@@ -367,6 +396,6 @@ def window_path(expected: float, table: float, words_alone: float | None = None,
         expected >= common * table or (words_alone or 0.0) >= BIG_WORDS * table
     ):
         return "dates"
-    if expected >= PROBE_FROM:
+    if expected >= (PERIOD_FROM if matched else PROBE_FROM):
         return "probe"
     return "gin"

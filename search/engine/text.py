@@ -3,9 +3,10 @@
 - ``normalise``: NFKC (full-width → half-width), traditional → simplified (zhconv),
   lower case;
 - ``index_tokens`` / ``index_terms``: what a text field contributes to the index: jieba
-  words (``cut_for_search``) and character bigrams of every run of Chinese characters (so
-  a query found verbatim in the text matches however jieba cut it), English words stemmed
-  (Porter, Whoosh's), tracking numbers in one form (2026000123);
+  words (``cut_for_search``; cut by rjieba, ``search.engine.segment``: the same words)
+  and character bigrams of every run of Chinese characters (so a query found verbatim in
+  the text matches however jieba cut it), English words stemmed (Porter, Whoosh's),
+  tracking numbers in one form (2026000123);
 - ``query_units``: the same analysis for a query term, as units a backend matches: a
   unit matches where all its ``words`` are in the field, *or* its ``sequence`` stands in
   consecutive positions (the verbatim fallback);
@@ -35,6 +36,8 @@ from markupsafe import Markup, escape
 from whoosh.analysis import STOP_WORDS
 from whoosh.lang.porter import stem as _porter_stem
 
+from search.engine import segment
+
 jieba.setLogLevel(logging.WARNING)
 _ZHCONV_DICT = os.path.join(os.path.dirname(zhconv.zhconv.__file__), "zhcdict.json")
 _jieba_lock = threading.Lock()
@@ -56,13 +59,16 @@ SHORT_RUN = 12
 
 
 def warm_up() -> None:
-    """Load jieba's dictionary now (~0.7 s, once per process) rather than at first use."""
+    """Load the dictionaries now (~0.7 s, once per process) rather than at first use:
+    rjieba's (the index's and queries' words, ``search.engine.segment``) and jieba's
+    (smart intake's features call this too)."""
     global _jieba_ready
     if _jieba_ready:
         return
     with _jieba_lock:
         if not _jieba_ready:
             jieba.initialize()
+            segment.warm_up()
             _jieba_ready = True
 
 
@@ -110,7 +116,7 @@ def _word(token: str) -> str | None:
 def _run_tokens(run: str) -> tuple[tuple[str, int], ...]:
     """A Chinese run's terms: jieba's words (search mode) and the character bigrams, each
     at its first character's position within the run, once, in (position, term) order."""
-    seen = {(start, word) for word, start, _end in jieba.tokenize(run, mode="search")}
+    seen = {(start, word) for word, start, _end in segment.search_tokens(run)}
     if len(run) > 1:
         seen.update((i, run[i : i + 2]) for i in range(len(run) - 1))
     return tuple((word, start) for start, word in sorted(seen))
@@ -176,7 +182,7 @@ def query_units(text: str) -> list[Unit]:
             if len(value) == 1:
                 units.append(Unit((value,), (value,)))
                 continue
-            words = tuple(dict.fromkeys(w for w in jieba.cut(value) if w.strip()))
+            words = tuple(dict.fromkeys(w for w in segment.cut(value) if w.strip()))
             units.append(Unit(words, tuple(_bigrams(value))))
         else:
             term = value.replace("-", "") if kind == "number" else _word(value)
@@ -203,7 +209,7 @@ def plain_words(text: str) -> list[str]:
     for match in _TOKEN_RE.finditer(normalise(text)):
         kind, value = match.lastgroup, match.group()
         if kind == "han":
-            words.extend(w for w in jieba.cut(value) if w.strip())
+            words.extend(w for w in segment.cut(value) if w.strip())
         else:
             words.append(value.replace("-", "") if kind == "number" else value[:MAX_WORD])
     return list(dict.fromkeys(words))
