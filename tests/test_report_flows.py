@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from cases.models import Case, CaseStatus
-from cases.reports import figures_workload, timings
+from cases.reports import duration_counts, figures_workload, timings
 from cases.reports.figures_common import durations
 from cases.reports.flows import live_flows, rebuild_flows
-from cases.reports.models import DailyCaseFlow, ReportDuration
+from cases.reports.models import DailyCaseFlow, ReportDuration, ReportDurationCount
 from cases.reports.periods import Period, today
 from cases.reports.step_flows import live_step_flows, step_counts
 from portal.db import db, utcnow
@@ -61,23 +61,51 @@ def steps_both_ways(period: Period, by: str, official) -> tuple[dict, dict]:
     return summed, counted
 
 
-def durations_both_ways(period: Period, by: str, official) -> list[tuple]:
-    """Medians and p90 from the kept durations and from the live timeline and cases."""
+def durations_both_ways(period: Period, by: str, official, keep=None) -> list[tuple]:
+    """Medians and p90 from the histograms of the kept durations and from the live
+    timeline and cases."""
     start, end = period.bounds()
     keyed = by in ("department", "staff")
+    ranked = duration_counts.ranked(period, by, keyed, keep)
     return [
-        (timings.ranked(kind, by, start, end, keyed, None),
-         durations(live(by, official, start, end), keyed, None))
+        (ranked[kind], durations(live(by, official, start, end), keyed, keep))
         for kind, live in (("sign", figures_workload._sign_times),
                            ("close", figures_workload._close_times))
     ]
+
+
+def answers_both_ways(period: Period) -> bool:
+    """``/stats``' hours to the answer per department from the histograms equal the live
+    ranking of every answered case's hours (as ``/stats`` computed them before)."""
+    start, end = period.bounds()
+    pairs = select(Case.department_id.label("key"), Case.replied_at.label("later"),
+                   Case.created_at.label("earlier")).where(
+        Case.replied_at >= start, Case.replied_at < end)
+    kept_ones = duration_counts.ranked(period, "department", False, None, digits=1,
+                                       kinds=("answer",))["answer"]
+    assert kept_ones == durations(pairs, keyed=False, keep=None, digits=1)
+    return True
 
 
 def kept_durations() -> set:
     d = ReportDuration
     return set(db.session.execute(select(d.kind, d.at, d.ref_id, d.case_id, d.earlier,
                                          d.micros, d.department_id, d.staff_id, d.category_id,
-                                         d.district_id)).all())
+                                         d.district_id, d.bucket)).all())
+
+
+def kept_counts() -> Counter:
+    c = ReportDurationCount
+    rows = db.session.execute(select(c.dim, c.months, c.start, c.kind, c.key, c.bucket,
+                                     c.n)).all()
+    return Counter({tuple(r[:6]): r[6] for r in rows if r[6]})
+
+
+def counted_durations() -> Counter:
+    """The histograms recounted from the durations recomputed from the cases."""
+    rows: list = []
+    live_step_flows(db.session.connection(), rows)
+    return Counter({k: n for k, n in duration_counts.cells_of(rows).items() if n})
 
 
 def live_durations() -> set:
@@ -106,7 +134,9 @@ def test_flows_equal_the_live_figures(database, desk):  # noqa: F811 (the fixtur
                 assert summed == counted, (period.key(), by)
                 for kept_ones, live_ones in durations_both_ways(period, by, official):
                     assert kept_ones == live_ones, (period.key(), by)
+            assert answers_both_ways(period), period.key()
         assert kept_durations() == live_durations()
+        assert kept_counts() == counted_durations()
         summed, _ = both_ways(MARCH, "department", official)
         # filed (0 by department), open, backlog, closed, overdue, answered, on time
         assert summed[desk.urban] == (0, 1, 1, 1, 1, 2, 1)
@@ -140,10 +170,12 @@ def test_flows_follow_every_change(database, world):
     with database.app_context():
         assert kept() == live()
         assert kept_durations() == live_durations()
+        assert kept_counts() == counted_durations()
         db.session.delete(db.session.get(Case, second.id))
         db.session.commit()
         assert kept() == live()
         assert kept_durations() == live_durations()
+        assert kept_counts() == counted_durations()
 
 
 def test_rebuild_recomputes_the_flows(database, world):
@@ -185,3 +217,28 @@ def test_core_writes_are_recounted(database, world):
         db.session.execute(delete(Case).where(Case.id == case.id))
         db.session.commit()
         assert kept() == live()
+
+
+def test_the_migration_fills_from_what_is_kept(database, desk):  # noqa: F811 (the fixture)
+    """Migration 0016 adds the backlog's monthly rows from the daily flows, the answer
+    durations from the cases and the durations' buckets and histograms from the kept
+    durations: the same as recounting."""
+    from sqlalchemy import delete, update
+
+    from cases.reports.flows import fill_net_months
+
+    with database.app_context():
+        expected, expected_counts = kept(), kept_counts()
+        assert any(row[3] == "net_month" for row in expected)
+        db.session.execute(delete(DailyCaseFlow).where(DailyCaseFlow.fact == "net_month"))
+        db.session.execute(update(ReportDuration).values(bucket=0))
+        db.session.execute(delete(ReportDuration).where(ReportDuration.kind == "answer"))
+        db.session.execute(delete(ReportDurationCount))
+        assert fill_net_months(db.session.connection()) > 0
+        duration_counts.fill_buckets(db.session.connection())
+        assert timings.fill_answers(db.session.connection()) > 0
+        duration_counts.rebuild()
+        db.session.commit()
+        assert kept() == expected == live()
+        assert kept_counts() == expected_counts == counted_durations()
+        assert kept_durations() == live_durations()

@@ -16,8 +16,8 @@ reports_cli = AppGroup("reports", help="The officials' reports.")
 
 @reports_cli.command("rebuild-totals")
 def rebuild_totals_command() -> None:
-    """Recompute the daily totals of filings (one GROUP BY) and the daily flows the
-    workload sums (one read of the cases) from the cases."""
+    """Recompute the daily totals of filings (one GROUP BY), the daily flows the workload
+    sums, the kept durations and their histograms (one read of the cases and timelines)."""
     started = time.monotonic()
     rows = rebuild_totals()
     flow_rows = rebuild_flows()

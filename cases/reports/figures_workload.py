@@ -4,7 +4,8 @@
 Per period three GROUP BY queries: the cases' own columns (filed, open, backlog, closed,
 overdue, answered on time), the timeline's steps (dispatched to, signed for, answered,
 sent back, returned, transferred away, extensions asked), and the durations to sign for and
-to close (ranked in SQL by window functions: only the middle rows reach Python).
+to close (from the kept durations' histograms, ``duration_counts``; computed live, ranked in
+SQL by window functions: only the middle rows reach Python).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import find_tables
 
 from cases.models import Case, CaseEvent, CaseStatus
-from cases.reports import flows, step_flows, timings
+from cases.reports import duration_counts, flows, step_flows
 from cases.reports.figures_common import (
     DISPATCHES,
     GROUP_LABELS,
@@ -123,9 +124,10 @@ def _one_period(period: Period, by: str, viewer: User, keep: set | None):
         if key is not None:
             raw[key][fact] += int(count or 0)
     keyed = by in ("department", "staff")  # not (yet) with a department or a person
-    if flows_apply(by, viewer):  # the kept durations: one range each (``timings``)
-        signs, signs_pooled = timings.ranked("sign", by, start, end, keyed, keep)
-        closes, closes_pooled = timings.ranked("close", by, start, end, keyed, keep)
+    if flows_apply(by, viewer):  # the kept durations' histograms (``duration_counts``)
+        ranked = duration_counts.ranked(period, by, keyed, keep)
+        signs, signs_pooled = ranked["sign"]
+        closes, closes_pooled = ranked["close"]
     else:
         signs, signs_pooled = durations(_sign_times(by, viewer, start, end), keyed, keep)
         closes, closes_pooled = durations(_close_times(by, viewer, start, end), keyed, keep)
@@ -237,12 +239,12 @@ def _case_counts(by: str, viewer: User, start, end) -> Select:
             _count(closed_in(start, end)), _count(overdue_in(start, end)), _count(answered),
             _count(and_(answered, Case.replied_at <= Case.reply_due_at)),
         )
-        .where(Case.created_at < end, _not_ended_before(start), rows_scope(by, viewer))
+        .where(Case.created_at < end, not_ended_before(start), rows_scope(by, viewer))
         .group_by(key)
     )
 
 
-def _not_ended_before(start) -> ColumnElement[bool]:
+def not_ended_before(start) -> ColumnElement[bool]:
     """The case was not ended before ``start`` (still open, or ended since). On SQLite as
     two ranges of the ``closed_at`` index (an OR makes it read every case); PostgreSQL
     plans the OR well (a bitmap OR or a parallel scan) and the IN list badly."""

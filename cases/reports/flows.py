@@ -5,9 +5,11 @@ the case's department, assignee, category and district of today) and row key, ho
 cases were filed, ended (any end: ``closed_at``), closed (办结), answered (with a reply
 deadline) and answered on time, and whose reply deadline fell that day and was missed.
 ``ended_from`` is the same end counted under the day the case was filed (``since``), so
-"filed in the period and still open at its end" is a sum too. From these the workload's
-received / open / backlog / closed / overdue / on-time figures of any period are sums over
-its days (the backlog: every day before the period's end), not reads of the cases.
+"filed in the period and still open at its end" is a sum too; ``net_month`` is filings
+minus ends per local month (day: its first). From these the workload's received / open /
+backlog / closed / overdue / on-time figures of any period are sums over its days (the
+backlog: the whole months before the period's end, a row per key and month, and the days
+of its last month), not reads of the cases.
 
 The rows follow ``cases`` like the daily totals (``totals.py``): mapper events on ``Case``
 compare what a case counted before the flush (attribute history) with what it counts
@@ -32,6 +34,7 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -48,7 +51,8 @@ from portal.db import db
 FLOWS = DailyCaseFlow.__table__
 DIMS = {"department": "department_id", "staff": "assignee_id", "category": "category_id",
         "district": "district_id"}
-FACTS = ("filed", "ended", "ended_from", "closed", "answered", "on_time", "overdue")
+FACTS = ("filed", "ended", "ended_from", "closed", "answered", "on_time", "overdue",
+         "net_month")
 # The columns of ``Case`` the flows are computed from.
 COLUMNS = ("created_at", "closed_at", "status", "replied_at", "reply_due_at",
            *DIMS.values())
@@ -66,11 +70,13 @@ def facts_of(values: dict) -> Counter[Row]:
         return Counter()
     filed = local_day(_aware(created))
     counted = [("filed", filed, filed)]
+    net = {filed.replace(day=1): 1}  # the backlog's change per month (``net_month``)
     closed, replied, due = (values[name] and _aware(values[name])
                             for name in ("closed_at", "replied_at", "reply_due_at"))
     if closed is not None:
         ended = max(filed, local_day(closed))  # ends no earlier than it was filed
         counted += [("ended", ended, ended), ("ended_from", ended, filed)]
+        net[ended.replace(day=1)] = net.get(ended.replace(day=1), 0) - 1
         if getattr(values["status"], "value", values["status"]) == "closed":
             counted.append(("closed", local_day(closed), local_day(closed)))
     if replied is not None and due is not None:
@@ -88,6 +94,9 @@ def facts_of(values: dict) -> Counter[Row]:
             continue
         for fact, day, since in counted:
             found[(dim, day, key, fact, since)] += 1
+        for month, change in net.items():
+            if change:
+                found[(dim, month, key, "net_month", month)] += change
     return found
 
 
@@ -210,9 +219,10 @@ def live_flows(connection: Connection | None = None) -> Counter[Row]:
 
 
 def rebuild_flows(connection: Connection | None = None) -> int:
-    """Recompute every flow from the cases and their timelines (``step_flows``); returns
-    the number of rows written. The caller commits (the migration that adds the table
-    passes its connection)."""
+    """Recompute every flow from the cases and their timelines (``step_flows``), the kept
+    durations and their histograms; returns the number of flow rows written. The caller
+    commits (the migration that adds the table passes its connection)."""
+    from cases.reports import duration_counts
     from cases.reports.models import ReportDuration
     from cases.reports.step_flows import live_step_flows
     from cases.reports.timings import DURATIONS
@@ -224,11 +234,30 @@ def rebuild_flows(connection: Connection | None = None) -> int:
     conn.execute(delete(ReportDuration))
     for start in range(0, len(kept), 5000):
         conn.execute(DURATIONS.insert(), kept[start:start + 5000])
+    duration_counts.rebuild(conn, kept)
     conn.execute(delete(DailyCaseFlow))
     rows = [{"dim": dim, "day": day, "key": key, "fact": fact, "since": since, "n": n}
             for (dim, day, key, fact, since), n in found.items() if n]
     for start in range(0, len(rows), 5000):
         conn.execute(FLOWS.insert(), rows[start:start + 5000])
+    return len(rows)
+
+
+def fill_net_months(connection: Connection) -> int:
+    """The backlog's monthly rows (``net_month``) from the daily ``filed`` and ``ended``
+    rows already kept (the migration that adds them: no read of the cases); returns the
+    number of rows written."""
+    f = DailyCaseFlow
+    found: Counter[Row] = Counter()
+    for dim, day, key, fact, n in connection.execute(
+            select(f.dim, f.day, f.key, f.fact, f.n).where(f.fact.in_(("filed", "ended")))):
+        month = day.replace(day=1)
+        found[(dim, month, key, "net_month", month)] += n if fact == "filed" else -n
+    connection.execute(delete(DailyCaseFlow).where(f.fact == "net_month"))
+    rows = [{"dim": dim, "day": day, "key": key, "fact": fact, "since": since, "n": n}
+            for (dim, day, key, fact, since), n in found.items() if n]
+    for start in range(0, len(rows), 5000):
+        connection.execute(FLOWS.insert(), rows[start:start + 5000])
     return len(rows)
 
 
@@ -241,10 +270,10 @@ def _sum(condition) -> object:
 
 def case_counts(by: str, period: Period) -> Select:
     """``(key, filed, open, backlog, closed, overdue, answered, on_time)`` of ``period`` by
-    ``by`` from the flows (one statement, two reads of the key's index): sums over the
-    period's days, and the backlog as every day's filings before its end minus every day's
-    ends before it. Reply deadlines of today are left to the caller (only those already
-    passed count)."""
+    ``by`` from the flows (one statement, reads of the key's index): sums over the
+    period's days, and the backlog as the filings minus the ends before its end: whole
+    months' net change (``net_month``) and the days of its last month. Reply deadlines of
+    today are left to the caller (only those already passed count)."""
     f = DailyCaseFlow
     first, stop = period.first, period.last + timedelta(days=1)
     due_stop = min(stop, today())
@@ -264,10 +293,13 @@ def case_counts(by: str, period: Period) -> Select:
                f.day >= first, f.day < stop)
         .group_by(f.key)
     )
+    month = stop.replace(day=1)  # whole months before it: one row per key and month
     backlog = (
-        select(f.key, zero, zero, _sum(f.fact == "filed") - _sum(f.fact == "ended"),
-               zero, zero, zero, zero)
-        .where(f.dim == by, f.fact.in_(("filed", "ended")), f.day < stop)
+        select(f.key, zero, zero, _sum(f.fact.in_(("net_month", "filed")))
+               - _sum(f.fact == "ended"), zero, zero, zero, zero)
+        .where(f.dim == by, or_(and_(f.fact == "net_month", f.day < month),
+                                and_(f.fact.in_(("filed", "ended")), f.day >= month,
+                                     f.day < stop)))
         .group_by(f.key)
     )
     both = union_all(counts, backlog).subquery()

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from whoosh.analysis import STOP_WORDS
 
 from cases.models import Case
@@ -125,7 +125,7 @@ def _days(period: Period, scope: list[ColumnElement], max_cases: int) -> dict[da
     first = max(period.first, boundary.astimezone(zone).date()) if boundary else period.first
     days = [first + timedelta(days=i) for i in range((period.last - first).days + 1)]
     bounds = [_start(day + timedelta(days=1), zone) for day in days]
-    bucket = case(*((Case.created_at < b, i) for i, b in enumerate(bounds)), else_=-1)
+    bucket = _day_index(bounds, 0, len(bounds))
     rows = db.session.execute(
         select(bucket, func.count(), func.max(Case.id), func.max(Case.updated_at))
         .where(*scope, Case.created_at >= _start(first, zone), Case.created_at < end)
@@ -133,6 +133,17 @@ def _days(period: Period, scope: list[ColumnElement], max_cases: int) -> dict[da
     )
     found = {days[i]: (n, newest, str(changed)) for i, n, newest, changed in rows if i >= 0}
     return dict(sorted(found.items(), reverse=True))
+
+
+def _day_index(bounds: list[datetime], low: int, high: int) -> ColumnElement:
+    """The index of the first bound above ``created_at`` among ``bounds[low:high]`` (-1
+    past the last), as a balanced tree of CASEs: ~5 comparisons a case for a month rather
+    than one per day before its own (a third of the fingerprints' time at a million)."""
+    if low == high:
+        return literal(-1 if high == len(bounds) else high)
+    middle = (low + high) // 2
+    return case((Case.created_at < bounds[middle], _day_index(bounds, low, middle)),
+                else_=_day_index(bounds, middle + 1, high))
 
 
 def _start(day: date, zone: ZoneInfo) -> datetime:

@@ -127,6 +127,11 @@ class ReportDuration(db.Model):
     __tablename__ = "report_durations"
     __table_args__ = (
         Index("ix_report_durations_case_id", "case_id"),
+        # One per grouping: the durations of one key and bucket in a period are one range
+        # of it, with their length (``duration_counts`` ranks them from the index alone).
+        *(Index(f"ix_report_durations_{column}_bucket", "kind", column, "bucket", "at",
+                "micros")
+          for column in ("department_id", "staff_id", "category_id", "district_id")),
         {"sqlite_with_rowid": False},
     )
 
@@ -136,7 +141,29 @@ class ReportDuration(db.Model):
     case_id: Mapped[int] = mapped_column(Integer)
     earlier: Mapped[datetime] = mapped_column(UTCDateTime)
     micros: Mapped[int] = mapped_column(BigInteger)  # at − earlier, whole microseconds
+    # ``duration_counts.bucket_of(micros)``: its range of lengths in the histograms.
+    bucket: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     department_id: Mapped[int | None] = mapped_column(Integer)
     staff_id: Mapped[int | None] = mapped_column(Integer)
     category_id: Mapped[int | None] = mapped_column(Integer)
     district_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReportDurationCount(db.Model):
+    """How many kept durations of a kind fall in each range of lengths (``bucket``), per
+    grouping (``dim``), row key (0: none) and local month (``months`` 1, ``start`` its
+    first day) or local year (``months`` 12): histograms that add up, so a period's
+    medians are found from sums (``cases.reports.duration_counts``). Kept with the
+    durations, rebuilt by ``flask reports rebuild-totals``.
+    """
+
+    __tablename__ = "report_duration_counts"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    dim: Mapped[str] = mapped_column(String(12), primary_key=True)
+    months: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

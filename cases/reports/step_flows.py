@@ -47,8 +47,8 @@ STEP_FACTS = ("received", "signed", "replied", "returned", "extensions", "redone
 BY_ACTION = {"sign_for": "signed", "reply": "replied", "return": "returned",
              "extension": "extensions"}
 CASE_COLUMNS = ("department_id", "assignee_id", "category_id", "district_id", "sign_due_at")
-# Read for a case: its keys and deadline (steps), and what its closing duration needs.
-READ_COLUMNS = (*CASE_COLUMNS, "status", "closed_at", "created_at")
+# Read for a case: its keys and deadline (steps), and what its kept durations need.
+READ_COLUMNS = (*CASE_COLUMNS, "status", "closed_at", "created_at", "replied_at")
 Step = tuple[int, str, datetime, int | None, dict | None]  # id, action, when, actor, details
 
 

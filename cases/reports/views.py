@@ -13,6 +13,7 @@ from flask import abort, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from cases.models import Case
@@ -221,8 +222,10 @@ def cases():
         stmt = figures.drill_down(period, name, key, current_user, by=by)
     except figures.FigureError:
         abort(404)
+    counted = figures.drill_down(period, name, key, current_user, by=by, counting=True)
+    count = select(func.count()).select_from(counted.order_by(None).subquery())
     stmt = stmt.options(selectinload(Case.department), selectinload(Case.category))
-    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
+    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"], count=count)
     args = {**period.query(), "figure": name, "by": by}
     if key is not None:
         args["key"] = key

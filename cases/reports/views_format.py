@@ -6,11 +6,10 @@ alone; a rate's change is in percentage points.
 
 from __future__ import annotations
 
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from cases.reports.charts import reads
+from cases.reports.charts import number, reads
 
 
 def figure(value: float | int | None, kind: str = "count") -> str:
@@ -20,7 +19,7 @@ def figure(value: float | int | None, kind: str = "count") -> str:
     if kind == "text":
         return str(value)
     if kind == "hours":
-        return _("%(hours)s h", hours=format_decimal(value, "#,##0.0"))
+        return _("%(hours)s h", hours=number(value, "#,##0.0"))
     return reads(value, kind)
 
 
@@ -29,11 +28,11 @@ def change(value: float | int | None, kind: str = "count") -> Markup:
     if value is None:
         return Markup('<span class="delta">—</span>')
     if kind == "rate":
-        amount = _("%(points)s pp", points=format_decimal(abs(value) * 100, "#,##0.0"))
+        amount = _("%(points)s pp", points=number(abs(value) * 100, "#,##0.0"))
     elif kind == "count":
-        amount = format_decimal(abs(value), "#,##0")
+        amount = number(abs(value), "#,##0")
     else:
-        amount = format_decimal(abs(value), "#,##0.0")
+        amount = number(abs(value), "#,##0.0")
     if abs(value) < 1e-9:
         arrow, sign, name = "=", "±", "same"
     elif value > 0:
@@ -47,4 +46,4 @@ def change(value: float | int | None, kind: str = "count") -> Markup:
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else format_percent(value, "#,##0.0%")
+    return "—" if value is None else number(value, "#,##0.0%", percent=True)
