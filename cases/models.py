@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -62,6 +63,27 @@ class CaseNumberCounter(db.Model):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def _where(condition: str) -> dict[str, Any]:
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
+
+def _open_case_indexes() -> tuple[Index, ...]:
+    """Partial indexes behind the staff queues (``cases.queries.queue_query``)."""
+    open_states = ("status IN ('submitted', 'accepted', 'dispatched', 'in_progress', "
+                   "'waiting', 'replied')")
+    with_department = "status IN ('dispatched', 'in_progress', 'waiting')"
+    return (
+        Index("ix_cases_open_assignee_id_due_at", "assignee_id", "due_at",
+              **_where(open_states)),  # my cases
+        Index("ix_cases_open_department_id_due_at", "department_id", "due_at",
+              **_where(with_department)),  # the department's
+        Index("ix_cases_unassigned_department_id_created_at", "department_id", "created_at",
+              **_where(f"{with_department} AND assignee_id IS NULL")),  # nobody's yet
+        Index("ix_cases_answered_replied_at", "replied_at",
+              **_where("status = 'replied'")),  # answered, to close
+    )
+
+
 class Case(TimestampMixin, db.Model):
     __tablename__ = "cases"
     __table_args__ = (
@@ -98,6 +120,10 @@ class Case(TimestampMixin, db.Model):
         Index(
             "ix_cases_department_id_anonymous_client_id", "department_id", "anonymous", "client_id"
         ),
+        # The queues read a few open cases among a million closed ones: partial indexes of
+        # the open cases, in each queue's order, so a page is the first rows of one index
+        # (without them PostgreSQL walks a whole department's or assignee's history).
+        *_open_case_indexes(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

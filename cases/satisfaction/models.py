@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.models import Case, CaseReply
@@ -17,6 +28,9 @@ from cases.satisfaction.vocabulary import (
 from citizens.models import Client
 from portal.db import TimestampMixin, UTCDateTime, db, utcnow
 from portal.models import Department, User, enum_column
+
+# The ratings shown in lists and figures (given or defaulted, with a level).
+SHOWN_WHERE = "status IN ('rated', 'defaulted') AND level IS NOT NULL"
 
 
 class Rating(TimestampMixin, db.Model):
@@ -35,6 +49,13 @@ class Rating(TimestampMixin, db.Model):
         Index("ix_ratings_client_id_requested_at", "client_id", "requested_at"),
         Index("ix_ratings_level_rated_at", "level", "rated_at"),
         Index("ix_ratings_rated_at", "rated_at"),
+        # 三率's counts of a period read from the index alone (reports, migration 0016).
+        Index("ix_ratings_department_id_rated_at_counted", "department_id", "rated_at",
+              "status", "set_aside", "level", "solved"),
+        # The ratings list, newest first (``queries.rated_on``): its first page is the end
+        # of this index, not a sort of every rating (migration 0017).
+        Index("ix_ratings_shown_rated_on", text("coalesce(rated_at, default_at)"), "id",
+              sqlite_where=text(SHOWN_WHERE), postgresql_where=text(SHOWN_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
