@@ -89,9 +89,10 @@ class Case(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_cases_status_created_at", "status", "created_at"),
         # Figures (cases/reports): what was filed, answered, closed in a period.
-        # With updated_at: the hot-spot words' fingerprint of each day's cases (how many,
-        # the newest id, the latest change) is read from the index alone.
-        Index("ix_cases_created_at_updated_at", "created_at", "updated_at"),
+        # With updated_at and id: the hot-spot words' fingerprint of each day's cases (how
+        # many, the newest id, the latest change) is read from the index alone (SQLite
+        # keeps the rowid in every index; PostgreSQL needs the id in it).
+        Index("ix_cases_created_at_updated_at_id", "created_at", "updated_at", "id"),
         Index("ix_cases_replied_at", "replied_at"),
         Index("ix_cases_reply_due_at", "reply_due_at"),  # overdue today (reports)
         Index("ix_cases_closed_at", "closed_at"),
