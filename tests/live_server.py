@@ -17,10 +17,34 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _closing_responses(app: Flask):
+    """Wrap ``app`` so each response is read whole and closed before it is sent.
+
+    Werkzeug's development server does not close a response whose client hung up
+    (a browser cancelling a favicon or a page it navigates away from), so a file
+    served from ``static/`` stays open and surfaces as a ``ResourceWarning`` in some
+    later test. Reading the body first means the file is closed whatever the socket
+    does; the bodies here are small pages and assets.
+    """
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            body = b"".join(iterable)
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+        return [body]
+
+    return wsgi
+
+
 @contextmanager
 def live_server(app: Flask, host: str = "127.0.0.1") -> Iterator[str]:
     """Run ``app`` on ``host`` and a free port; yield its base URL; stop and close it after."""
-    server = make_server(host, 0, app, threaded=True, request_handler=QuietHandler)
+    server = make_server(host, 0, _closing_responses(app), threaded=True,
+                         request_handler=QuietHandler)
     # Request threads are daemons, so a hung request cannot block the test run's exit.
     server.daemon_threads = True
     thread = threading.Thread(
