@@ -238,6 +238,10 @@ class CaseEvent(db.Model):
         Index("ix_case_events_case_id_action", "case_id", "action"),
         # Open311's servicerequestupdates read the timeline by time alone.
         Index("ix_case_events_created_at", "created_at"),
+        # A staff member's (or a department's members') steps of a kind in a period: the
+        # lists behind a year's sign-fors, returns, extensions (reports, migration 0019).
+        Index("ix_case_events_action_actor_id_created_at", "action", "actor_id", "created_at",
+              "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,7 @@
 """The deadline sweep: mark cases due soon and overdue, escalate the ones that need it;
 then satisfaction's pass (``cases.satisfaction.sweep``: rating reminders, default ratings,
-差评 deadlines) and the hot-spot early warning (``cases.reports.hotspot_alerts``).
+差评 deadlines), the hot-spot early warning (``cases.reports.hotspot_alerts``) and the public
+statistics page's stored figures (``cases.reports.stats_store``, when due).
 
 Run by ``flask cases sweep`` (once, or ``--every N`` seconds as a scheduler process).
 Idempotent and safe from several processes at once: every mark is a conditional UPDATE
@@ -146,6 +147,12 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> SweepResul
 
     result.hotspot_alerts = len(detect_spikes(now))
     db.session.commit()
+
+    # The public statistics page's stored figures, once older than half their interval
+    # (so no visitor's request computes them; one process at a time).
+    from cases.reports.stats_store import sweep_public_stats
+
+    sweep_public_stats()
 
     # History imports a dead process left queued or running (usually none: one query).
     from cases.imports.runner import pick_up_pending

@@ -242,3 +242,26 @@ def test_the_migration_fills_from_what_is_kept(database, desk):  # noqa: F811 (t
         assert kept() == expected == live()
         assert kept_counts() == expected_counts == counted_durations()
         assert kept_durations() == live_durations()
+
+
+def test_migration_0019_fills_the_ends_per_month(database, desk):  # noqa: F811 (the fixture)
+    """Migration 0019 adds the ends per month of end and filing from the daily ends: the
+    same as recounting, and whole months' "still open" from them equals the live count."""
+    from sqlalchemy import delete
+
+    from cases.reports.flows import fill_ended_months
+
+    with database.app_context():
+        expected = kept()
+        assert any(row[3] == "ended_month" for row in expected)
+        db.session.execute(delete(DailyCaseFlow).where(DailyCaseFlow.fact == "ended_month"))
+        assert fill_ended_months(db.session.connection()) > 0
+        db.session.commit()
+        assert kept() == expected == live()
+    with database.test_request_context():
+        official = viewer(desk.official)
+        for period in (MARCH, MARCH.previous(), Period.containing("quarter", MARCH.first),
+                       Period.containing("year", MARCH.first)):
+            for by in ("department", "category"):
+                summed, counted = both_ways(period, by, official)
+                assert summed == counted, (period, by)

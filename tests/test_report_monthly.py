@@ -140,3 +140,20 @@ def test_the_latest_report_is_last_month(client, login_as):
     response = client.get("/reports/monthly")
     assert response.status_code == 302
     assert re.search(r"/reports/monthly/\d{4}-\d{2}$", response.headers["Location"])
+
+
+@pytest.mark.parametrize("role", [Role.OFFICIAL, Role.DEPARTMENT_HEAD, Role.HANDLER])
+def test_handling_reads_the_workload_totals_without_computing_the_table(
+        database, march, world, role):
+    from cases.reports import figures, monthly
+    from cases.reports.periods import Period
+    from portal.models import User
+
+    reader = make_user(database, role, department_id=world.urban.id)
+    with database.test_request_context():
+        viewer = db.session.get(User, reader.id)
+        for month in (Period.month(2026, 3), Period.month(2026, 4), Period.month(2025, 3)):
+            row = monthly.handling(month, viewer).rows[0]
+            total = figures.workload(month, viewer, "department").total
+            for key in ("on_time_rate", "backlog"):
+                assert row.cells[key] == total.cells[key], (month, key)

@@ -1,4 +1,4 @@
-"""``flask reports``: jobs of the officials' desk (``rebuild-totals``)."""
+"""``flask reports``: jobs of the officials' desk (``rebuild-totals``, ``refresh-stats``)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,14 @@ def rebuild_totals_command() -> None:
     db.session.commit()
     click.echo(f"{rows} daily totals and {flow_rows} daily flows rebuilt in "
                f"{time.monotonic() - started:.1f} s.")
+
+
+@reports_cli.command("refresh-stats")
+def refresh_stats_command() -> None:
+    """Compute the public statistics page's figures now and store them (``/stats`` serves
+    the stored ones; the sweep refreshes them on its own)."""
+    from cases.reports.stats_store import refresh_public_stats
+
+    started = time.monotonic()
+    refresh_public_stats(older_than=0)
+    click.echo(f"The public statistics were computed in {time.monotonic() - started:.1f} s.")

@@ -230,6 +230,9 @@ def _values(column, asks: list[tuple], start: datetime, end: datetime) -> dict:
     row from it; a few hundred asks per statement, written as text (compiling hundreds of
     subqueries cost more than running them)."""
     found: dict = {}
+    if db.session.get_bind().dialect.name == "postgresql":
+        found = _listed(column, [a for a in asks if len(a[1]) == 1 and a[1][0]], start, end)
+        asks = [a for a in asks if a not in found]
     for first in range(0, len(asks), ASKS_PER_STATEMENT):
         part = asks[first:first + ASKS_PER_STATEMENT]
         picks, params = [], {}
@@ -248,6 +251,27 @@ def _values(column, asks: list[tuple], start: datetime, end: datetime) -> dict:
         row = db.session.execute(statement, params).one()
         found.update(zip(part, row, strict=True))
     return found
+
+
+def _listed(column, asks: list[tuple], start: datetime, end: datetime) -> dict:
+    """PostgreSQL: the asks of one key each as rows of arrays (``unnest``) and one
+    correlated subquery, so the statement's plan is short however many asks it holds (the
+    written-out subqueries took ~6 ms to plan per statement, as long as running them)."""
+    if not asks:
+        return {}
+    statement = text(
+        "SELECT a.i, (SELECT d.micros FROM report_durations d WHERE d.kind = a.kind AND "  # noqa: S608
+        f"d.{column.key} = a.key AND d.bucket = a.bucket AND d.at >= :start AND d.at < :end "
+        "ORDER BY d.micros LIMIT 1 OFFSET a.place) FROM unnest(CAST(:i AS integer[]), "
+        "CAST(:kinds AS text[]), CAST(:keys AS integer[]), CAST(:buckets AS integer[]), "
+        "CAST(:places AS integer[])) AS a(i, kind, key, bucket, place)"
+    ).bindparams(bindparam("start", start, type_=UTCDateTime),
+                 bindparam("end", end, type_=UTCDateTime))
+    rows = db.session.execute(statement, {
+        "i": list(range(len(asks))), "kinds": [a[0] for a in asks],
+        "keys": [int(a[1][0]) for a in asks], "buckets": [int(a[2]) for a in asks],
+        "places": [int(a[3]) for a in asks]})
+    return {asks[i]: micros for i, micros in rows}
 
 
 def _stats(plan: tuple[int, dict], values: dict, digits: int) -> dict:

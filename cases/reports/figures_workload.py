@@ -145,6 +145,23 @@ def _one_period(period: Period, by: str, viewer: User, keep: set | None):
     return per_key, total
 
 
+def state_total(period: Period, viewer: User, by: str = "department") -> dict:
+    """The total row's backlog and on-time rate as ``workload`` counts them, read off the
+    cases alone (no steps, no durations): the monthly report's handling part."""
+    keep = allowed_keys(by, viewer)
+    pooled = dict.fromkeys(("backlog", "answered", "on_time"), 0)
+    for key, *values in _case_rows(period, by, viewer):
+        if (key is None and by in ("department", "staff")) or (
+                keep is not None and key not in keep):
+            continue
+        _filed, _open, backlog, _closed, _overdue, answered, on_time = values
+        pooled["backlog"] += int(backlog or 0)
+        pooled["answered"] += int(answered or 0)
+        pooled["on_time"] += int(on_time or 0)
+    return {"backlog": pooled["backlog"],
+            "on_time_rate": ratio(pooled["on_time"], pooled["answered"])}
+
+
 def _figures(raw: dict | None, signs: dict | None, closes: dict | None) -> dict:
     raw = raw or dict.fromkeys(COUNTS, 0)
     signs = signs or NO_DURATIONS

@@ -5,8 +5,10 @@ the case's department, assignee, category and district of today) and row key, ho
 cases were filed, ended (any end: ``closed_at``), closed (办结), answered (with a reply
 deadline) and answered on time, and whose reply deadline fell that day and was missed.
 ``ended_from`` is the same end counted under the day the case was filed (``since``), so
-"filed in the period and still open at its end" is a sum too; ``net_month`` is filings
-minus ends per local month (day: its first). From these the workload's received / open /
+"filed in the period and still open at its end" is a sum too; ``ended_month`` is that per
+local month of the end and of the filing (day and since: their firsts), which whole
+months read instead (a year: ~1,000 rows, not ~26,000); ``net_month`` is filings minus
+ends per local month (day: its first). From these the workload's received / open /
 backlog / closed / overdue / on-time figures of any period are sums over its days (the
 backlog: the whole months before the period's end, a row per key and month, and the days
 of its last month), not reads of the cases.
@@ -51,8 +53,8 @@ from portal.db import db
 FLOWS = DailyCaseFlow.__table__
 DIMS = {"department": "department_id", "staff": "assignee_id", "category": "category_id",
         "district": "district_id"}
-FACTS = ("filed", "ended", "ended_from", "closed", "answered", "on_time", "overdue",
-         "net_month")
+FACTS = ("filed", "ended", "ended_from", "ended_month", "closed", "answered", "on_time",
+         "overdue", "net_month")
 # The columns of ``Case`` the flows are computed from.
 COLUMNS = ("created_at", "closed_at", "status", "replied_at", "reply_due_at",
            *DIMS.values())
@@ -75,7 +77,8 @@ def facts_of(values: dict) -> Counter[Row]:
                             for name in ("closed_at", "replied_at", "reply_due_at"))
     if closed is not None:
         ended = max(filed, local_day(closed))  # ends no earlier than it was filed
-        counted += [("ended", ended, ended), ("ended_from", ended, filed)]
+        counted += [("ended", ended, ended), ("ended_from", ended, filed),
+                    ("ended_month", ended.replace(day=1), filed.replace(day=1))]
         net[ended.replace(day=1)] = net.get(ended.replace(day=1), 0) - 1
         if getattr(values["status"], "value", values["status"]) == "closed":
             counted.append(("closed", local_day(closed), local_day(closed)))
@@ -261,6 +264,23 @@ def fill_net_months(connection: Connection) -> int:
     return len(rows)
 
 
+def fill_ended_months(connection: Connection) -> int:
+    """The ends per month of the end and of the filing (``ended_month``) from the daily
+    ``ended_from`` rows already kept (the migration that adds them: no read of the cases);
+    returns the number of rows written."""
+    f = DailyCaseFlow
+    found: Counter[Row] = Counter()
+    for dim, day, key, since, n in connection.execute(
+            select(f.dim, f.day, f.key, f.since, f.n).where(f.fact == "ended_from")):
+        found[(dim, day.replace(day=1), key, "ended_month", since.replace(day=1))] += n
+    connection.execute(delete(DailyCaseFlow).where(f.fact == "ended_month"))
+    rows = [{"dim": dim, "day": day, "key": key, "fact": fact, "since": since, "n": n}
+            for (dim, day, key, fact, since), n in found.items() if n]
+    for start in range(0, len(rows), 5000):
+        connection.execute(FLOWS.insert(), rows[start:start + 5000])
+    return len(rows)
+
+
 # --- reading ---------------------------------------------------------------------------
 
 
@@ -279,17 +299,19 @@ def case_counts(by: str, period: Period) -> Select:
     due_stop = min(stop, today())
     in_period = and_(f.day >= first, f.day < stop)
     zero = literal(0)
+    # Whole months (a month, a quarter, a year) read the ends per month of end and filing.
+    ends = "ended_month" if first.day == 1 and stop.day == 1 else "ended_from"
     counts = (
         select(f.key.label("key"), _sum(and_(f.fact == "filed", in_period)).label("filed"),
                (_sum(and_(f.fact == "filed", in_period))
-                - _sum(and_(f.fact == "ended_from", f.since >= first))).label("open"),
+                - _sum(and_(f.fact == ends, f.since >= first))).label("open"),
                zero.label("backlog"),
                _sum(and_(f.fact == "closed", in_period)).label("closed"),
                _sum(and_(f.fact == "overdue", f.day < due_stop)).label("overdue"),
                _sum(and_(f.fact == "answered", in_period)).label("answered"),
                _sum(and_(f.fact == "on_time", in_period)).label("on_time"))
-        .where(f.dim == by, f.fact.in_(("filed", "ended_from", "closed", "overdue",
-                                        "answered", "on_time")),
+        .where(f.dim == by, f.fact.in_(("filed", ends, "closed", "overdue", "answered",
+                                        "on_time")),
                f.day >= first, f.day < stop)
         .group_by(f.key)
     )

@@ -167,3 +167,19 @@ class ReportDurationCount(db.Model):
     key: Mapped[int] = mapped_column(Integer, primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class PublicStatsSnapshot(db.Model):
+    """The public statistics page's figures as last computed (one row, ``id`` 1): JSON
+    counts and department names only (``cases.reports.stats``). Written by the sweep and,
+    when a reader finds it stale, by one background refresh (``claimed_at``: since when a
+    process is computing it); ``/stats`` only reads it, so no visitor waits for the
+    computation."""
+
+    __tablename__ = "report_public_stats"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    etag: Mapped[str] = mapped_column(String(32))
+    data: Mapped[str] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

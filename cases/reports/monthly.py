@@ -21,6 +21,7 @@ from sqlalchemy import case, func, select
 from cases.models import Case, CaseEvent, CaseType, Category, Channel
 from cases.reports import figures, hotspots, step_flows
 from cases.reports.figures_common import three_periods
+from cases.reports.figures_workload import state_total
 from cases.reports.periods import Period
 from cases.reports.scope import ReportReach, case_scope, department_filter, report_reach
 from cases.reports.tables import Cell, Column, Row, Table
@@ -64,10 +65,11 @@ class MonthlyReport:
 def monthly_report(month: Period, viewer: User) -> MonthlyReport:
     """The four parts of ``month``'s report as ``viewer`` may read it (their scope)."""
     ranking = figures.ranking(month, viewer)
+    counts = counter(viewer)  # the volumes: each period and grouping read once
     parts = {
-        "overview": [overview(month, viewer), mix(month, viewer, "channel"),
-                     mix(month, viewer, "type")],
-        "hotspots": [top_categories(month, viewer),
+        "overview": [overview(month, viewer, counts), mix(month, viewer, "channel", counts),
+                     mix(month, viewer, "type", counts)],
+        "hotspots": [top_categories(month, viewer, counts),
                      hotspots.rising_categories(month, viewer, limit=5),
                      hotspots.rising_words(month, viewer, limit=10)],
         "handling": [handling(month, viewer), bad_reviews(month, viewer)],
@@ -91,6 +93,23 @@ def _counts(period: Period, viewer: User, by: str | None) -> dict:
     if column is None:
         return {None: db.session.scalar(query) or 0}
     return {getattr(k, "value", k): n for k, n in db.session.execute(query.group_by(column))}
+
+
+Counts = Callable[[Period, "str | None"], dict]
+
+
+def counter(viewer: User) -> Counts:
+    """``_counts`` for one report: each period and grouping is read once (the month's
+    total is a share's denominator in three tables)."""
+    memo: dict = {}
+
+    def counts(period: Period, by: str | None) -> dict:
+        key = (period.bounds(), by)
+        if key not in memo:
+            memo[key] = _counts(period, viewer, by)
+        return memo[key]
+
+    return counts
 
 
 def _three(period: Period, compute: Callable[[Period], dict]) -> list[dict]:
@@ -120,9 +139,10 @@ def scope_label(viewer: User) -> str:
 # --- 总体情况 ------------------------------------------------------------------------------
 
 
-def overview(month: Period, viewer: User) -> Table:
+def overview(month: Period, viewer: User, counts: Counts | None = None) -> Table:
     """Cases received and the daily average, against the previous month and a year before."""
-    totals = _three(month, lambda p: _counts(p, viewer, None))
+    counts = counts or counter(viewer)
+    totals = _three(month, lambda p: counts(p, None))
     days = [p.days for p in three_periods(month)]
     average = Cell(*(round(t[None] / d, 1) for t, d in zip(totals, days, strict=True)))
     row = Row(None, scope_label(viewer), {"received": _cell(totals, None),
@@ -135,10 +155,11 @@ def overview(month: Period, viewer: User) -> Table:
     )
 
 
-def mix(month: Period, viewer: User, by: str) -> Table:
+def mix(month: Period, viewer: User, by: str, counts: Counts | None = None) -> Table:
     """The channel or type mix: cases and their share of the month's cases."""
-    slots = _three(month, lambda p: _counts(p, viewer, by))
-    totals = _three(month, lambda p: _counts(p, viewer, None))
+    counts = counts or counter(viewer)
+    slots = _three(month, lambda p: counts(p, by))
+    totals = _three(month, lambda p: counts(p, None))
     kinds = list(Channel) if by == "channel" else list(TYPE_ORDER)
     rows = [Row(kind.value, kind.label, {"cases": _cell(slots, kind.value),
                                          "share": _share(slots, totals, kind.value)})
@@ -154,12 +175,13 @@ def mix(month: Period, viewer: User, by: str) -> Table:
 # --- 热点分析 ------------------------------------------------------------------------------
 
 
-def top_categories(month: Period, viewer: User) -> Table:
+def top_categories(month: Period, viewer: User, counts: Counts | None = None) -> Table:
     """The month's most asked-about categories, with their earlier counts."""
-    slots = _three(month, lambda p: _counts(p, viewer, "category_id"))
+    counts = counts or counter(viewer)
+    slots = _three(month, lambda p: counts(p, "category_id"))
     top = sorted(slots[0], key=lambda k: (-slots[0][k], k))[:TOP_CATEGORIES]
     names = {c.id: c.name for c in db.session.scalars(select(Category).where(Category.id.in_(top)))}
-    totals = _three(month, lambda p: _counts(p, viewer, None))
+    totals = _three(month, lambda p: counts(p, None))
     rows = [Row(k, names.get(k, str(k)), {"cases": _cell(slots, k),
                                           "share": _share(slots, totals, k)}) for k in top]
     return Table(
@@ -197,10 +219,11 @@ def handling(month: Period, viewer: User) -> Table:
     """Answered at intake against dispatched, the on-time rate and the backlog at the end
     of the month (the last two as the workload table counts them)."""
     steps = _three(month, lambda p: _first_steps(p, viewer))
-    work = figures.workload(month, viewer, "department").total
+    # The workload table's total row, without its steps and durations (not shown here).
+    work = _three(month, lambda p: state_total(p, viewer, "department"))
     cells = {key: _cell(steps, key) for key in ("answered_at_intake", "dispatched")}
-    cells["on_time_rate"] = work.cells["on_time_rate"]
-    cells["backlog"] = work.cells["backlog"]
+    cells["on_time_rate"] = Cell(*(w["on_time_rate"] for w in work))
+    cells["backlog"] = Cell(*(w["backlog"] for w in work))
     return Table(
         key="monthly-handling", title=_l("How cases were handled"), period=month,
         group="scope",

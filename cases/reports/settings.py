@@ -101,5 +101,8 @@ def update_report_settings(data: RankingRules, admin: User) -> ReportSettings:
     changed = changes(before, asdict(data))
     if changed:
         record_action("report_settings.update", settings, changed, actor=admin)
+        from cases.reports.stats_store import mark_public_stats_stale  # it reads these rules
+
+        mark_public_stats_stale()
     db.session.flush()
     return settings

@@ -1,26 +1,20 @@
 """The public statistics page's figures (``/stats``): volumes, 三率, satisfaction and the
 median time to answer, by department and by month over the last twelve months.
 
-Counts only: no personal data, no free text. The figures are computed at most once per
-``REPORTS_STATS_CACHE_SECONDS`` (600 by default) per process and kept as plain JSON data,
-so any amount of public traffic costs the database one computation per interval and
-process (docs/REPORTS.md, "The public statistics page"). The rates follow the same rules
-as the officials' figures (``ReportSettings``: the satisfied levels, whether defaulted
-ratings and "partly solved" count; ratings set aside on appeal never count).
+Counts only: no personal data, no free text. The figures are computed by the sweep (or
+one background refresh) and stored as plain JSON data (``cases.reports.stats_store``), so
+no visitor's request computes them (docs/REPORTS.md, "The public statistics page"). The
+rates follow the same rules as the officials' figures (``ReportSettings``: the satisfied
+levels, whether defaulted ratings and "partly solved" count; ratings set aside on appeal
+never count).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
-import time
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from cases.reports import duration_counts
@@ -33,17 +27,7 @@ from portal.db import db, utcnow
 from portal.models import Department
 
 MONTHS = 12
-DEFAULT_CACHE_SECONDS = 600
 SERVICE_CENTRE = 0  # the row of answers given at intake (no department)
-
-
-@dataclass(frozen=True)
-class PublicStats:
-    """The computed figures (JSON-able ``data``) and their tag for HTTP revalidation."""
-
-    data: dict[str, Any]
-    etag: str
-    expires: float  # time.monotonic() after which they are computed again
 
 
 def months_shown(last_day: date | None = None) -> list[Period]:
@@ -159,45 +143,3 @@ def compute_public_stats() -> dict[str, Any]:
         "months": month_rows,
         "departments": department_rows,
     }
-
-
-# --- the cache -------------------------------------------------------------------------
-
-_lock = threading.Lock()
-
-
-def cache_seconds(app: Flask | None = None) -> int:
-    return int((app or current_app).config.get("REPORTS_STATS_CACHE_SECONDS",
-                                               DEFAULT_CACHE_SECONDS))
-
-
-def public_stats() -> PublicStats:
-    """The figures, from this process's cache while fresh. When stale, one thread
-    computes them again; the others meanwhile get the stale figures (or, before the first
-    computation, wait for it) rather than compute too."""
-    app = current_app._get_current_object()  # one cache per application
-    held = app.extensions.get("reports_public_stats")
-    if held is not None and held.expires > time.monotonic():
-        return held
-    if not _lock.acquire(blocking=held is None):
-        return held  # another thread is computing: the last figures will do meanwhile
-    try:
-        fresh = app.extensions.get("reports_public_stats")
-        if fresh is not None and fresh.expires > time.monotonic():
-            return fresh  # computed while this thread waited
-        data = compute_public_stats()
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
-        held = PublicStats(
-            data=data,
-            etag=hashlib.sha256(text.encode()).hexdigest()[:32],
-            expires=time.monotonic() + cache_seconds(app),
-        )
-        app.extensions["reports_public_stats"] = held
-        return held
-    finally:
-        _lock.release()
-
-
-def forget_public_stats(app: Flask) -> None:
-    """Drop the cached figures (tests; after an admin changes the counting rules)."""
-    app.extensions.pop("reports_public_stats", None)

@@ -1,6 +1,7 @@
 """``/stats``: the public statistics page (no sign-in; counts only, cached).
 
-Served from the per-process cache of ``cases.reports.stats``; anonymous visitors get
+Served from the stored snapshot of ``cases.reports.stats_store`` (the sweep computes it,
+never a visitor's request); anonymous visitors get
 ``Cache-Control: public, max-age`` and an ETag, so browsers and proxies absorb repeat
 traffic too. Signed-in readers get the same figures, but their page (which names them in
 the header) is never stored in a shared cache.
@@ -12,7 +13,7 @@ from flask import make_response, render_template, request
 from flask_login import current_user
 
 from cases.reports import bp
-from cases.reports.stats import cache_seconds, public_stats
+from cases.reports.stats_store import cache_seconds, public_stats
 from portal.i18n import current_language
 from portal.permissions import is_signed_in
 

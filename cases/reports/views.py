@@ -24,6 +24,7 @@ from cases.reports.figures_series import received_and_closed
 from cases.reports.hotspots import rising_categories, rising_words
 from cases.reports.periods import KINDS, Period, PeriodError, from_args, today
 from cases.reports.scope import ReportReach, may_read_reports, report_reach
+from cases.reports.table_cells import CellLinks, cell, monthly_cells
 from cases.reports.tables import Table
 from cases.reports.views_format import change, figure, percent
 from portal.db import utcnow
@@ -35,6 +36,9 @@ bp.add_app_template_global(may_read_reports, "may_read_reports")
 bp.add_app_template_filter(figure, "report_figure")
 bp.add_app_template_filter(change, "report_change")
 bp.add_app_template_filter(percent, "report_percent")
+bp.add_app_template_global(cell, "report_cell")
+bp.add_app_template_global(CellLinks, "report_cell_links")
+bp.add_app_template_global(monthly_cells, "report_monthly_cells")
 
 GROUP_HEADS = {
     "department": _l("Department"),
