@@ -8,15 +8,13 @@ directory to share, no writer lock, and an index write is an ordinary transactio
   order (two writers never wait on each other in a cycle), skipping unchanged rows (same
   fingerprint: no dead tuple, no GIN churn);
 - ``search``: one WHERE clause — kind, the viewer's access keys (``access && keys``), the
-  ``tsquery`` (``search.engine.pg_query``), filters (``filters @> {"f": [v]}``), date
-  ranges — shared by the total, the page (``ts_rank_cd`` or date order) and the facet
-  counts, so no count or facet sees a document the viewer may not find;
+  ``tsquery`` (``search.engine.pg_query``; with words, the filters as lexemes in it,
+  ``pg_filters``), other filters (``filters @> {"f": [v]}``), date ranges — shared by the
+  total, the page and the facet counts (no count sees a document the viewer may not find);
 - highlights are computed in Python on the page's stored text with the engine's own
   ``highlight`` (``ts_headline`` would re-parse Chinese with PostgreSQL's parser, which
   cannot cut it, and could not mark a word inside a run of characters).
-
-Writes run on their own connection and commit at once (the indexer calls after the
-request's commit); searches read on their own short transaction.
+Writes commit at once on their own connection; searches read in a short transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from portal.db import db
 from search.engine import registry
+from search.engine.pg_filters import FILTERED_MATCH, foldable
 from search.engine.pg_hits import page_hits
 from search.engine.pg_periods import day_start, period_tsquery
 from search.engine.pg_query import EVERYTHING, NOTHING, Compiler
@@ -57,9 +56,8 @@ from search.engine.types import Document, FilterValue, SearchRequest, SearchResp
 BATCH = 500
 MAX_WINDOW = 10_000  # deepest result a page may reach (page * per_page), as with Whoosh
 # The most matches one search reads: the newest MATCH_WINDOW (oldest, for "oldest first")
-# are counted, faceted and ranked; beyond it the total says "more than" (``exact=False``).
-# A word in half of a million cases would otherwise rank and count every one of them
-# (17 s at 1,000,000 cases; docs/SEARCH.md, "Speed").
+# are counted, faceted and ranked; beyond it the total says "more than" (``exact=False``;
+# ranking and counting every match of a word in half of a million cases took 17 s).
 MATCH_WINDOW = 1_000
 # Read the window along the date index when at least this share of the table is expected to
 # match (``window_path``): walking it reads about window / share rows, each a heap fetch.
@@ -70,15 +68,13 @@ BIG_WORDS = 0.1
 # Browsing without words (a department's cases, a status): rows were mostly written in date
 # order, so the walk reads neighbouring rows; from 3 % it beat the probe (handler: 77 vs 104 ms).
 BROWSE_SHARE = 0.03
-# Below it, when the planner expects at least PROBE_FROM matches (it guesses every word it
-# keeps no statistics for, most of those in 0.1-4 % of the rows, at ~2 %), a date probe
-# (``PostgresBackend._probe``): first the matches among the newest PROBE_FIRST of the rows
-# are counted (the GIN bitmap ANDed with a range of the date index: ~20,000 index entries
-# and the few hundred rows they leave at a million), which tells about how many match in
-# all. Fewer than PROBE_PLAIN windows: the GIN indexes alone and a sort (reading every
-# match costs less than a wide range of the date index, ~1 µs an entry). Else the window is
-# read from the newest share of the rows that should hold PROBE_MARGIN windows, widened
-# PROBE_GROWTH-fold if it does not fill; from PROBE_LIMIT of the rows, the whole table.
+# Below it, browsing with at least PROBE_FROM matches expected, a date probe (``_probe``):
+# the matches among the newest PROBE_FIRST of the rows are counted first (the GIN bitmap
+# ANDed with a range of the date index), which tells about how many match in all. Fewer
+# than PROBE_PLAIN windows: the GIN indexes alone and a sort (cheaper than a wide range of
+# the date index, ~1 µs an entry). Else the window is read from the newest share of the
+# rows that should hold PROBE_MARGIN windows, widened PROBE_GROWTH-fold if it does not
+# fill; from PROBE_LIMIT of the rows, the whole table.
 PROBE_FROM = 3 * MATCH_WINDOW
 PROBE_FIRST = 0.02
 PROBE_PLAIN = 10
@@ -98,10 +94,10 @@ PERIOD_LIMIT = 0.5
 # (``PostgresBackend._window``); a heap fetch costs about ROW_COST bitmap entries.
 SELECTIVE_SHARE = 0.02
 ROW_COST = 20
+FOLD_FILTERS = True  # with words, filters with lexemes join the words' tsquery (pg_filters)
 STATEMENT_TIMEOUT_MS = 10_000  # a search that takes longer is cut off, not left running
 
-# Per search transaction: a time limit; no JIT (compiling costs 100-250 ms, more than the
-# queries it would speed up); room to sort and count a large match set in memory.
+# Per search transaction: a time limit; no JIT (compiling took 100-250 ms); room to sort.
 SETTINGS = text(
     "SELECT set_config('statement_timeout', :timeout, true), set_config('jit', 'off', true), "
     "set_config('work_mem', '32MB', true)"
@@ -233,7 +229,10 @@ class PostgresBackend:
         tsquery = compiler.compile(tree)
         if not request.access or tsquery == NOTHING:
             return empty
-        where, params = where_clause(request, tsquery)
+        # With words, filters with lexemes are checked in the GIN index with them.
+        folded = foldable(request.filters) if FOLD_FILTERS and tsquery != EVERYTHING else (
+            frozenset())
+        where, params = where_clause(request, tsquery, folded=folded)
         per_page = max(1, request.per_page)
         offset = (max(1, request.page) - 1) * per_page
         extra = dict(
@@ -251,13 +250,13 @@ class PostgresBackend:
             # row of that status (~200,000 at a million: 100-300 ms); ``_window`` chooses.
             shares = {
                 name: filter_rows(conn, request.kind, name, values) / max(table, 1.0)
-                for name, values in request.filters.items() if values
+                for name, values in request.filters.items() if values and name not in folded
             }
             unselective = frozenset(n for n, share in shares.items() if share >= SELECTIVE_SHARE)
             kept = 1.0  # the share of the rows the unselective filters keep (independent)
             for name in unselective:
                 kept *= shares[name]
-            by_rows = where_clause(request, tsquery, unselective) if unselective else (
+            by_rows = where_clause(request, tsquery, unselective, folded) if unselective else (
                 where, params)
             for clause_params in (params, by_rows[1]):
                 clause_params.update(extra)
@@ -330,7 +329,8 @@ class PostgresBackend:
         if low is None or high is None or len(quantiles) < 2:
             return None, None
         oldest = request.sort == "oldest"
-        narrowed = where.replace(WORDS_MATCH, PERIODS_MATCH)
+        narrowed = where.replace(WORDS_MATCH, PERIODS_MATCH).replace(FILTERED_MATCH, PERIODS_MATCH)
+        words = params.get("filtered_tsquery", params["tsquery"])  # and folded filters
         share, guess = PERIOD_MARGIN * (MATCH_WINDOW + 1) / max(expected, 1.0), None
         while share < PERIOD_LIMIT:
             edge = probe_edge(quantiles, share, oldest)
@@ -339,7 +339,7 @@ class PostgresBackend:
                 break
             rows = list(conn.execute(
                 window_statement(request, narrowed, True, False),
-                {**params, "period_tsquery": f"({params['tsquery']}) & {periods}"},
+                {**params, "period_tsquery": f"({words}) & {periods}"},
             ))
             found = sum(n for part, n, *_ in rows if part == 0)
             if found > MATCH_WINDOW:
