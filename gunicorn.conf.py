@@ -5,6 +5,8 @@ class below adds ``portal.logmask.MaskingFilter`` to gunicorn's own handlers eac
 sets them up (at start and on a configuration reload).
 """
 
+import gc
+
 from gunicorn.glogging import Logger
 
 from portal.logmask import install_log_masking
@@ -29,3 +31,7 @@ def post_worker_init(worker):
         warm_up(worker.wsgi)
     except Exception:  # noqa: BLE001 (a warm-up must never stop a worker)
         worker.log.exception("smart intake: warm-up failed")
+    # What is loaded now (the app, jieba's dictionary, the model) lives as long as the
+    # worker: move it out of the collector's reach, so a full collection no longer walks
+    # millions of dictionary objects (~140 ms, on some request every few dozen).
+    gc.freeze()

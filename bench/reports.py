@@ -20,6 +20,7 @@ script makes and drops its own database ``portal_bench_reports``.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -288,6 +289,8 @@ def main() -> None:
     parser.add_argument("--keep", metavar="NAME",
                         help="keep the loaded data for the next run: a SQLite file path, or "
                              "the PostgreSQL database's name (loaded once, reused after)")
+    parser.add_argument("--keep-gc", action="store_true",
+                        help="do not gc.freeze() after warming up (the server does)")
     parser.add_argument("--only", help="time only the pages whose URL contains this")
     args = parser.parse_args()
 
@@ -353,8 +356,14 @@ def main() -> None:
          "/reports/cases signed (a department, year)"),
         (f"/reports/cases?figure=received&key={department}&period=year",
          "/reports/cases received (a department, year)"),
+        (f"/reports/cases?figure=dispatched&key={department}&period=year",
+         "/reports/cases dispatched (a department, year)"),
     ]
     pages = [(u, name) for u, name in pages if not args.only or args.only in u]
+    for url, _name in pages:  # warm, as a worker is before it serves (gunicorn.conf.py)
+        client.get(url)
+    if not args.keep_gc:
+        gc.freeze()  # as gunicorn.conf.py's post_worker_init does after warming up
     print(f"load average {os.getloadavg()[0]:.2f} (1 min) before timing")
     print(f"{'page (ms)':<52} {'median':>8} {'p95':>8} {'cpu med':>8} {'n':>4}")
     for url, name in pages:

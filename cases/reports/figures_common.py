@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 
 from cases.models import Case, CaseEvent, Category
+from cases.reports.models import department_of
 from cases.reports.periods import Period
 from cases.reports.scope import ReportReach, case_scope, report_reach
 from cases.reports.tables import Cell, Row
@@ -55,9 +56,11 @@ def case_group(by: str) -> ColumnElement:
     }[by]
 
 
-def dispatched_department() -> ColumnElement:
-    """The department a dispatch, routing or transfer handed the case to (timeline)."""
-    return CaseEvent.details["department"].as_integer()
+def dispatched_department(event=CaseEvent) -> ColumnElement:
+    """The department a dispatch, routing or transfer handed the case to (timeline;
+    ``event``: ``CaseEvent`` or an alias of it), as ``ix_case_events_department`` holds
+    it."""
+    return department_of(event.details)
 
 
 def rows_scope(by: str, viewer: User) -> ColumnElement:

@@ -38,6 +38,7 @@ from cases.satisfaction.models import Rating
 from cases.visibility import reporter_shown, visible_cases
 from portal.db import db
 from portal.models import User
+from portal.pagination import MAX_PER_PAGE, Page
 
 # figure → the timeline fact it lists (see figures_workload.STEP_FACTS)
 STEP_DRILLS = {"signed": "signed", "redo": "redone", "return": "returned",
@@ -65,8 +66,7 @@ def drill_down(period: Period, figure: str, key: int | None, viewer: User,
     else:
         behind = _behind(period, figure, key, viewer, by, group, keep, counting)
     newest: ColumnElement = Case.created_at
-    if db.engine.dialect.name == "postgresql" and not (
-            figure in CASE_DRILLS or (figure == "received" and by in ("category", "district"))):
+    if db.engine.dialect.name == "postgresql" and found_from_steps(figure, by):
         # Found from the period's steps or ratings (at most thousands): ordered by an
         # expression, PostgreSQL reads them from there and sorts, instead of walking every
         # case newest first in search of the many matches it estimated (5-7 s at 1M).
@@ -76,6 +76,39 @@ def drill_down(period: Period, figure: str, key: int | None, viewer: User,
         .where(behind, visible_cases(viewer), reporter_shown(viewer), rows_scope(by, viewer))
         .order_by(newest.desc(), Case.id.desc())
     )
+
+
+def found_from_steps(figure: str, by: str) -> bool:
+    """Whether the list behind ``figure`` is found from the period's steps or ratings (at
+    most tens of thousands of cases), not along the cases' own columns."""
+    if figure in ("dispatched", "responded", *RATING_DRILLS):
+        by = "department"
+    return not (figure in CASE_DRILLS or (figure == "received" and by in ("category",
+                                                                           "district")))
+
+
+def drill_page(stmt: Select, page: int, per_page: int, options=()) -> Page:
+    """Page ``page`` of ``stmt`` (a ``drill_down`` found from steps or ratings) with the
+    count of all its cases, from one pass over them: the matching cases' ids and dates are
+    kept once (``MATERIALIZED``), counted and sorted there, and only the page's cases are
+    read whole (loaded with ``options``). ``paginate`` would find them twice, once for the
+    page and once for the count: reading ~28,000 cases for a department's year."""
+    page = max(page, 1)
+    per_page = min(max(per_page, 1), MAX_PER_PAGE)
+    matched = (stmt.with_only_columns(Case.id.label("id"), Case.created_at.label("at"))
+               .order_by(None).cte("matched").prefix_with("MATERIALIZED"))
+    total = select(func.count()).select_from(matched).scalar_subquery()
+    found = db.session.execute(
+        select(matched.c.id, total).order_by(matched.c.at.desc(), matched.c.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    if not found:  # a page beyond the last: count them alone
+        return Page([], page, per_page, db.session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+    ids = [case_id for case_id, _total in found]
+    cases = {c.id: c for c in db.session.scalars(
+        select(Case).where(Case.id.in_(ids)).options(*options))}
+    # (a case deleted between the two statements is left out of the page)
+    return Page([cases[i] for i in ids if i in cases], page, per_page, found[0][1])
 
 
 def _key_is(column, key: int | None, keep: set | None) -> ColumnElement[bool]:

@@ -96,7 +96,11 @@ def _series(period: Period, viewer: User) -> list[dict[str, int]]:
 def received_and_closed(period: Period, viewer: User) -> Table:
     """Cases received and closed per day (or month) of ``period``, each point against the
     same point of the previous period and of the year before."""
-    slots = [_series(each, viewer) for each in three_periods(period)]
+    done: dict = {}  # a year's previous period is also its year before: read once
+    for each in three_periods(period):
+        if (each.first, each.last) not in done:
+            done[(each.first, each.last)] = _series(each, viewer)
+    slots = [done[(each.first, each.last)] for each in three_periods(period)]
     rows = []
     for i, (label, _first, _last) in enumerate(_buckets(period)):
         cells = {

@@ -349,7 +349,7 @@ def _previous_holder(staff: bool) -> ColumnElement:
     if staff:
         what, actions = earlier.actor_id, ("sign_for",)
     else:
-        what, actions = earlier.details["department"].as_integer(), DISPATCHES
+        what, actions = dispatched_department(earlier), DISPATCHES
     return (
         select(what)
         .where(earlier.case_id == CaseEvent.case_id, earlier.action.in_(actions),

@@ -54,19 +54,26 @@ def _in(period: Period):
     return and_(Case.created_at >= start, Case.created_at < end)
 
 
-def _from_totals(periods: dict[str, Period]):
-    """The city's cases received per district and category in each period, from the daily
-    totals (``totals.py``): a few thousand rows instead of three periods of cases."""
+def _from_totals(periods: dict[str, Period], district_id: int | None) -> list[tuple]:
+    """``(district, category, {slot: count})``: the city's cases received per district and
+    category in each period, from the daily totals (``totals.py``), a few thousand rows
+    instead of three periods of cases. One plain GROUP BY per distinct period (a year's
+    previous period is its year before: read once): summing the periods side by side
+    with CASE over their union cost SQLite ~50 ms a year, each year alone ~15 ms."""
     t = DailyCaseTotal
-
-    def within(p: Period):
-        return and_(t.day >= p.first, t.day <= p.last)
-
-    counted = [func.sum(case((within(p), t.received), else_=0)).label(slot)
-               for slot, p in periods.items()]
-    return (select(t.district_id, t.category_id, *counted)
-            .where(or_(*(within(p) for p in periods.values())))
-            .group_by(t.district_id, t.category_id))
+    found: dict[tuple, dict[str, int]] = {}
+    done: dict[tuple, list] = {}
+    for slot, p in periods.items():
+        if (p.first, p.last) not in done:
+            query = (select(t.district_id, t.category_id, func.sum(t.received))
+                     .where(t.day >= p.first, t.day <= p.last)
+                     .group_by(t.district_id, t.category_id))
+            if district_id is not None:
+                query = query.where(t.district_id == district_id)
+            done[(p.first, p.last)] = db.session.execute(query).all()
+        for district, category, n in done[(p.first, p.last)]:
+            found.setdefault((district, category), dict.fromkeys(SLOTS, 0))[slot] = n
+    return [(district, category, counts) for (district, category), counts in found.items()]
 
 
 def _district_names(ids: set[int]) -> dict[int, str]:
@@ -100,9 +107,7 @@ def rising_categories(
     period (one grouped query over the three periods)."""
     periods = _periods(period)
     if report_reach(viewer) is ReportReach.CITY:  # every case: the daily totals hold them
-        query = _from_totals(periods)
-        if district_id is not None:
-            query = query.where(DailyCaseTotal.district_id == district_id)
+        found = _from_totals(periods, district_id)
     else:
         counted = [
             func.sum(case((_in(p), 1), else_=0)).label(slot) for slot, p in periods.items()
@@ -114,11 +119,13 @@ def rising_categories(
         )
         if district_id is not None:
             query = query.where(Case.district_id == district_id)
+        found = [(row.district_id, row.category_id, {slot: getattr(row, slot) for slot in SLOTS})
+                 for row in db.session.execute(query)]
     per_district: dict[int, dict[str, Counter]] = {}
-    for row in db.session.execute(query):
-        slots = per_district.setdefault(row.district_id, {slot: Counter() for slot in SLOTS})
+    for district, category, counts in found:
+        slots = per_district.setdefault(district, {slot: Counter() for slot in SLOTS})
         for slot in SLOTS:
-            slots[slot][row.category_id] = int(getattr(row, slot) or 0)
+            slots[slot][category] = int(counts[slot] or 0)
     chosen = {d: _ranked(slots, limit) for d, slots in per_district.items()}
     category_ids = {c for ids in chosen.values() for c in ids}
     names = {

@@ -20,6 +20,7 @@ from cases.models import Case
 from cases.reports import bp, charts, figures
 from cases.reports.exports import file_response
 from cases.reports.figures_common import labels
+from cases.reports.figures_drill import drill_page, found_from_steps
 from cases.reports.figures_series import received_and_closed
 from cases.reports.hotspots import rising_categories, rising_words
 from cases.reports.periods import KINDS, Period, PeriodError, from_args, today
@@ -226,10 +227,14 @@ def cases():
         stmt = figures.drill_down(period, name, key, current_user, by=by)
     except figures.FigureError:
         abort(404)
-    counted = figures.drill_down(period, name, key, current_user, by=by, counting=True)
-    count = select(func.count()).select_from(counted.order_by(None).subquery())
-    stmt = stmt.options(selectinload(Case.department), selectinload(Case.category))
-    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"], count=count)
+    loads = (selectinload(Case.department), selectinload(Case.category))
+    if found_from_steps(name, by):  # the page and the count from one pass over them
+        pagination = drill_page(stmt, page_arg(), current_app.config["PAGE_SIZE"], loads)
+    else:
+        counted = figures.drill_down(period, name, key, current_user, by=by, counting=True)
+        count = select(func.count()).select_from(counted.order_by(None).subquery())
+        pagination = paginate(stmt.options(*loads), page_arg(),
+                              current_app.config["PAGE_SIZE"], count=count)
     args = {**period.query(), "figure": name, "by": by}
     if key is not None:
         args["key"] = key
