@@ -256,12 +256,7 @@ def fill_net_months(connection: Connection) -> int:
             select(f.dim, f.day, f.key, f.fact, f.n).where(f.fact.in_(("filed", "ended")))):
         month = day.replace(day=1)
         found[(dim, month, key, "net_month", month)] += n if fact == "filed" else -n
-    connection.execute(delete(DailyCaseFlow).where(f.fact == "net_month"))
-    rows = [{"dim": dim, "day": day, "key": key, "fact": fact, "since": since, "n": n}
-            for (dim, day, key, fact, since), n in found.items() if n]
-    for start in range(0, len(rows), 5000):
-        connection.execute(FLOWS.insert(), rows[start:start + 5000])
-    return len(rows)
+    return _replace_fact(connection, "net_month", found)
 
 
 def fill_ended_months(connection: Connection) -> int:
@@ -273,9 +268,14 @@ def fill_ended_months(connection: Connection) -> int:
     for dim, day, key, since, n in connection.execute(
             select(f.dim, f.day, f.key, f.since, f.n).where(f.fact == "ended_from")):
         found[(dim, day.replace(day=1), key, "ended_month", since.replace(day=1))] += n
-    connection.execute(delete(DailyCaseFlow).where(f.fact == "ended_month"))
-    rows = [{"dim": dim, "day": day, "key": key, "fact": fact, "since": since, "n": n}
-            for (dim, day, key, fact, since), n in found.items() if n]
+    return _replace_fact(connection, "ended_month", found)
+
+
+def _replace_fact(connection: Connection, fact: str, found: Counter[Row]) -> int:
+    """Replace every row of ``fact`` with the non-zero counts ``found``; their number."""
+    connection.execute(delete(DailyCaseFlow).where(DailyCaseFlow.fact == fact))
+    rows = [{"dim": dim, "day": day, "key": key, "fact": kind, "since": since, "n": n}
+            for (dim, day, key, kind, since), n in found.items() if n]
     for start in range(0, len(rows), 5000):
         connection.execute(FLOWS.insert(), rows[start:start + 5000])
     return len(rows)
