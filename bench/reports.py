@@ -48,6 +48,7 @@ from cases.models import Case, CaseEvent, CaseNumberCounter, Category  # noqa: E
 from cases.reports.flows import rebuild_flows  # noqa: E402
 from cases.reports.models import PublicStatsSnapshot  # noqa: E402
 from cases.reports.periods import Period, today  # noqa: E402
+from cases.reports.rating_months import rebuild_rating_months  # noqa: E402
 from cases.reports.stats_store import (  # noqa: E402
     forget_public_stats,
     refresh_public_stats,
@@ -187,7 +188,8 @@ def fill(case_count: int, seed: int = 7) -> None:
         db.session.commit()
     db.session.add(CaseNumberCounter(year=now.year, last_value=0))
     started = time.perf_counter()
-    rows = rebuild_totals() + rebuild_flows()
+    rows = (rebuild_totals() + rebuild_flows()
+            + rebuild_rating_months(db.session.connection()))
     db.session.commit()
     print(f"daily totals and flows rebuilt: {rows} rows in {time.perf_counter() - started:.1f} s")
     db.session.execute(text("ANALYZE"))
@@ -237,6 +239,7 @@ def replicate(times: int) -> int:
                 f"(SELECT max(id) FROM {table}))"))
     rebuild_totals()
     rebuild_flows()
+    rebuild_rating_months(db.session.connection())
     db.session.commit()
     db.session.execute(text("ANALYZE"))
     db.session.commit()

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         flows,
         models,  # noqa: F401  (the tables register)
         monthly_views,  # noqa: F401  (the monthly report's page and workbook)
+        rating_months,
         settings_views,  # noqa: F401  (/admin/reports: how the ranking is counted)
         stats_views,  # noqa: F401  (its routes join the blueprint)
         step_flows,
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     totals.follow_cases()  # the daily totals follow the cases table
     flows.follow_cases()  # and so do the daily flows the workload sums
     step_flows.follow_timeline()  # and the timeline's
+    rating_months.follow_ratings()  # and the monthly counts of ratings follow ratings
     app.cli.add_command(reports_cli)
     if "reports" not in app.blueprints:  # after every view module above is imported
         app.register_blueprint(bp)

@@ -10,13 +10,14 @@ department's answers. The rules (levels, defaulted ratings, weights) are the adm
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select, true
 from sqlalchemy.orm import aliased
 
 from cases.models import Case, CaseEvent
-from cases.reports import step_flows
+from cases.reports import rating_months, step_flows
 from cases.reports.figures_common import (
     DISPATCHES,
     dispatched_department,
@@ -177,12 +178,10 @@ def _sum(slot: dict, names: dict) -> dict:
 def _rates_of(period: Period, settings: ReportSettings, handler: User | None) -> dict:
     """``{department id: {response_n, response_d, ..., response, ..., composite}}``; over
     the whole city, or one handler's own work."""
-    start, end = period.bounds()
     found: dict = {}
     for dep_id, n, d in response_rows(period, handler):
         found.setdefault(dep_id, {}).update(response_n=int(n or 0), response_d=int(d or 0))
-    for dep_id, d_res, n_res, d_sat, n_sat in db.session.execute(
-            rating_counts(start, end, settings, handler)):
+    for dep_id, d_res, n_res, d_sat, n_sat in rating_rows(period, settings, handler):
         found.setdefault(dep_id, {}).update(
             resolution_n=int(n_res or 0), resolution_d=int(d_res or 0),
             satisfaction_n=int(n_sat or 0), satisfaction_d=int(d_sat or 0))
@@ -273,6 +272,33 @@ def rating_counts(start, end, settings: ReportSettings, handler: User | None = N
         .where(counted_ratings(start, end, settings), mine)
         .group_by(Rating.department_id)
     )
+
+
+def rating_rows(period: Period, settings: ReportSettings,
+                handler: User | None = None) -> list[tuple]:
+    """``(department, answered, solved, rated, satisfied)`` of ``period``, as
+    ``rating_counts`` counts them: the whole city's whole months from their monthly counts
+    (``rating_months``), the days around them and a handler's own work live."""
+    months = rating_months.whole_months(period) if handler is None else None
+    if months is None:
+        return [tuple(row) for row in db.session.execute(
+            rating_counts(*period.bounds(), settings, handler))]
+    first, stop = months
+    statuses = [RatingStatus.RATED.value] + (
+        [RatingStatus.DEFAULTED.value] if settings.count_defaulted else [])
+    parts = [db.session.execute(rating_months.month_counts(
+        first, stop, statuses, solved_values(settings), settings.satisfied_from_level))]
+    for edge in (Period("custom", period.first, first - timedelta(days=1)),
+                 Period("custom", stop, period.last)):
+        if edge.first <= edge.last:
+            parts.append(db.session.execute(rating_counts(*edge.bounds(), settings)))
+    summed: dict = {}
+    for rows in parts:
+        for dep_id, *counts in rows:
+            key = dep_id or None  # the monthly rows keep "at intake" as 0
+            before = summed.get(key, (0, 0, 0, 0))
+            summed[key] = tuple(a + int(b or 0) for a, b in zip(before, counts, strict=True))
+    return [(dep_id, *counts) for dep_id, counts in summed.items()]
 
 
 # --- the ranking ---------------------------------------------------------------------

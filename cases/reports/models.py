@@ -1,4 +1,5 @@
-"""What the figures keep: the ranking's rules, hot-spot alerts, and daily totals of filings."""
+"""What the figures keep: the ranking's rules, hot-spot alerts, daily totals of filings and
+the monthly counts of ratings."""
 
 from __future__ import annotations
 
@@ -169,6 +170,26 @@ class ReportDurationCount(db.Model):
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     key: Mapped[int] = mapped_column(Integer, primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RatingMonth(db.Model):
+    """How many ratings 三率 may count were given (or defaulted) in a local month, per
+    department answered for (0: at intake), status, level and whether it was solved
+    ("": not said). Only ratings given or defaulted, with a level and not set aside; the
+    admins' rules (which status, which levels, "partly" or not) are applied when read, so
+    changing them needs no rebuild. Kept as ratings are written
+    (``cases.reports.rating_months``), rebuilt by ``flask reports rebuild-totals``; a test
+    holds the counts read from it equal to the live ones."""
+
+    __tablename__ = "report_rating_months"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first local day
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    solved: Mapped[str] = mapped_column(String(12), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 

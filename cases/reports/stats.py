@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cases.reports import duration_counts
-from cases.reports.figures_rates import rating_counts, response_rows
+from cases.reports.figures_rates import rating_rows, response_rows
 from cases.reports.models import DailyCaseFlow, ReportSettings
 from cases.reports.periods import Period, today
 from cases.reports.settings import report_settings
@@ -45,8 +45,7 @@ def _department(column: Any) -> Any:
 
 def _month_slots(month: Period, settings: ReportSettings) -> dict[int, dict[str, Any]]:
     """One month's counts per department: the daily flows (received), the timeline's
-    flows (三率's response) and two GROUP BY queries over indexed ranges."""
-    start, end = month.bounds()
+    flows (三率's response) and the monthly counts of ratings."""
     slots: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     f = DailyCaseFlow
     handed = 0
@@ -65,8 +64,7 @@ def _month_slots(month: Period, settings: ReportSettings) -> dict[int, dict[str,
         key = key or SERVICE_CENTRE
         slots[key]["dispatched"] += int(dispatched or 0)
         slots[key]["signed_on_time"] += int(responded or 0)
-    for key, answered, solved, rated, satisfied in db.session.execute(
-            rating_counts(start, end, settings)):
+    for key, answered, solved, rated, satisfied in rating_rows(month, settings):
         key = key or SERVICE_CENTRE
         for name, value in (("answered_solved", answered), ("solved", solved),
                             ("rated", rated), ("satisfied", satisfied)):
