@@ -4,6 +4,9 @@
     .venv/bin/python bench/page_cpu.py --database /tmp/bh.db citizen /requests/new \\
         --sections cases.views:render_template,cases.views:category_choices
     .venv/bin/python bench/page_cpu.py --database /tmp/bh.db - / --profile
+    .venv/bin/python bench/page_cpu.py --database /tmp/bh.db citizen /requests/new --post
+    .venv/bin/python bench/page_cpu.py --database /tmp/bh.db clerk /intake/new --post \
+        --form channel=phone --form priority=normal --form new_name=张三
 
 Reads a database loaded by ``bench/http.py --keep FILE`` (its search index beside it,
 ``FILE.search-index``), signs in as the demo user ``ROLE`` (``-``: nobody), asks for the
@@ -12,6 +15,13 @@ CPU milliseconds per request over ``--requests`` requests (process time: it hold
 machine shared with other work better than wall time does). ``--sections`` adds the CPU
 spent in the named functions (``module:function``, patched where the page's module looks
 them up); ``--profile`` prints cProfile's top functions.
+
+``--post`` files a case each request instead (issue 16's filing): the bench's filing form
+(``bench/http.py``: a category without extra questions, the first district, confirmed as
+new) plus ``--form NAME=VALUE`` fields, POSTed to ``PATH``; it prints the statements inside
+the request and those run after the response (``response.call_on_close``: the outbox's
+delivery) apart, and the CPU of each. Every POST files a case: run it on a copy of the
+database when runs must be compared on the same data.
 """
 
 from __future__ import annotations
@@ -30,12 +40,13 @@ import pstats  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
 
 from bench.http_load import USER_AGENT  # noqa: E402
 from cases.demo import DEMO_PASSWORD  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.db import db  # noqa: E402
+from portal.models import District  # noqa: E402
 
 
 def patch_sections(names: list[str], spent: collections.Counter) -> None:
@@ -71,6 +82,72 @@ def explain(engine, statements: list[str], parameters: list, slower_than_ms: flo
         connection.rollback()
 
 
+def filing_form(app, extra: list[str]) -> dict:
+    """The bench's filing form (as ``bench/http.py`` posts it) with ``extra`` NAME=VALUE."""
+    from cases.catalogue.models import CategoryQuestion
+    from cases.models import Category
+
+    with app.app_context():
+        form = {"type": "complaint", "title": "五一路夜间施工噪音扰民",
+                "description": "每天晚上十一点以后仍在施工，严重影响休息。", "confirm_new": "1",
+                "category": db.session.scalar(  # a category without extra questions
+                    select(Category.id).where(
+                        Category.parent_id.is_not(None),
+                        Category.id.not_in(select(CategoryQuestion.category_id)))
+                    .order_by(Category.id)),
+                "district": db.session.scalar(select(District.id).order_by(District.id))}
+        db.session.remove()
+    for item in extra:
+        name, _, value = item.partition("=")
+        form[name] = value
+    return form
+
+
+def time_posts(client, path: str, form: dict, headers: dict, n: int, profiler) -> None:
+    """POST the form ``n`` times; CPU and wall of the request and of its after-response
+    work (``call_on_close``, run when the test client's response is closed) apart."""
+    in_cpu = in_wall = after_cpu = 0.0
+    statuses: collections.Counter = collections.Counter()
+    for _ in range(n):
+        cpu, wall = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        response = client.post(path, data=form, headers=headers)
+        if profiler:
+            profiler.disable()
+        in_cpu += time.process_time() - cpu
+        in_wall += time.perf_counter() - wall
+        statuses[response.status_code] += 1
+        cpu = time.process_time()
+        response.close()  # what a server does once the response is sent
+        after_cpu += time.process_time() - cpu
+    print(f"POST {path}: {in_cpu / n * 1000:.2f} ms CPU, {in_wall / n * 1000:.2f} ms wall "
+          f"in the request; {after_cpu / n * 1000:.2f} ms CPU after the response "
+          f"({n} posts, statuses {dict(statuses)}{', profiled: inflated' if profiler else ''})")
+
+
+def count_post(client, engine, path: str, form: dict, headers: dict, show: bool) -> None:
+    """The statements of one POST: inside the request, and after its response."""
+    statements: list[str] = []
+
+    def listen(*a) -> None:
+        statements.append(a[2])
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        response = client.post(path, data=form, headers=headers)
+        inside = len(statements)
+        response.close()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    print(f"POST {path}: status {response.status_code} → {response.headers.get('Location')}, "
+          f"{inside} SQL statements in the request, {len(statements) - inside} after it")
+    if show:
+        for number, statement in enumerate(statements):
+            mark = "  " if number < inside else "A "
+            print(f"  {mark}", " ".join(statement.split())[:200])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("role", help="demo user (clerk, handler, citizen, official...) or -")
@@ -80,8 +157,16 @@ def main() -> None:
     parser.add_argument("--sections", default="", help="module:function,...")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=40, help="the profile's lines")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (tottime...)")
     parser.add_argument("--match", default="", help="only the profile's lines matching this")
     parser.add_argument("--sql", action="store_true", help="print the statements")
+    parser.add_argument("--post", action="store_true",
+                        help="file a case each request: POST the filing form to PATH")
+    parser.add_argument("--catch-up", default="off", choices=("off", "inline", "thread"),
+                        help="the search index's catch-up after each commit (SEARCH_CATCH_UP; "
+                             "inline: counted in the request)")
+    parser.add_argument("--form", action="append", default=[], metavar="NAME=VALUE",
+                        help="a field of the posted form (with --post; repeatable)")
     parser.add_argument("--explain", type=float, metavar="MS", default=None,
                         help="time each statement again and print the plan of those "
                              "slower than MS (EXPLAIN ANALYZE / EXPLAIN QUERY PLAN)")
@@ -92,7 +177,7 @@ def main() -> None:
     app = create_app({
         "DATABASE_URL": url, "SECRET_KEY": "bench-page-cpu", "MAIL_BACKEND": "log",
         "SESSION_COOKIE_SECURE": False, "LOG_LEVEL": "WARNING", "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False, "SEARCH_CATCH_UP": "off",
+        "RATELIMIT_ENABLED": False, "SEARCH_CATCH_UP": args.catch_up,
         "INSTANCE_PATH": tempfile.mkdtemp(prefix="page-cpu-"),
         **({"SEARCH_INDEX_DIR": index} if index else {}),
     })
@@ -104,9 +189,23 @@ def main() -> None:
                     headers=headers)
     for _ in range(3):
         status = client.get(args.path, headers=headers).status_code
-    statements: list[str] = []
     with app.app_context():
         engine = db.engine
+    if args.post:
+        form = filing_form(app, args.form)
+        for _ in range(3):  # warm the POST's own paths
+            client.post(args.path, data=form, headers=headers).close()
+        count_post(client, engine, args.path, form, headers, args.sql)
+        profiler = cProfile.Profile() if args.profile else None
+        spent.clear()
+        time_posts(client, args.path, form, headers, args.requests, profiler)
+        for name, seconds in spent.most_common():
+            print(f"  {name:55} {seconds / args.requests * 1000:7.2f} ms")
+        if profiler:
+            stats = pstats.Stats(profiler).sort_stats(args.sort)
+            stats.print_stats(*([args.match] if args.match else []), args.top)
+        return
+    statements: list[str] = []
     parameters: list = []
 
     def listen(*a) -> None:
@@ -138,7 +237,7 @@ def main() -> None:
     for name, seconds in spent.most_common():
         print(f"  {name:55} {seconds / args.requests * 1000:7.2f} ms")
     if profiler:
-        stats = pstats.Stats(profiler).sort_stats("cumulative")
+        stats = pstats.Stats(profiler).sort_stats(args.sort)
         stats.print_stats(*([args.match] if args.match else []), args.top)
 
 

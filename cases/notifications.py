@@ -19,11 +19,12 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cases.models import Case
+from cases.models import Case, CaseReply
 from cases.notification_texts import CLIENT_EVENTS, STAFF_EVENTS
 from cases.public import latest_public_note, latest_reply
 from cases.staff_recipients import handling_staff
 from citizens.models import Client
+from portal.changes import INSERT, recorded
 from portal.db import db
 from portal.models import User
 from portal.notifications.models import MessageChannel, OutboxMessage
@@ -93,9 +94,10 @@ def notify_case_event(case: Case, event: str, note: str | None = None) -> list[O
     locale = normalise_locale(client.locale)
     if note is None:
         note = _step_note(case, event)
-    values = case_values(case, locale, note)
+    fresh = _unanswered_new_case(case)
+    values = case_values(case, locale, note, None if fresh else latest_reply(case))
     values["client_name"] = client.name
-    values["rate_url"] = case_rate_url(case)
+    values["rate_url"] = track_url(case.number) if fresh else case_rate_url(case)
     accounts = db.session.scalars(
         select(User)
         .where(User.client_id == client.id, User.active.is_(True))
@@ -157,11 +159,13 @@ def notify_staff(
     texts = EventTemplates(event)
     case_id = case.id if case is not None else None
     outbox = OutboxBatch(event, case_id)
+    # Read once for every recipient (nothing in the loop writes a reply).
+    reply = None if case is None or _unanswered_new_case(case) else latest_reply(case)
     for user in recipients:
         locale = normalise_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
         person = {"note": note or ""}
         if case is not None:
-            person = case_values(case, locale, note or "")
+            person = case_values(case, locale, note or "", reply)
             person["client_name"] = ANONYMOUS[locale] if case.anonymous else _client_name(case)
             person["department"] = _department_name(case, locale)
         person["recipient_name"] = user.display_name
@@ -197,9 +201,9 @@ def _department_name(case: Case, locale: str) -> str:
 # --- what the placeholders say ------------------------------------------------------
 
 
-def case_values(case: Case, locale: str, note: str | None) -> dict[str, str]:
-    """Placeholder values about ``case`` in ``locale`` (names are added by the caller)."""
-    reply = latest_reply(case)
+def case_values(case: Case, locale: str, note: str | None, reply: str | None) -> dict[str, str]:
+    """Placeholder values about ``case`` in ``locale`` (names are added by the caller);
+    ``reply`` is the case's latest public reply (``latest_reply``)."""
     with babel_locale(locale):
         status = str(case.status.label)
     return {
@@ -223,6 +227,18 @@ def case_rate_url(case: Case) -> str:
 
     rating = latest_rating(case.id)
     return rate_url(rating) if rating is not None else track_url(case.number)
+
+
+def _unanswered_new_case(case: Case) -> bool:
+    """Whether ``case`` was inserted in this transaction and no reply has been written in
+    it: then it has no reply and no rating (a rating is asked for a reply), and telling
+    of its filing and routing need not read them (two or three statements a filing)."""
+    written = recorded()
+    if written.get(("case", case.id)) != INSERT:
+        return False
+    if any(entity == "case_reply" for entity, _id in written):
+        return False
+    return not any(isinstance(obj, CaseReply) for obj in db.session.new)
 
 
 def format_deadline(value: datetime | None) -> str:

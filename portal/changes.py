@@ -22,8 +22,9 @@ changes prune --older-than DAYS``) deletes old ones once every reader is past th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 import click
@@ -76,6 +77,12 @@ def record_rows(model: Any, ids: Iterable[int], op: str = UPDATE) -> None:
     tracked = TRACKED.get(model.__table__.name)
     if tracked is not None and tracked[1] == "id":
         record_changes(tracked[0], ids, op)
+
+
+def recorded(session: Session | None = None) -> Mapping[tuple[str, int], str]:
+    """What the current transaction has recorded so far, ``(entity, id) -> op``, read only
+    (whether a case was inserted in it, say)."""
+    return MappingProxyType(_seen(session if session is not None else db.session()))
 
 
 def changes_since(last_id: int = 0, limit: int = 500) -> list[ChangeRecord]:

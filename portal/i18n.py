@@ -34,7 +34,8 @@ def select_locale() -> str:
 
 
 @lru_cache(maxsize=16)
-def _parsed_locale(identifier: str) -> Locale:
+def parsed_locale(identifier: str) -> Locale:
+    """``Locale.parse(identifier)``, once per identifier."""
     return Locale.parse(identifier)
 
 
@@ -42,7 +43,7 @@ def select_parsed_locale() -> Locale:
     """``select_locale`` as a ``Locale``, parsed once per identifier: Flask-Babel would
     parse the string on every request, and Babel's parse scans its list of locales each
     time (~1 ms a request)."""
-    return _parsed_locale(select_locale())
+    return parsed_locale(select_locale())
 
 
 def request_translations() -> NullTranslations:

@@ -20,16 +20,16 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, false, func, or_, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from cases.reports import upserts
 from cases.reports.models import ReportDuration, ReportDurationCount
 from cases.reports.periods import Period
 from cases.reports.totals import local_day
 from portal.db import UTCDateTime, db
 
 COUNTS = ReportDurationCount.__table__
+COUNT_KEY = ("dim", "months", "start", "kind", "key", "bucket")  # the table's unique key
 KINDS = ("sign", "close", "answer")
 DIMS = {"department": "department_id", "staff": "staff_id", "category": "category_id",
         "district": "district_id"}
@@ -88,20 +88,13 @@ def cells_of(rows: Iterable) -> Counter[Cell]:
 
 def add(connection: Connection, change: Counter[Cell]) -> None:
     """Add each cell's amount (one upsert executed for all of them, atomic per row)."""
-    params = [{"d": dim, "m": months, "s": start, "k": kind, "y": key, "b": bucket, "a": n}
+    params = [{"dim": dim, "months": months, "start": start, "kind": kind, "key": key,
+               "bucket": bucket, "n": n}
               for (dim, months, start, kind, key, bucket), n in change.items() if n]
     if not params:
         return
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(COUNTS).values(dim=bindparam("d"), months=bindparam("m"),
-                                 start=bindparam("s"), kind=bindparam("k"),
-                                 key=bindparam("y"), bucket=bindparam("b"), n=bindparam("a"))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[COUNTS.c.dim, COUNTS.c.months, COUNTS.c.start, COUNTS.c.kind,
-                        COUNTS.c.key, COUNTS.c.bucket],
-        set_={"n": COUNTS.c.n + stmt.excluded.n},
-    )
-    connection.execute(stmt, sorted(params, key=lambda p: (p["d"], p["m"], p["s"])))
+    connection.execute(upserts.adding(connection, COUNTS, COUNT_KEY, "n"),
+                       sorted(params, key=lambda p: (p["dim"], p["months"], p["start"])))
 
 
 def kept_rows(connection: Connection, where=None) -> Iterable:

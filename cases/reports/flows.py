@@ -29,7 +29,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import (
     Select,
     and_,
-    bindparam,
     case,
     delete,
     event,
@@ -40,14 +39,15 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, object_session
 
 from cases.models import Case
+from cases.reports import upserts
 from cases.reports.models import DailyCaseFlow
 from cases.reports.periods import Period, today
 from cases.reports.totals import local_day
+from portal.changes import INSERT, recorded
 from portal.db import db
 
 FLOWS = DailyCaseFlow.__table__
@@ -59,6 +59,7 @@ FACTS = ("filed", "ended", "ended_from", "ended_month", "closed", "answered", "o
 COLUMNS = ("created_at", "closed_at", "status", "replied_at", "reply_due_at",
            *DIMS.values())
 Row = tuple[str, date, int, str, date]  # dim, day, key, fact, since
+FLOW_KEY = ("dim", "day", "key", "fact", "since")  # the table's unique key
 
 
 def _aware(moment: datetime) -> datetime:
@@ -105,18 +106,11 @@ def facts_of(values: dict) -> Counter[Row]:
 
 def add(connection: Connection, changes: Counter[Row]) -> None:
     """Add each row's amount: one upsert executed for all rows (atomic per row)."""
-    params = [{"d": dim, "dy": day, "k": key, "f": fact, "s": since, "a": amount}
+    params = [{"dim": dim, "day": day, "key": key, "fact": fact, "since": since, "n": amount}
               for (dim, day, key, fact, since), amount in changes.items() if amount]
     if not params:
         return
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(FLOWS).values(dim=bindparam("d"), day=bindparam("dy"), key=bindparam("k"),
-                                fact=bindparam("f"), since=bindparam("s"), n=bindparam("a"))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[FLOWS.c.dim, FLOWS.c.day, FLOWS.c.key, FLOWS.c.fact, FLOWS.c.since],
-        set_={"n": FLOWS.c.n + stmt.excluded.n},
-    )
-    connection.execute(stmt, params)
+    connection.execute(upserts.adding(connection, FLOWS, FLOW_KEY, "n"), params)
 
 
 # --- following the cases table ---------------------------------------------------------
@@ -127,17 +121,49 @@ def _now(case: Case) -> dict:
 
 
 def _before(case: Case) -> dict:
-    """The columns as they were before this flush (attribute history)."""
+    """The columns as they were before this flush (attribute history).
+
+    A column given its first value after the case was inserted in this transaction (the
+    department and deadlines of a case routed as it is filed) holds no old value in its
+    history (it was never loaded): it was NULL. Taking the new value for the old one
+    counted such a case in no department's flows (filed, open, overdue)."""
     state = inspect(case)
+    session = object_session(case)
+    inserted = session is not None and recorded(session).get(("case", case.id)) == INSERT
     values = {}
     for name in COLUMNS:
         history = state.attrs[name].history
-        values[name] = history.deleted[0] if history.deleted else getattr(case, name)
+        if history.deleted:
+            values[name] = history.deleted[0]
+        elif inserted and history.added:
+            values[name] = None
+        else:
+            values[name] = getattr(case, name)
     return values
 
 
+# The mapper events' rows wait in the session until the flush has written every case,
+# then go out as one upsert: with the timeline's (``step_flows`` takes them into its own
+# after the flush), else on their own once the flush is done. A filing that routes the
+# case writes its flows in one statement, not one per event and one for the timeline.
+_PENDING = "report_flows.pending"  # session.info: Counter of this flush's rows
+
+
+def _queue(connection: Connection, case: Case, change: Counter[Row]) -> None:
+    session = object_session(case)
+    if session is None:  # not flushed by a session (never the case today): write now
+        add(connection, change)
+        return
+    session.info.setdefault(_PENDING, Counter()).update(change)
+
+
+def take_pending(session: Session) -> Counter[Row]:
+    """The rows this flush's mapper events counted and did not write yet (now taken)."""
+    return session.info.pop(_PENDING, None) or Counter()
+
+
 def _filed(_mapper, connection: Connection, case: Case) -> None:
-    add(connection, facts_of(_now(case)))
+    _queue(connection, case, facts_of(_now(case)))
 
 
 def _changed(_mapper, connection: Connection, case: Case) -> None:
@@ -146,12 +172,20 @@ def _changed(_mapper, connection: Connection, case: Case) -> None:
         return
     change = facts_of(_now(case))
     change.subtract(facts_of(_before(case)))
-    add(connection, change)
+    _queue(connection, case, change)
 
 
 def _removed(_mapper, connection: Connection, case: Case) -> None:
     gone = facts_of(_before(case))
-    add(connection, Counter({row: -n for row, n in gone.items()}))
+    _queue(connection, case, Counter({row: -n for row, n in gone.items()}))
+
+
+def _flush_started(session: Session, _context, _instances) -> None:
+    session.info.pop(_PENDING, None)  # a failed flush's rows were rolled back with it
+
+
+def _flush_done(session: Session, _context) -> None:
+    add(session.connection(), take_pending(session))
 
 
 def follow_cases() -> None:
@@ -160,6 +194,10 @@ def follow_cases() -> None:
                            ("after_delete", _removed)):
         if not event.contains(Case, name, listener):
             event.listen(Case, name, listener)
+    for name, listener in (("before_flush", _flush_started),
+                           ("after_flush_postexec", _flush_done)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 def _of_cases(ids: list[int], durations: list | None = None) -> Counter[Row]:
@@ -187,6 +225,9 @@ def count_cases(case_ids: Iterable[int], sign: int = 1) -> None:
     """Count (``sign`` 1) cases written by Core statements, which neither mapper nor
     session events hear (bulk imports), or uncount them (-1) before they are removed.
     The caller commits."""
+    from cases.reports.step_flows import forget
+
+    forget(db.session())  # Core statements wrote these cases: read them anew next flush
     ids, kept = sorted(set(case_ids)), []
     found = _of_cases(ids, kept)
     add(db.session.connection(), Counter({k: sign * n for k, n in found.items()}))
@@ -197,9 +238,12 @@ def count_cases(case_ids: Iterable[int], sign: int = 1) -> None:
 def recounted(case_ids: Iterable[int]) -> Iterator[None]:
     """Around a Core UPDATE of cases (a conditional claim): their rows before it are
     taken back and their rows after it counted."""
+    from cases.reports.step_flows import forget
+
     ids = sorted(set(case_ids))
     before = _of_cases(ids)
     yield
+    forget(db.session())  # what the session's flushes knew of these cases is stale now
     kept: list = []
     after = _of_cases(ids, kept)
     after.subtract(before)

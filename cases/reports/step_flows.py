@@ -27,14 +27,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Select, event, func, inspect, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from cases.models import Case, CaseEvent
 from cases.reports import timings
-from cases.reports.flows import Row, add
+from cases.reports.flows import Row, add, take_pending
 from cases.reports.models import DailyCaseFlow
 from cases.reports.periods import Period
 from cases.reports.totals import local_day
@@ -177,9 +179,13 @@ def live_step_flows(connection: Connection, durations: list | None = None) -> Co
 # --- following the session ---------------------------------------------------------------
 
 
-def _touched(session: Session) -> tuple[set[int], list]:
+def _touched(session: Session) -> tuple[set[int], list, set[int] | None]:
+    """The cases whose rows may change in this flush (known ids), the new cases and
+    timeline lines (ids to come), and the cases whose existing lines change (None: a
+    staff member changed department, every case is to be read again)."""
     ids: set[int] = set()
     new_steps: list = []  # new timeline lines and new cases: their ids come with the flush
+    rewritten: set[int] | None = set()
     for obj in session.new:
         if isinstance(obj, Case):
             new_steps.append(obj)
@@ -192,6 +198,8 @@ def _touched(session: Session) -> tuple[set[int], list]:
         state = inspect(obj)
         if isinstance(obj, CaseEvent):
             ids.add(obj.case_id)
+            if rewritten is not None:
+                rewritten.add(obj.case_id)
         elif isinstance(obj, Case) and obj.id is not None and (
                 obj in session.deleted
                 or any(state.attrs[c].history.has_changes() for c in READ_COLUMNS)):
@@ -200,33 +208,169 @@ def _touched(session: Session) -> tuple[set[int], list]:
                 state.attrs["department_id"].history.has_changes()):
             ids.update(session.connection().scalars(
                 select(CaseEvent.case_id).where(CaseEvent.actor_id == obj.id).distinct()))
-    return ids, new_steps
+            rewritten = None
+    return ids, new_steps, rewritten
+
+
+# What this transaction's flushes left in the tables for each case they counted: its rows
+# (``step_facts``) and kept durations, and what they were computed from (the case's
+# columns, its steps, its actors' departments). A later flush of the same case starts from
+# these instead of reading the case again (its "before" is the earlier flush's "after":
+# nothing else writes them in between but ``flows.recounted`` and ``count_cases``, which
+# call ``forget``), and when it only inserts the case or timeline lines, or sets the
+# case's columns, its "after" is computed from what it wrote onto them (``_written``).
+# Filing a case flushes it twice (the case, then its routing): no read of the case, its
+# timeline or its durations is left, where each flush read them after (and the second
+# before) it, and deleted the durations it had not written.
+_KNOWN = "report_step_flows.known"  # session.info: (root transaction, {id: Known}, {id})
+KNOWN_MOST = 2000  # cases kept; a transaction that writes more reads them again
+
+
+class Known(NamedTuple):
+    """One case as this transaction's last flush left it."""
+
+    facts: Counter
+    durations: list
+    case: dict | None  # ``READ_COLUMNS``; None: not kept (a removed case: read again)
+    steps: list
+    departments: dict
+
+
+def _held(session: Session) -> tuple:
+    root = session.get_transaction()
+    held = session.info.get(_KNOWN)
+    if held is None or held[0] is not root:  # a new transaction: nothing known yet
+        held = (root, {}, set())
+        session.info[_KNOWN] = held
+    return held
+
+
+def _known(session: Session) -> dict[int, Known]:
+    return _held(session)[1]
+
+
+def _columns(obj: Case, inserted: bool) -> dict | None:
+    """The case's ``READ_COLUMNS`` as the session holds them after the flush, or None
+    where one is not held (expired, or never loaded: read the case instead). A case
+    inserted in this transaction holds only the columns it was given: the others were
+    inserted as NULL (none of these has a server default)."""
+    state = inspect(obj)
+    columns = {}
+    for name in READ_COLUMNS:
+        if name in state.dict:
+            columns[name] = state.dict[name]
+        elif inserted and name not in state.expired_attributes:
+            columns[name] = None
+        else:
+            return None
+    return columns
+
+
+def forget(session: Session) -> None:
+    """Drop what is known of this transaction's cases (after a Core statement changed
+    cases or timelines, or a savepoint ended): the next flush reads them again."""
+    session.info.pop(_KNOWN, None)
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
-    ids, new_steps = _touched(session)
+    ids, new_steps, rewritten = _touched(session)
     if not ids and not new_steps:
         return
-    before = facts_of_cases(session.connection(), ids) if ids else Counter()
-    session.info["report_step_flows"] = (ids, new_steps, before)  # this flush's
+    known = _known(session)
+    unknown = ids - known.keys()
+    before = facts_of_cases(session.connection(), unknown) if unknown else Counter()
+    for case_id in ids & known.keys():
+        before.update(known[case_id].facts)
+    session.info["report_step_flows"] = (ids, new_steps, rewritten, before)  # this flush's
+
+
+def _written(session: Session, every: set[int], new_steps: list,
+             rewritten: set[int] | None) -> dict[int, tuple]:
+    """``(case, steps, departments)`` after this flush of the cases it inserted or gave
+    new timeline lines or new column values only, from the session's objects and what is
+    known of them (as ``_read`` would find them); the others are left to ``_read``."""
+    if rewritten is None:  # a staff member moved: their steps count elsewhere, read all
+        return {}
+    _root, known, inserted = _held(session)
+    new_cases = {obj.id: obj for obj in new_steps if isinstance(obj, Case)}
+    inserted.update(new_cases)  # cases inserted in this transaction
+    lines: dict[int, list] = defaultdict(list)
+    for obj in new_steps:
+        if isinstance(obj, CaseEvent):
+            state = inspect(obj)
+            if obj.id is None or "created_at" not in state.dict:
+                rewritten.add(obj.case_id)  # not as flushed: read the case
+            else:
+                lines[obj.case_id].append((obj.id, obj.action, obj.created_at, obj.actor_id,
+                                           obj.details))
+    found: dict[int, tuple] = {}
+    for case_id in every - rewritten:
+        if case_id in new_cases:
+            base, obj = Known(Counter(), [], {}, [], {}), new_cases[case_id]
+        else:
+            base = known.get(case_id)
+            obj = session.identity_map.get(identity_key(Case, case_id))
+        if base is None or base.case is None or obj is None or obj in session.deleted:
+            continue
+        columns = _columns(obj, case_id in inserted)
+        if columns is None:
+            continue
+        steps = sorted([*base.steps, *lines.get(case_id, [])], key=lambda step: step[0])
+        found[case_id] = (columns, steps, base.departments)
+    actors = {step[3] for _case, steps, departments in found.values() for step in steps
+              if step[3] is not None and step[3] not in departments}
+    if actors:  # a new actor on a case: their department, as ``_read`` reads it
+        read = dict(session.connection().execute(
+            select(User.id, User.department_id).where(User.id.in_(actors))).all())
+        found = {case_id: (case, steps, {**departments, **read})
+                 for case_id, (case, steps, departments) in found.items()}
+    return found
 
 
 def _after_flush(session: Session, _context) -> None:
     pending = session.info.pop("report_step_flows", None)
     if pending is None:
         return
-    ids, new_steps, before = pending
+    ids, new_steps, rewritten, before = pending
     every = ids | {getattr(obj, "case_id", None) or obj.id for obj in new_steps} - {None}
-    kept: list = []
-    change = facts_of_cases(session.connection(), every, kept)
+    known = _known(session)
+    if len(known) + len(every) > KNOWN_MOST:  # a long transaction (a demo city, a script)
+        forget(session)
+        known = _known(session)
+    # Durations in the table now: as known, none for a case this flush inserted.
+    kept_before = {case_id: known[case_id].durations if case_id in known else None
+                   for case_id in every}
+    for obj in new_steps:
+        if isinstance(obj, Case) and obj.id is not None:
+            kept_before[obj.id] = []
+    written = _written(session, every, new_steps, rewritten)
+    change: Counter[Row] = Counter()
+    for case_id in every:  # a removed case (not found below) counts nowhere
+        known[case_id] = Known(Counter(), [], None, [], {})
+    for case_id, case, steps, departments in (
+            *((case_id, *found) for case_id, found in written.items()),
+            *_read(session.connection(), every - written.keys())):
+        facts = step_facts(case, steps, departments) if steps else Counter()
+        durations = timings.duration_rows(case_id, case, steps, departments)
+        known[case_id] = Known(facts, durations, case, steps, departments)
+        change.update(facts)
     change.subtract(before)
+    change.update(take_pending(session))  # the cases' own columns: one upsert for both
     add(session.connection(), change)
-    timings.replace(session.connection(), every, kept)
+    timings.replace_known(session.connection(),
+                          {case_id: known[case_id].durations for case_id in every},
+                          kept_before)
+
+
+def _savepoint_ended(session: Session, transaction) -> None:
+    if transaction.nested:  # rolled back, its writes are gone; released: read again too
+        forget(session)
 
 
 def follow_timeline() -> None:
     """Keep the timeline's rows as the session writes (once per process)."""
-    for name, listener in (("before_flush", _before_flush), ("after_flush", _after_flush)):
+    for name, listener in (("before_flush", _before_flush), ("after_flush", _after_flush),
+                           ("after_transaction_end", _savepoint_ended)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
 

@@ -103,3 +103,31 @@ def replace(connection: Connection, case_ids: Iterable[int], rows: list[dict]) -
         connection.execute(DURATIONS.insert(), rows[start:start + 5000])
     change.update(duration_counts.cells_of(rows))
     duration_counts.add(connection, change)
+
+
+def replace_known(connection: Connection, rows_by_case: dict[int, list[dict]],
+                  kept_by_case: dict[int, list[dict] | None]) -> None:
+    """``replace`` when some cases' rows in the table are known already (``kept_by_case``:
+    what ``replace`` wrote for them earlier in this transaction, ``[]`` for a case
+    inserted in it; None or missing: not known). Known rows are not read again, and a
+    case whose rows do not change is left alone: its rows, histograms and statements are
+    those ``replace`` would leave (filing: no read, no DELETE)."""
+    unknown = sorted(i for i in rows_by_case if kept_by_case.get(i) is None)
+    changed = [i for i in rows_by_case
+               if kept_by_case.get(i) is not None and kept_by_case[i] != rows_by_case[i]]
+    change: Counter = Counter()
+    for start in range(0, len(unknown), 1000):  # as ``replace``: read, then delete
+        part = ReportDuration.case_id.in_(unknown[start:start + 1000])
+        change.subtract(duration_counts.cells_of(duration_counts.kept_rows(connection, part)))
+        connection.execute(delete(ReportDuration).where(part))
+    for case_id in changed:
+        change.subtract(duration_counts.cells_of(kept_by_case[case_id]))
+    stale = sorted(i for i in changed if kept_by_case[i])
+    for start in range(0, len(stale), 1000):
+        connection.execute(delete(ReportDuration).where(
+            ReportDuration.case_id.in_(stale[start:start + 1000])))
+    rows = [row for i in (*unknown, *changed) for row in rows_by_case[i]]
+    for start in range(0, len(rows), 5000):
+        connection.execute(DURATIONS.insert(), rows[start:start + 5000])
+    change.update(duration_counts.cells_of(rows))
+    duration_counts.add(connection, change)

@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Date, cast, delete, event, func, inspect, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from cases.models import Case
+from cases.reports import upserts
 from cases.reports.models import DailyCaseTotal
 from cases.reports.periods import Period
 from portal.db import db
@@ -33,6 +32,7 @@ TOTALS = DailyCaseTotal.__table__
 # What a total is kept by (the key), as attributes of ``Case``.
 KEY_COLUMNS = ("category_id", "district_id", "channel", "type")
 Key = tuple[date, int, int, str, str]
+TOTAL_KEY = ("day", "category_id", "district_id", "channel", "type")  # the unique key
 
 
 def _zone() -> ZoneInfo:
@@ -59,17 +59,9 @@ def key_of(case: Case) -> Key | None:
 def add(connection: Connection, key: Key, amount: int) -> None:
     """Add ``amount`` (±1) to one day's total: one upsert, atomic under concurrency."""
     day, category_id, district_id, channel, case_type = key
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(TOTALS).values(
-        day=day, category_id=category_id, district_id=district_id, channel=channel,
-        type=case_type, received=amount,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[TOTALS.c.day, TOTALS.c.category_id, TOTALS.c.district_id,
-                        TOTALS.c.channel, TOTALS.c.type],
-        set_={"received": TOTALS.c.received + stmt.excluded.received},
-    )
-    connection.execute(stmt)
+    connection.execute(upserts.adding(connection, TOTALS, TOTAL_KEY, "received"), {
+        "day": day, "category_id": category_id, "district_id": district_id,
+        "channel": channel, "type": case_type, "received": amount})
 
 
 # --- following the cases table ---------------------------------------------------------
