@@ -27,12 +27,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, event, func, inspect, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import case, delete, event, func, inspect, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from cases.reports import upserts
 from cases.reports.models import RatingMonth
 from cases.reports.periods import Period
 from cases.reports.totals import local_day
@@ -40,6 +39,7 @@ from cases.satisfaction.models import Rating
 from cases.satisfaction.vocabulary import RatingStatus, Solved
 
 MONTHS = RatingMonth.__table__
+MONTH_KEY = ("month", "department_id", "status", "level", "solved")  # the table's key
 COUNTED = ("rated", "defaulted")
 # The columns of ``ratings`` a row is keyed by, or that decide whether it counts.
 COLUMNS = ("rated_at", "department_id", "status", "level", "solved", "set_aside")
@@ -72,20 +72,11 @@ def _counted(rows: Iterable[Mapping[str, Any]], sign: int = 1) -> Counter[Key]:
 
 def add(connection: Connection, changes: Counter[Key]) -> None:
     """Add each row's amount: one upsert for all rows (atomic per row)."""
-    params = [{"m": m, "d": d, "st": st, "lv": lv, "so": so, "a": amount}
+    params = [{"month": m, "department_id": d, "status": st, "level": lv, "solved": so,
+               "n": amount}
               for (m, d, st, lv, so), amount in changes.items() if amount]
-    if not params:
-        return
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(MONTHS).values(month=bindparam("m"), department_id=bindparam("d"),
-                                 status=bindparam("st"), level=bindparam("lv"),
-                                 solved=bindparam("so"), n=bindparam("a"))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[MONTHS.c.month, MONTHS.c.department_id, MONTHS.c.status,
-                        MONTHS.c.level, MONTHS.c.solved],
-        set_={"n": MONTHS.c.n + stmt.excluded.n},
-    )
-    connection.execute(stmt, params)
+    if params:
+        connection.execute(upserts.adding(connection, MONTHS, MONTH_KEY, "n"), params)
 
 
 # --- following the ORM -----------------------------------------------------------------
