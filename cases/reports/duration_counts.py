@@ -112,12 +112,7 @@ def rebuild(connection: Connection | None = None, rows: Iterable | None = None) 
     conn = connection or db.session.connection()
     found = cells_of(kept_rows(conn) if rows is None else rows)
     conn.execute(delete(ReportDurationCount))
-    cells = [{"dim": dim, "months": months, "start": start, "kind": kind, "key": key,
-              "bucket": bucket, "n": n}
-             for (dim, months, start, kind, key, bucket), n in sorted(found.items()) if n]
-    for first in range(0, len(cells), 5000):
-        conn.execute(COUNTS.insert(), cells[first:first + 5000])
-    return len(cells)
+    return upserts.write_counts(conn, COUNTS, COUNT_KEY, "n", dict(sorted(found.items())))
 
 
 def fill_buckets(connection: Connection) -> None:

@@ -283,11 +283,7 @@ def rebuild_flows(connection: Connection | None = None) -> int:
         conn.execute(DURATIONS.insert(), kept[start:start + 5000])
     duration_counts.rebuild(conn, kept)
     conn.execute(delete(DailyCaseFlow))
-    rows = [{"dim": dim, "day": day, "key": key, "fact": fact, "since": since, "n": n}
-            for (dim, day, key, fact, since), n in found.items() if n]
-    for start in range(0, len(rows), 5000):
-        conn.execute(FLOWS.insert(), rows[start:start + 5000])
-    return len(rows)
+    return upserts.write_counts(conn, FLOWS, FLOW_KEY, "n", found)
 
 
 def fill_net_months(connection: Connection) -> int:
@@ -318,11 +314,7 @@ def fill_ended_months(connection: Connection) -> int:
 def _replace_fact(connection: Connection, fact: str, found: Counter[Row]) -> int:
     """Replace every row of ``fact`` with the non-zero counts ``found``; their number."""
     connection.execute(delete(DailyCaseFlow).where(DailyCaseFlow.fact == fact))
-    rows = [{"dim": dim, "day": day, "key": key, "fact": kind, "since": since, "n": n}
-            for (dim, day, key, kind, since), n in found.items() if n]
-    for start in range(0, len(rows), 5000):
-        connection.execute(FLOWS.insert(), rows[start:start + 5000])
-    return len(rows)
+    return upserts.write_counts(connection, FLOWS, FLOW_KEY, "n", found)
 
 
 # --- reading ---------------------------------------------------------------------------

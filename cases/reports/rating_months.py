@@ -186,11 +186,7 @@ def rebuild_rating_months(connection: Connection) -> int:
     """Recompute every row from ``ratings``; the number written (the caller commits)."""
     found = live_rating_months(connection)
     connection.execute(delete(RatingMonth))
-    rows = [{"month": m, "department_id": d, "status": st, "level": lv, "solved": so, "n": n}
-            for (m, d, st, lv, so), n in found.items() if n]
-    for start in range(0, len(rows), 5000):
-        connection.execute(MONTHS.insert(), rows[start:start + 5000])
-    return len(rows)
+    return upserts.write_counts(connection, MONTHS, MONTH_KEY, "n", found)
 
 
 # --- reading ---------------------------------------------------------------------------

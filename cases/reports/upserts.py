@@ -1,5 +1,6 @@
 """The reports' counters, each added to by one cached statement: ``INSERT … ON CONFLICT
-(key) DO UPDATE SET n = table.n + excluded.n`` (SQLite ≥ 3.35 and PostgreSQL alike).
+(key) DO UPDATE SET n = table.n + excluded.n`` (SQLite ≥ 3.35 and PostgreSQL alike), and
+the rebuilds' inserts of whole tables of counts (``write_counts``).
 
 SQLAlchemy's dialect upserts (``sqlite.insert(t).on_conflict_do_update(...)``) carry no
 cache key: every execution built the statement and its ``excluded`` alias and compiled it
@@ -9,6 +10,8 @@ parameters (each column's own type: dates, enums bound as before) is compiled on
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from sqlalchemy import Table, TextClause, bindparam, text
 from sqlalchemy.engine import Connection
@@ -36,3 +39,15 @@ def adding(connection: Connection, table: Table, keys: tuple[str, ...],
         made = text(sql).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names))
         _MADE[slot] = made
     return made
+
+
+def write_counts(connection: Connection, table: Table, keys: tuple[str, ...], amount: str,
+                 found: Mapping[tuple, int]) -> int:
+    """Insert a row per non-zero count of ``found`` (``{key tuple: n}``, the tuple in the
+    order of ``keys``), in chunks; the number of rows written (the rebuilds', after they
+    emptied what they replace)."""
+    rows = [{**dict(zip(keys, key, strict=True)), amount: n}
+            for key, n in found.items() if n]
+    for start in range(0, len(rows), 5000):
+        connection.execute(table.insert(), rows[start:start + 5000])
+    return len(rows)
