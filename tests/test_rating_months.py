@@ -14,7 +14,7 @@ from cases.models import Case
 from cases.reports import rating_months
 from cases.reports.figures_rates import rating_counts, rating_rows
 from cases.reports.models import RatingMonth, ReportSettings
-from cases.reports.periods import Period
+from cases.reports.periods import Period, today
 from cases.satisfaction.models import Rating
 from cases.satisfaction.services import RatingInput, give_rating
 from cases.satisfaction.sweep import apply_defaults
@@ -128,6 +128,12 @@ def test_every_writer_keeps_them(database, world):
         given.set_aside = True
         db.session.commit()
         assert kept() == live() and sum(kept().values()) == 1
+        # Its month's row now counts nothing: read, it is no department's, as live.
+        settings = ReportSettings(count_defaulted=True, partly_counts_as_solved=False,
+                                  satisfied_from_level=3)
+        this_month = Period.containing("month", today())
+        assert counted_kept(this_month, settings) == counted_live(this_month, settings)
+        assert world.urban.id in counted_kept(this_month, settings)  # the defaulted one
         # Moved to another month by the ORM (the demo dates its ratings back).
         defaulted = _rating(second)
         defaulted.rated_at = datetime(2025, 7, 15, 3, tzinfo=UTC)
@@ -155,6 +161,9 @@ def test_every_writer_keeps_them(database, world):
                            .execution_options(synchronize_session=False))
         db.session.commit()
         assert kept() == live() and sum(kept().values()) == 1
+        # March's rows are there and count nothing: read, no department has them, as live.
+        assert counted_kept(Period.month(2026, 3), settings) == {} == counted_live(
+            Period.month(2026, 3), settings)
         # Deleted by the ORM.
         db.session.delete(_rating(second))
         db.session.commit()

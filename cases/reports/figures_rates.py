@@ -298,7 +298,9 @@ def rating_rows(period: Period, settings: ReportSettings,
             key = dep_id or None  # the monthly rows keep "at intake" as 0
             before = summed.get(key, (0, 0, 0, 0))
             summed[key] = tuple(a + int(b or 0) for a, b in zip(before, counts, strict=True))
-    return [(dep_id, *counts) for dep_id, counts in summed.items()]
+    # A month's row can count nothing (its ratings set aside, moved or taken back): the
+    # live count has no such department, and neither does this.
+    return [(dep_id, *counts) for dep_id, counts in summed.items() if counts[2]]
 
 
 # --- the ranking ---------------------------------------------------------------------
