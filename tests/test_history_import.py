@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select
 from cases.imports.models import CaseImport
 from cases.imports.runner import PLACEHOLDER_CLIENT
 from cases.models import Case, CaseReply, CaseStatus, CaseType, Category, Channel
-from cases.reports.models import DailyCaseTotal
+from cases.reports.models import DailyCaseTotal, MonthlyCaseTotal
 from cases.satisfaction.models import Rating
 from citizens.models import Client, ClientKind
 from portal.db import db
@@ -128,6 +128,10 @@ def test_good_csv_makes_cases_clients_replies_ratings(database: Flask, world: Wo
         total = db.session.scalar(select(DailyCaseTotal.received).where(
             DailyCaseTotal.day == date(2020, 1, 6)))
         assert total == 1
+        assert db.session.scalar(select(func.sum(MonthlyCaseTotal.received)).where(
+            MonthlyCaseTotal.month == date(2020, 1, 1))) == db.session.scalar(
+            select(func.sum(DailyCaseTotal.received)).where(
+                DailyCaseTotal.day >= date(2020, 1, 1), DailyCaseTotal.day < date(2020, 2, 1)))
 
 
 
@@ -278,6 +282,7 @@ def test_a_failure_while_writing_takes_everything_back(database: Flask, world: W
         for model in (Case, CaseReply, Rating):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
         assert not db.session.scalar(select(func.sum(DailyCaseTotal.received)))
+        assert not db.session.scalar(select(func.sum(MonthlyCaseTotal.received)))
         assert db.session.scalar(select(func.count()).select_from(Client).where(
             Client.name == "张三")) == 0
         assert set(db.session.scalars(select(ChangeRecord.op).where(

@@ -147,7 +147,8 @@ def grow_timeline_only(app, cast, number: str) -> None:
 
 # Filing (issue 16, fourth pass): the POST, inside the request (the messages go out after
 # the response). Routed at once, as a city files most cases; a new caller at the phone.
-FILING_BUDGET = {"citizen": 27, "clerk": 25}  # were 42 and 40
+# 28 and 26 since the monthly totals (issue 13: the daily totals' row and its month's).
+FILING_BUDGET = {"citizen": 28, "clerk": 26}  # were 42 and 40
 
 
 @pytest.mark.parametrize("who", ["citizen", "clerk"])

@@ -14,7 +14,7 @@ from cases.models import Case
 from cases.reports import rating_months
 from cases.reports.figures_rates import rating_counts, rating_rows
 from cases.reports.models import RatingMonth, ReportSettings
-from cases.reports.periods import Period, today
+from cases.reports.periods import Period, today, whole_months
 from cases.satisfaction.models import Rating
 from cases.satisfaction.services import RatingInput, give_rating
 from cases.satisfaction.sweep import apply_defaults
@@ -64,7 +64,7 @@ RULES = [
 
 
 def test_whole_months_of_a_period():
-    months = rating_months.whole_months
+    months = whole_months
     assert months(Period.month(2026, 2)) == (date(2026, 2, 1), date(2026, 3, 1))
     assert months(Period.containing("year", date(2026, 5, 5))) == (date(2026, 1, 1),
                                                                    date(2027, 1, 1))

@@ -4,7 +4,7 @@ state figures summed from them equal the live computation over the cases."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -118,7 +118,11 @@ def test_flows_equal_the_live_figures(database, desk):  # noqa: F811 (the fixtur
     with database.app_context():
         periods = [MARCH, MARCH.previous(), MARCH.year_before(),
                    Period.containing("year", MARCH.first), Period.containing("week", today()),
-                   Period.containing("month", today())]
+                   Period.containing("month", today()),
+                   # Whole months from the monthly rows, the days around them from the
+                   # daily ones; this year's overdue: whole months before today's.
+                   Period.custom(date(2026, 2, 10), date(2026, 4, 20)),
+                   Period.containing("year", today()), Period.containing("quarter", today())]
         # A case due earlier today and not answered: overdue today (read live).
         case = db.session.get(Case, desk.cases["C"])
         case.created_at = utcnow() - timedelta(days=3)
@@ -242,6 +246,23 @@ def test_the_migration_fills_from_what_is_kept(database, desk):  # noqa: F811 (t
         assert kept() == expected == live()
         assert kept_counts() == expected_counts == counted_durations()
         assert kept_durations() == live_durations()
+
+
+def test_migration_0024_fills_the_facts_per_month(database, desk):  # noqa: F811
+    """Migration 0024 adds the additive facts' monthly rows from their daily rows: the
+    same as recounting."""
+    from sqlalchemy import delete
+
+    from cases.reports.flows import MONTHLY, fill_fact_months
+
+    with database.app_context():
+        expected = kept()
+        assert {row[3] for row in expected} >= set(MONTHLY.values())
+        db.session.execute(delete(DailyCaseFlow).where(
+            DailyCaseFlow.fact.in_(list(MONTHLY.values()))))
+        assert fill_fact_months(db.session.connection()) > 0
+        db.session.commit()
+        assert kept() == expected == live()
 
 
 def test_migration_0019_fills_the_ends_per_month(database, desk):  # noqa: F811 (the fixture)

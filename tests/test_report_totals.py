@@ -1,13 +1,15 @@
-"""Daily totals of filings (cases.reports.totals) always equal the live count of cases."""
+"""Daily and monthly totals of filings (cases.reports.totals) always equal the live count
+of cases."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
 from cases.models import Case, CaseType, Category, Channel
-from cases.reports.models import DailyCaseTotal
+from cases.reports.models import DailyCaseTotal, MonthlyCaseTotal
 from cases.reports.periods import Period
 from cases.reports.totals import local_day, rebuild_totals, received, received_count
 from cases.services import CaseRequest, file_case
@@ -26,6 +28,28 @@ def totals(app) -> dict[tuple, int]:
             DailyCaseTotal.channel, DailyCaseTotal.type, DailyCaseTotal.received,
         )).all()
     return {tuple(r[:5]): r[5] for r in rows if r[5]}
+
+
+def month_totals(app) -> dict[tuple, int]:
+    """The kept monthly totals, without rows that count nothing."""
+    with app.app_context():
+        m = MonthlyCaseTotal
+        rows = db.session.execute(select(
+            m.month, m.category_id, m.district_id, m.channel, m.type, m.received)).all()
+    return {tuple(r[:5]): r[5] for r in rows if r[5]}
+
+
+def by_month(daily: dict[tuple, int]) -> dict[tuple, int]:
+    found: Counter = Counter()
+    for (day, *keys), n in daily.items():
+        found[(day.replace(day=1), *keys)] += n
+    return dict(found)
+
+
+def assert_kept_equal_live(app) -> None:
+    expected = live(app)
+    assert totals(app) == expected
+    assert month_totals(app) == by_month(expected)
 
 
 def live(app) -> dict[tuple, int]:
@@ -60,7 +84,7 @@ def test_totals_follow_every_filing_and_equal_the_live_count(database, world):
     set_case(database, after.number, created_at=datetime(2026, 3, 31, 16, 0, 0, tzinfo=UTC))
 
     kept = totals(database)
-    assert kept == live(database)
+    assert_kept_equal_live(database)
     assert sum(kept.values()) == 5
     noise, potholes = world.noise.id, world.potholes.id
     assert kept[(date(2026, 3, 31), noise, world.gulou.id, "web", "complaint")] == 1
@@ -75,21 +99,33 @@ def test_totals_follow_every_filing_and_equal_the_live_count(database, world):
         case.type = CaseType.ENQUIRY
         case.category = db.session.get(Category, potholes)  # as classify_case does
         db.session.commit()
-    assert totals(database) == live(database)
+    assert_kept_equal_live(database)
 
-    # Volumes over a period read the totals.
+    # Volumes over a period read the totals: whole months the monthly ones, the days at
+    # the ends the daily ones.
     with database.app_context():
         assert received_count(Period.month(2026, 3)) == 1
         assert received_count(Period.month(2026, 4)) == 1
         assert received(Period.custom(date(2026, 3, 1), date(2026, 4, 30)), by="day") == {
             date(2026, 3, 31): 1, date(2026, 4, 1): 1,
         }
+        assert received_count(Period.custom(date(2026, 3, 31), date(2026, 4, 1))) == 2
+        assert received_count(Period.custom(date(2026, 3, 31), date(2026, 4, 30))) == 2
+        assert received_count(Period.custom(date(2026, 3, 1), date(2026, 4, 29))) == 2
+        assert received_count(Period.custom(date(2026, 4, 2), date(2026, 4, 30))) == 0
+        year = Period.containing("year", date(2026, 6, 1))
+        expected = Counter({date(2026, 3, 1): 1, date(2026, 4, 1): 1})
+        if today.year == 2026:
+            expected[today.replace(day=1)] += 3
+        assert received(year, by="month") == dict(expected)
+        assert received(year, by="district_id")[world.gulou.id] == 2 + (today.year == 2026)
+        assert received_count(year, channel="phone") == (2 if today.year == 2026 else 0)
 
     # A case removed (a test's clean-up, an erasure) leaves its total.
     with database.app_context():
         db.session.delete(db.session.get(Case, before.id))
         db.session.commit()
-    assert totals(database) == live(database)
+    assert_kept_equal_live(database)
 
 
 def test_rebuild_recomputes_the_totals_from_the_cases(database, world):
@@ -101,14 +137,17 @@ def test_rebuild_recomputes_the_totals_from_the_cases(database, world):
     expected = live(database)
     with database.app_context():  # totals gone astray (a bulk load without them)
         db.session.execute(DailyCaseTotal.__table__.update().values(received=7))
+        db.session.execute(MonthlyCaseTotal.__table__.update().values(received=7))
         db.session.commit()
     assert totals(database) != expected
+    assert month_totals(database) != by_month(expected)
 
     result = database.test_cli_runner().invoke(args=["reports", "rebuild-totals"])
     assert result.exit_code == 0, result.output
-    assert totals(database) == expected
+    assert_kept_equal_live(database)
     assert (date(2026, 1, 1), world.noise.id, world.gulou.id, "web", "complaint") in expected
     with database.app_context():
-        assert rebuild_totals() == len(expected)
+        assert rebuild_totals() == len(expected) + len(by_month(expected))
         db.session.commit()
         assert db.session.scalar(select(func.sum(DailyCaseTotal.received))) == 4
+        assert db.session.scalar(select(func.sum(MonthlyCaseTotal.received))) == 4

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from cases import deadlines
@@ -24,6 +22,7 @@ from cases.calendar import load_calendar
 from cases.imports.rows import Node, Reference, Row
 from cases.models import Case, CaseNumberCounter, CaseReply
 from cases.reports.flows import count_cases
+from cases.reports.totals import add_counts
 from cases.satisfaction.models import Rating
 from cases.satisfaction.tokens import new_nonce
 from cases.satisfaction.vocabulary import RatingStatus
@@ -223,23 +222,9 @@ def _ratings(ids: list[int], rows: list[Row], dicts: list[dict], replies: dict[i
 
 
 def add_totals(counts: Counter, sign: int = 1) -> None:
-    """Add ``counts`` ({(day, category, district, channel, type): n}) to the daily totals:
-    one multi-row upsert, like ``cases.reports.totals.add`` for one case."""
-    from cases.reports.models import DailyCaseTotal
-
-    if not counts:
-        return
-    table = DailyCaseTotal.__table__
-    dialect = db.session.get_bind().dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.day, table.c.category_id, table.c.district_id, table.c.channel,
-                        table.c.type],
-        set_={"received": table.c.received + stmt.excluded.received},
-    )
-    db.session.execute(stmt, [
-        {"day": k[0], "category_id": k[1], "district_id": k[2], "channel": k[3], "type": k[4],
-         "received": sign * n} for k, n in counts.items()])
+    """Add ``counts`` ({(day, category, district, channel, type): n}) to the daily and
+    monthly totals: one multi-row upsert each, as ``cases.reports.totals.add`` for one case."""
+    add_counts(db.session.connection(), {key: sign * n for key, n in counts.items()})
 
 
 def add_client_counts(counts: Counter, sign: int = 1) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from cases.reports import upserts
 from cases.reports.models import ReportDuration, ReportDurationCount
-from cases.reports.periods import Period
+from cases.reports.periods import Period, next_month
 from cases.reports.totals import local_day
 from portal.db import UTCDateTime, db
 
@@ -127,7 +127,7 @@ def _split(period: Period) -> tuple[list[date], list[date], list[tuple[date, dat
     """The period as whole local years and months (their first days) and the day ranges
     at its ends that make no whole month (``[first, last]``)."""
     first, stop = period.first, period.last + timedelta(days=1)
-    begin = first if first.day == 1 else _next_month(first)
+    begin = first if first.day == 1 else next_month(first)
     end = stop.replace(day=1)
     if begin >= end:
         return [], [], [(first, period.last)]
@@ -138,13 +138,9 @@ def _split(period: Period) -> tuple[list[date], list[date], list[tuple[date, dat
             month = month.replace(year=month.year + 1)
         else:
             months.append(month)
-            month = _next_month(month)
+            month = next_month(month)
     edges = [(a, b - timedelta(days=1)) for a, b in ((first, begin), (end, stop)) if a < b]
     return years, months, edges
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def ranked(period: Period, by: str, keyed: bool, keep: set | None, digits: int = 2,

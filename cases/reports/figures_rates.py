@@ -25,7 +25,7 @@ from cases.reports.figures_common import (
     three_periods,
 )
 from cases.reports.models import ReportSettings
-from cases.reports.periods import Period
+from cases.reports.periods import Period, whole_months
 from cases.reports.scope import ReportReach, case_scope, report_reach
 from cases.reports.settings import report_settings, weights
 from cases.reports.tables import Cell, Column, Row, Table
@@ -279,7 +279,7 @@ def rating_rows(period: Period, settings: ReportSettings,
     """``(department, answered, solved, rated, satisfied)`` of ``period``, as
     ``rating_counts`` counts them: the whole city's whole months from their monthly counts
     (``rating_months``), the days around them and a handler's own work live."""
-    months = rating_months.whole_months(period) if handler is None else None
+    months = whole_months(period) if handler is None else None
     if months is None:
         return [tuple(row) for row in db.session.execute(
             rating_counts(*period.bounds(), settings, handler))]

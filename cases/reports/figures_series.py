@@ -2,9 +2,9 @@
 month, for the dashboard's line chart and the table beside it.
 
 Part of the one reports service. Per period two GROUP BY queries (cases filed, cases
-closed, by local day): for the city's readers over the daily totals and flows, for others
-over their cases (``scope.case_scope``); the previous
-period and the year before are aligned point by point (the n-th day with the n-th day).
+closed, by local day): for the city's readers over the daily (and monthly) totals and
+flows, for others over their cases (``scope.case_scope``); the previous period and the
+year before are aligned point by point (the n-th day with the n-th day).
 """
 
 from __future__ import annotations
@@ -81,7 +81,12 @@ def _ended_per_day(period: Period) -> dict[date, int]:
 
 def _series(period: Period, viewer: User) -> list[dict[str, int]]:
     if report_reach(viewer) is ReportReach.CITY:  # every case: the daily totals and flows
-        counts = {"received": {day: n for day, n in received(period, by="day").items() if n},
+        # Drawn month by month, a long period reads the monthly totals; a month's count
+        # sits on its first day in the period (the period may begin within it).
+        by_day = (received(period, by="day") if period.days <= DAILY_UP_TO else
+                  {max(month, period.first): n
+                   for month, n in received(period, by="month").items()})
+        counts = {"received": {day: n for day, n in by_day.items() if n},
                   "closed": _ended_per_day(period)}
     else:
         counts = {"received": _per_day(Case.created_at, period, viewer),

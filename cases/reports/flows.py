@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     and_,
     case,
@@ -45,7 +46,7 @@ from sqlalchemy.orm import Session, object_session
 from cases.models import Case
 from cases.reports import upserts
 from cases.reports.models import DailyCaseFlow
-from cases.reports.periods import Period, today
+from cases.reports.periods import Period, today, whole_months
 from cases.reports.totals import local_day
 from portal.changes import INSERT, recorded
 from portal.db import db
@@ -53,8 +54,11 @@ from portal.db import db
 FLOWS = DailyCaseFlow.__table__
 DIMS = {"department": "department_id", "staff": "assignee_id", "category": "category_id",
         "district": "district_id"}
+# The facts that add up day by day, also summed per local month (``<fact>_m``: day and
+# since are the month's first): a period's whole months read those (a year: 12 rows a key).
+MONTHLY = {fact: f"{fact}_m" for fact in ("filed", "closed", "answered", "on_time", "overdue")}
 FACTS = ("filed", "ended", "ended_from", "ended_month", "closed", "answered", "on_time",
-         "overdue", "net_month")
+         "overdue", "net_month", *MONTHLY.values())
 # The columns of ``Case`` the flows are computed from.
 COLUMNS = ("created_at", "closed_at", "status", "replied_at", "reply_due_at",
            *DIMS.values())
@@ -91,6 +95,8 @@ def facts_of(values: dict) -> Counter[Row]:
     if due is not None and (replied is None or replied > due) and (
             closed is None or closed > due):
         counted.append(("overdue", local_day(due), local_day(due)))
+    counted += [(MONTHLY[fact], day.replace(day=1), day.replace(day=1))
+                for fact, day, _since in counted if fact in MONTHLY]
     found: Counter[Row] = Counter()
     for dim, column in DIMS.items():
         key = values[column]
@@ -311,6 +317,18 @@ def fill_ended_months(connection: Connection) -> int:
     return _replace_fact(connection, "ended_month", found)
 
 
+def fill_fact_months(connection: Connection) -> int:
+    """The ``MONTHLY`` facts' monthly rows from their daily rows already kept (the
+    migration that adds them: no read of the cases); returns the number of rows written."""
+    f = DailyCaseFlow
+    found: Counter[Row] = Counter()
+    for dim, day, key, fact, n in connection.execute(
+            select(f.dim, f.day, f.key, f.fact, f.n).where(f.fact.in_(list(MONTHLY)))):
+        found[(dim, day.replace(day=1), key, MONTHLY[fact], day.replace(day=1))] += n
+    connection.execute(delete(DailyCaseFlow).where(f.fact.in_(list(MONTHLY.values()))))
+    return upserts.write_counts(connection, FLOWS, FLOW_KEY, "n", found)
+
+
 def _replace_fact(connection: Connection, fact: str, found: Counter[Row]) -> int:
     """Replace every row of ``fact`` with the non-zero counts ``found``; their number."""
     connection.execute(delete(DailyCaseFlow).where(DailyCaseFlow.fact == fact))
@@ -324,31 +342,47 @@ def _sum(condition) -> object:
     return func.coalesce(func.sum(case((condition, DailyCaseFlow.n), else_=0)), 0)
 
 
+def _spans(fact: str, first: date, stop: date) -> ColumnElement[bool]:
+    """``fact``'s rows of the days ``[first, stop)``: whole months from its monthly rows
+    (``MONTHLY``), the days around them from the daily ones."""
+    f = DailyCaseFlow
+    months = whole_months(Period("custom", first, stop - timedelta(days=1))) if (
+        fact in MONTHLY and first < stop) else None
+    if months is None:
+        return and_(f.fact == fact, f.day >= first, f.day < stop)
+    spans = [and_(f.fact == MONTHLY[fact], f.day >= months[0], f.day < months[1])]
+    spans += [and_(f.fact == fact, f.day >= a, f.day < b)
+              for a, b in ((first, months[0]), (months[1], stop)) if a < b]
+    return or_(*spans)
+
+
 def case_counts(by: str, period: Period) -> Select:
     """``(key, filed, open, backlog, closed, overdue, answered, on_time)`` of ``period`` by
     ``by`` from the flows (one statement, reads of the key's index): sums over the
-    period's days, and the backlog as the filings minus the ends before its end: whole
-    months' net change (``net_month``) and the days of its last month. Reply deadlines of
-    today are left to the caller (only those already passed count)."""
+    period's days (whole months from their monthly rows), and the backlog as the filings
+    minus the ends before its end: whole months' net change (``net_month``) and the days
+    of its last month. Reply deadlines of today are left to the caller (only those
+    already passed count)."""
     f = DailyCaseFlow
     first, stop = period.first, period.last + timedelta(days=1)
     due_stop = min(stop, today())
-    in_period = and_(f.day >= first, f.day < stop)
     zero = literal(0)
     # Whole months (a month, a quarter, a year) read the ends per month of end and filing.
     ends = "ended_month" if first.day == 1 and stop.day == 1 else "ended_from"
+    spans = {fact: _spans(fact, first, due_stop if fact == "overdue" else stop)
+             for fact in ("filed", "closed", "overdue", "answered", "on_time")}
     counts = (
-        select(f.key.label("key"), _sum(and_(f.fact == "filed", in_period)).label("filed"),
-               (_sum(and_(f.fact == "filed", in_period))
-                - _sum(and_(f.fact == ends, f.since >= first))).label("open"),
+        select(f.key.label("key"), _sum(spans["filed"]).label("filed"),
+               (_sum(spans["filed"])
+                - _sum(and_(f.fact == ends, f.day >= first, f.day < stop,
+                            f.since >= first))).label("open"),
                zero.label("backlog"),
-               _sum(and_(f.fact == "closed", in_period)).label("closed"),
-               _sum(and_(f.fact == "overdue", f.day < due_stop)).label("overdue"),
-               _sum(and_(f.fact == "answered", in_period)).label("answered"),
-               _sum(and_(f.fact == "on_time", in_period)).label("on_time"))
-        .where(f.dim == by, f.fact.in_(("filed", ends, "closed", "overdue", "answered",
-                                        "on_time")),
-               f.day >= first, f.day < stop)
+               _sum(spans["closed"]).label("closed"),
+               _sum(spans["overdue"]).label("overdue"),
+               _sum(spans["answered"]).label("answered"),
+               _sum(spans["on_time"]).label("on_time"))
+        .where(f.dim == by, or_(and_(f.fact == ends, f.day >= first, f.day < stop),
+                                *spans.values()))
         .group_by(f.key)
     )
     month = stop.replace(day=1)  # whole months before it: one row per key and month

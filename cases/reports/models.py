@@ -96,6 +96,23 @@ class DailyCaseTotal(db.Model):
     received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class MonthlyCaseTotal(db.Model):
+    """The daily totals summed per local month (``month``: its first day): what volumes
+    over quarters and years read for their whole months, a twelfth of the rows. Kept with
+    the daily totals by the same writers (``cases.reports.totals``), rebuilt with them."""
+
+    __tablename__ = "monthly_case_totals"
+    # The key is the table itself on SQLite: a period's sums read consecutive rows.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class DailyCaseFlow(db.Model):
     """What adds up day by day about the cases' own columns, per local day and row key.
 

@@ -151,3 +151,18 @@ def _year_back(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def whole_months(period: Period) -> tuple[date, date] | None:
+    """``[first, stop)``: the first days of the whole local months inside ``period``
+    (None when it holds none)."""
+    first = period.first if period.first.day == 1 else next_month(period.first)
+    stop = next_month(period.last)
+    if (period.last + timedelta(days=1)).day != 1:
+        stop = period.last.replace(day=1)
+    return (first, stop) if first < stop else None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, timedelta
+from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import case, delete, event, func, inspect, select, true
@@ -33,7 +33,6 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from cases.reports import upserts
 from cases.reports.models import RatingMonth
-from cases.reports.periods import Period
 from cases.reports.totals import local_day
 from cases.satisfaction.models import Rating
 from cases.satisfaction.vocabulary import RatingStatus, Solved
@@ -190,19 +189,6 @@ def rebuild_rating_months(connection: Connection) -> int:
 
 
 # --- reading ---------------------------------------------------------------------------
-
-
-def whole_months(period: Period) -> tuple[date, date] | None:
-    """``[first, stop)``: the first days of the whole local months inside ``period``."""
-    first = period.first if period.first.day == 1 else _next_month(period.first)
-    stop = _next_month(period.last)
-    if (period.last + timedelta(days=1)).day != 1:
-        stop = period.last.replace(day=1)
-    return (first, stop) if first < stop else None
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def month_counts(first: date, stop: date, statuses: list[str], solved: list[Solved],

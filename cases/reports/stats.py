@@ -111,7 +111,7 @@ def compute_public_stats() -> dict[str, Any]:
     settings = report_settings()
     months = months_shown()
     window = Period.custom(months[0].first, months[-1].last)
-    by_day = received(window, by="day")  # volumes read the daily totals
+    by_month = received(window, by="month")  # volumes read the monthly totals
     month_rows, departments = [], defaultdict(dict)
     for month in months:
         slots = _month_slots(month, settings)
@@ -120,7 +120,7 @@ def compute_public_stats() -> dict[str, Any]:
             _merge(whole, slot)
             _merge(departments[key], slot)
         row = _figures(whole, _answer_hours(month)[1])
-        row["received"] = sum(n for day, n in by_day.items() if month.first <= day <= month.last)
+        row["received"] = by_month.get(month.first, 0)
         month_rows.append({"month": month.key(), **row})
     answers, _pooled = _answer_hours(window)
     names = {d.id: (d.name_zh, d.name_en) for d in db.session.scalars(

@@ -1,20 +1,24 @@
 """Daily totals of filings: what volumes over months and years read instead of the cases.
 
 One row per local day (``TIMEZONE``), category, district, channel and type holds how many
-cases were received. The rows follow the ``cases`` table in the same transaction, through
-mapper events on ``Case`` (insert, update of a counted column, delete): every way a case is
-filed or re-dated by the ORM — the filing door, the demo city, a fixture that dates a case
-back, a correction of type or category at intake — keeps them equal to the live count
-without each writer remembering to. Bulk loaders that insert with Core statements (the
-benches) call ``rebuild_totals`` afterwards, as ``flask reports rebuild-totals`` does.
+cases were received, and the same per local month (``monthly_case_totals``): a period's
+whole months are read from the months, only the days at its ends from the days (a year is
+twelve months' rows instead of 365 days'). The rows follow the ``cases`` table in the same
+transaction, through mapper events on ``Case`` (insert, update of a counted column,
+delete): every way a case is filed or re-dated by the ORM — the filing door, the demo
+city, a fixture that dates a case back, a correction of type or category at intake —
+keeps them equal to the live count without each writer remembering to. Bulk loaders that
+insert with Core statements (the benches) call ``rebuild_totals`` afterwards, as ``flask
+reports rebuild-totals`` does.
 
-Each change is one portable upsert (``INSERT … ON CONFLICT DO UPDATE``, SQLite ≥ 3.35 and
+Each change is one portable upsert per table (``INSERT … ON CONFLICT DO UPDATE``, SQLite ≥ 3.35 and
 PostgreSQL), so two processes filing on the same day never lose a count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,8 +28,8 @@ from sqlalchemy.engine import Connection
 
 from cases.models import Case
 from cases.reports import upserts
-from cases.reports.models import DailyCaseTotal
-from cases.reports.periods import Period
+from cases.reports.models import DailyCaseTotal, MonthlyCaseTotal
+from cases.reports.periods import Period, whole_months
 from portal.db import db
 
 TOTALS = DailyCaseTotal.__table__
@@ -33,6 +37,8 @@ TOTALS = DailyCaseTotal.__table__
 KEY_COLUMNS = ("category_id", "district_id", "channel", "type")
 Key = tuple[date, int, int, str, str]
 TOTAL_KEY = ("day", "category_id", "district_id", "channel", "type")  # the unique key
+MONTHS = MonthlyCaseTotal.__table__
+MONTH_KEY = ("month", *KEY_COLUMNS)
 
 
 def _zone() -> ZoneInfo:
@@ -57,11 +63,25 @@ def key_of(case: Case) -> Key | None:
 
 
 def add(connection: Connection, key: Key, amount: int) -> None:
-    """Add ``amount`` (±1) to one day's total: one upsert, atomic under concurrency."""
-    day, category_id, district_id, channel, case_type = key
-    connection.execute(upserts.adding(connection, TOTALS, TOTAL_KEY, "received"), {
-        "day": day, "category_id": category_id, "district_id": district_id,
-        "channel": channel, "type": case_type, "received": amount})
+    """Add ``amount`` (±1) to one day's total and its month's: one upsert each, atomic
+    under concurrency."""
+    add_counts(connection, {key: amount})
+
+
+def add_counts(connection: Connection, counts: Mapping[Key, int]) -> None:
+    """Add each key's amount to its day's total and its month's (an import's many cases:
+    one multi-row upsert per table)."""
+    days = [{"day": k[0], "category_id": k[1], "district_id": k[2], "channel": k[3],
+             "type": k[4], "received": n} for k, n in sorted(counts.items()) if n]
+    if not days:
+        return
+    months: Counter = Counter()
+    for row in days:
+        months[(row["day"].replace(day=1), *(row[c] for c in KEY_COLUMNS))] += row["received"]
+    connection.execute(upserts.adding(connection, TOTALS, TOTAL_KEY, "received"), days)
+    connection.execute(upserts.adding(connection, MONTHS, MONTH_KEY, "received"), [
+        {**dict(zip(MONTH_KEY, k, strict=True)), "received": n}
+        for k, n in months.items() if n])
 
 
 # --- following the cases table ---------------------------------------------------------
@@ -157,43 +177,76 @@ def _grouped_counts() -> Iterable[tuple]:
 
 
 def rebuild_totals() -> int:
-    """Recompute every daily total from the cases; returns the number of rows written.
-    The caller commits."""
-    counts: dict[Key, int] = {}
+    """Recompute every daily and monthly total from the cases; returns the number of
+    rows written. The caller commits."""
+    counts: Counter = Counter()
     for day, category_id, district_id, channel, case_type, n in _grouped_counts():
-        key = (day, category_id, district_id, _value(channel), _value(case_type))
-        counts[key] = counts.get(key, 0) + n
+        counts[(day, category_id, district_id, _value(channel), _value(case_type))] += n
+    months: Counter = Counter()
+    for (day, *keys), n in counts.items():
+        months[(day.replace(day=1), *keys)] += n
+    connection = db.session.connection()
     db.session.execute(delete(DailyCaseTotal))
-    rows = [
-        {"day": k[0], "category_id": k[1], "district_id": k[2], "channel": k[3], "type": k[4],
-         "received": n}
-        for k, n in counts.items()
-    ]
-    for start in range(0, len(rows), 5000):
-        db.session.execute(TOTALS.insert(), rows[start:start + 5000])
-    return len(rows)
+    db.session.execute(delete(MonthlyCaseTotal))
+    return (upserts.write_counts(connection, TOTALS, TOTAL_KEY, "received", counts)
+            + upserts.write_counts(connection, MONTHS, MONTH_KEY, "received", months))
 
 
 # --- reading ---------------------------------------------------------------------------
 
 
+def received_rows(period: Period, keys: tuple[str, ...], **filters) -> Counter:
+    """Cases received in ``period`` per tuple of ``keys`` (key columns, or ``month``: the
+    first day of each local month), each whole month from the monthly totals and the
+    days at the ends from the daily ones. ``filters`` hold key columns to equal values."""
+    found: Counter = Counter()
+    months = whole_months(period)
+    spans = [(period.first, period.last)] if months is None else [
+        (period.first, months[0] - timedelta(days=1)),
+        (months[1], period.last)]
+    for first, last in spans:
+        if first <= last:
+            for *key, n in db.session.execute(_sum(DailyCaseTotal, DailyCaseTotal.day,
+                                                   first, last, keys, filters)):
+                found[_month_key(keys, key)] += int(n or 0)
+    if months is not None:
+        stop = months[1] - timedelta(days=1)
+        for *key, n in db.session.execute(_sum(MonthlyCaseTotal, MonthlyCaseTotal.month,
+                                               months[0], stop, keys, filters)):
+            found[tuple(key)] += int(n or 0)
+    return found
+
+
+def _sum(table, when, first: date, last: date, keys: tuple[str, ...], filters: dict):
+    """``SELECT keys…, sum(received)`` of ``table`` from ``first`` to ``last``; ``month``
+    over the daily totals is their day (folded into its month by the caller)."""
+    columns = [when if key in ("month", "day") else getattr(table, key) for key in keys]
+    stmt = select(*columns, func.sum(table.received)).where(when >= first, when <= last)
+    for name, value in filters.items():
+        stmt = stmt.where(getattr(table, name) == value)
+    return stmt.group_by(*columns) if columns else stmt
+
+
+def _month_key(keys: tuple[str, ...], key: list) -> tuple:
+    """A daily row's key with its day as its month's first day where ``month`` is asked."""
+    return tuple(value.replace(day=1) if name == "month" else value
+                 for name, value in zip(keys, key, strict=True))
+
+
 def received(period: Period, by: str | None = None, **filters) -> dict:
     """Cases received in ``period`` from the totals: a number, or ``{group: number}`` when
     ``by`` names a key column (``category_id``, ``district_id``, ``channel``, ``type``,
-    ``day``). ``filters`` hold key columns to equal values."""
-    column = getattr(DailyCaseTotal, by) if by else None
-    stmt = select(*([column] if column is not None else []),
-                  func.coalesce(func.sum(DailyCaseTotal.received), 0)).where(
-        DailyCaseTotal.day >= period.first, DailyCaseTotal.day <= period.last
-    )
-    for name, value in filters.items():
-        stmt = stmt.where(getattr(DailyCaseTotal, name) == value)
-    if column is None:
-        return {None: int(db.session.scalar(stmt) or 0)}
-    return {key: int(n) for key, n in db.session.execute(stmt.group_by(column)).all()}
+    ``day``, ``month``). ``filters`` hold key columns to equal values."""
+    if by == "day":  # days only the daily totals hold
+        stmt = _sum(DailyCaseTotal, DailyCaseTotal.day, period.first, period.last, ("day",),
+                    filters)
+        return {day: int(n) for day, n in db.session.execute(stmt)}
+    rows = received_rows(period, (by,) if by else (), **filters)
+    if by is None:
+        return {None: rows.get((), 0)}
+    return {key[0]: n for key, n in rows.items()}
 
 
 def received_count(period: Period, **filters) -> int:
     """The number of cases received in ``period`` (from the totals)."""
     return received(period, **filters)[None]
-
