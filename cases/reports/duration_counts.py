@@ -9,8 +9,9 @@ summed (the days at its ends that make no whole month are counted from the durat
 themselves, grouped in SQL); the ranks of the median (⌊(n+1)/2⌋, ⌊(n+2)/2⌋) and of p90
 (⌈0.9·n⌉) are found in the sums, and for each the database returns the one duration at
 its place within its bucket (the period's range of an index by kind, key, bucket and
-moment that holds the length, sorted: ``ORDER BY micros LIMIT 1 OFFSET place``). The
-figures are those of ranking every duration, exactly; no duration list reaches Python.
+moment that holds the length, sorted: ``ORDER BY micros LIMIT 1 OFFSET place``; the two
+middle ranks in one bucket as one ask, the sum of ``LIMIT 2``). The figures are those of
+ranking every duration, exactly; no duration list reaches Python.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def ranked(period: Period, by: str, keyed: bool, keep: set | None, digits: int =
                 .where(d.kind.in_(kinds), d.at >= start, d.at < end)
                 .group_by(d.kind, column, d.bucket)):
             hist[kind][key or 0][bucket] += n
-    asks: dict = {}  # (kind, keys, bucket, place in the bucket): the length there
+    asks: dict = {}  # (kind, keys, bucket, place in the bucket, take): lengths' sum there
     plans: dict = {}
     for kind in kinds:
         # Cells can sum to 0 (durations moved away): such keys have no figures.
@@ -192,27 +193,43 @@ def _holders(counts: dict):
 
 
 def _plan(kind: str, buckets: Counter, holders, asks: dict) -> tuple[int, dict]:
-    """``(n, {rank: ask})`` for the ranks the figures read: each rank's bucket is found in
-    the counts and its place there asked for (``asks`` gathers them)."""
+    """``(n, {"median": asks, "p90": asks})``: each rank's bucket is found in the counts
+    and its place there asked for (``asks`` gathers them); an ask ``(kind, keys, bucket,
+    place, take)`` gives the sum of ``take`` lengths from its place. The median is half the
+    sum of its asks: the two middle ranks in one ask when they share a bucket (one sort
+    of it, not two), the one middle rank twice when ``n`` is odd."""
     n = sum(buckets.values())
-    ranks = sorted({(n + 1) // 2, (n + 2) // 2, (9 * n + 9) // 10}) if n else []
-    found, below, at = {}, 0, 0
+    if not n:
+        return 0, {}
+    low, high, nine = (n + 1) // 2, (n + 2) // 2, (9 * n + 9) // 10
+    found: dict = {"median": [], "p90": []}
+    below = 0
     for bucket in sorted(buckets):
-        count = buckets[bucket]
-        while at < len(ranks) and ranks[at] <= below + count:
-            ask = (kind, holders(bucket), bucket, ranks[at] - below - 1)
+        top = below + buckets[bucket]
+
+        def at(rank: int, take: int, bucket=bucket, below=below) -> tuple:
+            ask = (kind, holders(bucket), bucket, rank - below - 1, take)
             asks[ask] = None
-            found[ranks[at]] = ask
-            at += 1
-        below += count
+            return ask
+
+        if below < low <= top:
+            if high == low:
+                found["median"] += [at(low, 1)] * 2
+            else:
+                found["median"].append(at(low, 2 if high <= top else 1))
+        elif below < high <= top:  # the lower middle rank ended the bucket before
+            found["median"].append(at(high, 1))
+        if below < nine <= top:
+            found["p90"].append(at(nine, 1))
+        below = top
     return n, found
 
 
 def _values(column, asks: list[tuple], start: datetime, end: datetime) -> dict:
-    """The length at each asked place: per ask the durations of its keys, bucket and
-    period (one range of the index, which holds their length) sorted by the database, one
-    row from it; a few hundred asks per statement, written as text (compiling hundreds of
-    subqueries cost more than running them)."""
+    """The sum of the ``take`` lengths from each asked place: per ask the durations of
+    its keys, bucket and period (one range of the index, which holds their length) sorted
+    by the database, one or two rows from it; a few hundred asks per statement, written as
+    text (compiling hundreds of subqueries cost more than running them)."""
     found: dict = {}
     if db.session.get_bind().dialect.name == "postgresql":
         found = _listed(column, [a for a in asks if len(a[1]) == 1 and a[1][0]], start, end)
@@ -220,15 +237,16 @@ def _values(column, asks: list[tuple], start: datetime, end: datetime) -> dict:
     for first in range(0, len(asks), ASKS_PER_STATEMENT):
         part = asks[first:first + ASKS_PER_STATEMENT]
         picks, params = [], {}
-        for i, (kind, keys, bucket, place) in enumerate(part):
+        for i, (kind, keys, bucket, place, take) in enumerate(part):
             named = [str(int(k)) for k in keys if k]
             which = [f"{column.key} IN ({', '.join(named)})"] if named else []
             if 0 in keys:
                 which.append(f"{column.key} IS NULL")
             picks.append(
-                f"(SELECT micros FROM report_durations WHERE kind = :k{i} AND "  # noqa: S608
-                f"({' OR '.join(which)}) AND bucket = :b{i} AND at >= :start AND "
-                f"at < :end ORDER BY micros LIMIT 1 OFFSET :o{i})")
+                "(SELECT sum(micros) FROM (SELECT micros FROM report_durations WHERE "  # noqa: S608
+                f"kind = :k{i} AND ({' OR '.join(which)}) AND bucket = :b{i} AND "
+                f"at >= :start AND at < :end ORDER BY micros LIMIT {int(take)} "
+                f"OFFSET :o{i}) AS taken)")
             params.update({f"k{i}": kind, f"b{i}": bucket, f"o{i}": place})
         statement = text(f"SELECT {', '.join(picks)}").bindparams(  # noqa: S608
             bindparam("start", start, type_=UTCDateTime), bindparam("end", end, type_=UTCDateTime))
@@ -244,17 +262,19 @@ def _listed(column, asks: list[tuple], start: datetime, end: datetime) -> dict:
     if not asks:
         return {}
     statement = text(
-        "SELECT a.i, (SELECT d.micros FROM report_durations d WHERE d.kind = a.kind AND "  # noqa: S608
+        "SELECT a.i, (SELECT CAST(sum(t.micros) AS bigint) FROM (SELECT d.micros "  # noqa: S608
+        "FROM report_durations d WHERE d.kind = a.kind AND "
         f"d.{column.key} = a.key AND d.bucket = a.bucket AND d.at >= :start AND d.at < :end "
-        "ORDER BY d.micros LIMIT 1 OFFSET a.place) FROM unnest(CAST(:i AS integer[]), "
-        "CAST(:kinds AS text[]), CAST(:keys AS integer[]), CAST(:buckets AS integer[]), "
-        "CAST(:places AS integer[])) AS a(i, kind, key, bucket, place)"
+        "ORDER BY d.micros LIMIT a.take OFFSET a.place) AS t) FROM unnest("
+        "CAST(:i AS integer[]), CAST(:kinds AS text[]), CAST(:keys AS integer[]), "
+        "CAST(:buckets AS integer[]), CAST(:places AS integer[]), CAST(:takes AS integer[])) "
+        "AS a(i, kind, key, bucket, place, take)"
     ).bindparams(bindparam("start", start, type_=UTCDateTime),
                  bindparam("end", end, type_=UTCDateTime))
     rows = db.session.execute(statement, {
         "i": list(range(len(asks))), "kinds": [a[0] for a in asks],
         "keys": [int(a[1][0]) for a in asks], "buckets": [int(a[2]) for a in asks],
-        "places": [int(a[3]) for a in asks]})
+        "places": [int(a[3]) for a in asks], "takes": [int(a[4]) for a in asks]})
     return {asks[i]: micros for i, micros in rows}
 
 
@@ -263,12 +283,10 @@ def _stats(plan: tuple[int, dict], values: dict, digits: int) -> dict:
     n, asks = plan
     if not n:
         return {"median": None, "p90": None, "n": 0}
-    value = {rank: values[ask] for rank, ask in asks.items()}
-    low, high, nine = (n + 1) // 2, (n + 2) // 2, (9 * n + 9) // 10
 
     def hours(micros: int) -> float:
         return micros / 10**6 / 3600
 
-    middle = (hours(value[low]) + hours(value[high])) / 2
-    return {"median": round(middle, digits), "p90": round(hours(value[nine]), digits),
-            "n": n}
+    middle = hours(sum(int(values[ask]) for ask in asks["median"])) / 2
+    return {"median": round(middle, digits),
+            "p90": round(hours(int(values[asks["p90"][0]])), digits), "n": n}
