@@ -146,6 +146,26 @@ def test_flows_equal_the_live_figures(database, desk):  # noqa: F811 (the fixtur
         assert summed[desk.urban] == (0, 1, 1, 1, 1, 2, 1)
 
 
+def test_the_city_series_from_the_flows_equals_the_cases(database, desk):  # noqa: F811
+    """Received and closed per day, or per month over long periods (whole months from the
+    flows' monthly rows, the days around them from the daily ones), as counted from the
+    cases themselves."""
+    from cases.reports import figures_series as series
+
+    with database.app_context():
+        official = viewer(desk.official)
+        for period in (MARCH, Period.containing("year", MARCH.first),
+                       Period.custom(date(2026, 2, 10), date(2026, 6, 20)),
+                       Period.containing("quarter", MARCH.first)):
+            counts = {"received": series._per_day(Case.created_at, period, official),
+                      "closed": series._per_day(Case.closed_at, period, official)}
+            live_points = [{name: sum(n for day, n in by_day.items() if a <= day <= b)
+                            for name, by_day in counts.items()}
+                           for _label, a, b in series._buckets(period)]
+            assert series._series(period, official) == live_points, period
+            assert any(point["received"] for point in live_points), period
+
+
 def test_flows_follow_every_change(database, world):
     citizen = make_user(database, Role.CITIZEN)
     head = make_user(database, Role.DEPARTMENT_HEAD, world.urban.id)

@@ -2,8 +2,8 @@
 month, for the dashboard's line chart and the table beside it.
 
 Part of the one reports service. Per period two GROUP BY queries (cases filed, cases
-closed, by local day): for the city's readers over the daily (and monthly) totals and
-flows, for others over their cases (``scope.case_scope``); the previous period and the
+closed, by local day): for the city's readers over the daily flows (long periods: their
+monthly rows), for others over their cases (``scope.case_scope``); the previous period and the
 year before are aligned point by point (the n-th day with the n-th day).
 """
 
@@ -14,15 +14,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import Date, and_, cast, func, or_, select
 
 from cases.models import Case
 from cases.reports.figures_common import three_periods
 from cases.reports.models import DailyCaseFlow
-from cases.reports.periods import Period
+from cases.reports.periods import Period, whole_months
 from cases.reports.scope import ReportReach, case_scope, report_reach
 from cases.reports.tables import Cell, Column, Row, Table
-from cases.reports.totals import received
 from portal.db import db
 from portal.models import User
 
@@ -68,26 +67,32 @@ def _buckets(period: Period) -> list[tuple[str, date, date]]:
     return points
 
 
-def _ended_per_day(period: Period) -> dict[date, int]:
-    """The city's cases ended per local day, from the daily flows (every case has a
-    district, so the district rows add up to all of them)."""
+def _city_per_point(period: Period, daily: str, monthly: str) -> dict[date, int]:
+    """The city's cases filed or ended per local day of ``period`` from the daily flows
+    (every case has a district, so the district rows add up to all of them); drawn month
+    by month, whole months from their monthly rows (``monthly``), each counted on its
+    first day in the period."""
     f = DailyCaseFlow
-    rows = db.session.execute(
-        select(f.day, func.sum(f.n)).where(
-            f.dim == "district", f.fact == "ended", f.day >= period.first,
-            f.day <= period.last).group_by(f.day)).all()
-    return {day: int(n) for day, n in rows if n}
+    first, stop = period.first, period.last + timedelta(days=1)
+    months = whole_months(period) if period.days > DAILY_UP_TO else None
+    if months is None:
+        chosen = and_(f.fact == daily, f.day >= first, f.day < stop)
+    else:
+        chosen = or_(and_(f.fact == monthly, f.day >= months[0], f.day < months[1]),
+                     *(and_(f.fact == daily, f.day >= a, f.day < b)
+                       for a, b in ((first, months[0]), (months[1], stop)) if a < b))
+    found: dict[date, int] = {}
+    for day, n in db.session.execute(
+            select(f.day, func.sum(f.n)).where(f.dim == "district", chosen).group_by(f.day)):
+        point = day if months is None else max(day.replace(day=1), first)
+        found[point] = found.get(point, 0) + int(n or 0)
+    return {day: n for day, n in found.items() if n}
 
 
 def _series(period: Period, viewer: User) -> list[dict[str, int]]:
-    if report_reach(viewer) is ReportReach.CITY:  # every case: the daily totals and flows
-        # Drawn month by month, a long period reads the monthly totals; a month's count
-        # sits on its first day in the period (the period may begin within it).
-        by_day = (received(period, by="day") if period.days <= DAILY_UP_TO else
-                  {max(month, period.first): n
-                   for month, n in received(period, by="month").items()})
-        counts = {"received": {day: n for day, n in by_day.items() if n},
-                  "closed": _ended_per_day(period)}
+    if report_reach(viewer) is ReportReach.CITY:  # every case: the daily flows
+        counts = {"received": _city_per_point(period, "filed", "filed_m"),
+                  "closed": _city_per_point(period, "ended", "ended_month")}
     else:
         counts = {"received": _per_day(Case.created_at, period, viewer),
                   "closed": _per_day(Case.closed_at, period, viewer)}
