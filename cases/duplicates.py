@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, select, true, union_all
 
 from cases.models import Case, CaseLink, CaseStatus
 from cases.visibility import mention_keys, mentionable_cases, visible_cases
@@ -137,20 +137,32 @@ def case_by_number_or_none(number: str | None) -> Case | None:
     return db.session.scalar(select(Case).where(Case.number == number.strip()))
 
 
+def _connected(rule: ColumnElement[bool]) -> Select:
+    """The cases linked to case ``:case_id`` and the duplicates merged into it that
+    ``rule`` lets through, with whether each is linked."""
+    linked = select(CaseLink.related_id).where(CaseLink.case_id == bindparam("case_id"))
+    merged_in = select(Case.id).where(Case.merged_into_id == bindparam("case_id"))
+    # One IN over a UNION (each part read by its index), not an OR of the two, which
+    # PostgreSQL answers by walking every case.
+    return (
+        select(Case, Case.id.in_(linked.scalar_subquery()).label("linked"))
+        .where(Case.id.in_(union_all(linked, merged_in)), rule)
+        .order_by(Case.id)
+    )
+
+
+# For whoever sees every case (``visible_cases`` is TRUE): built once, so SQLAlchemy keeps
+# its cache key (building and keying it cost ~0.5 ms of CPU a staff case page).
+_CONNECTED_CITYWIDE = _connected(true())
+
+
 def connected_cases(case: Case, viewer: User) -> tuple[list[Case], list[Case]]:
     """The cases linked to ``case`` and the duplicates merged into it, those ``viewer``
     sees (a link shows number and title), read in one statement."""
-    linked = select(CaseLink.related_id).where(CaseLink.case_id == case.id)
-    merged_in = select(Case.id).where(Case.merged_into_id == case.id)
-    # One IN over a UNION (each part read by its index), not an OR of the two, which
-    # PostgreSQL answers by walking every case.
-    stmt = (
-        select(Case, Case.id.in_(linked.scalar_subquery()).label("linked"))
-        .where(Case.id.in_(union_all(linked, merged_in)), visible_cases(viewer))
-        .order_by(Case.id)
-    )
+    rule = visible_cases(viewer)
+    stmt = _CONNECTED_CITYWIDE if rule is true() else _connected(rule)
     related, merged = [], []
-    for other, is_linked in db.session.execute(stmt):
+    for other, is_linked in db.session.execute(stmt, {"case_id": case.id}):
         if is_linked:
             related.append(other)
         if other.merged_into_id == case.id:

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Select, bindparam, inspect, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import True_
 
 from cases.models import (
+    Attachment,
     Case,
     CaseAssist,
     CaseEvent,
@@ -164,21 +165,37 @@ def client_cases_query(client_id: int, status: CaseStatus | None = None) -> Sele
     return _list_options(stmt).order_by(Case.created_at.desc(), Case.id.desc())
 
 
+# The case page's statements, built once: SQLAlchemy keeps a statement's cache key with
+# it, so a statement kept from one request to the next is neither built nor keyed again
+# (~0.2 ms of CPU each, six a case page).
+_CASE_BY_NUMBER = (
+    select(Case)
+    .where(Case.number == bindparam("number"))
+    .options(
+        joinedload(Case.category).joinedload(Category.parent),
+        joinedload(Case.district),
+        joinedload(Case.client),
+        joinedload(Case.department),
+        joinedload(Case.assignee),
+    )
+)
+_CASE_COLLECTIONS = (
+    ("events", select(CaseEvent).where(CaseEvent.case_id == bindparam("case_id"))
+     .options(joinedload(CaseEvent.actor)).order_by(CaseEvent.id)),
+    ("replies", select(CaseReply).where(CaseReply.case_id == bindparam("case_id"))
+     .options(joinedload(CaseReply.author)).order_by(CaseReply.id)),
+    ("assists", select(CaseAssist).where(CaseAssist.case_id == bindparam("case_id"))
+     .options(joinedload(CaseAssist.department))),
+    ("extension_requests", select(ExtensionRequest)
+     .where(ExtensionRequest.case_id == bindparam("case_id"))
+     .options(joinedload(ExtensionRequest.requested_by)).order_by(ExtensionRequest.id)),
+)
+
+
 def case_by_number(number: str) -> Case | None:
     """The case with what its page shows: the named rows joined, the timeline, replies,
     assists and extension requests each in one plain query (``load_case_collections``)."""
-    stmt = (
-        select(Case)
-        .where(Case.number == number)
-        .options(
-            joinedload(Case.category).joinedload(Category.parent),
-            joinedload(Case.district),
-            joinedload(Case.client),
-            joinedload(Case.department),
-            joinedload(Case.assignee),
-        )
-    )
-    case = db.session.scalar(stmt)
+    case = db.session.scalar(_CASE_BY_NUMBER, {"number": number})
     if case is not None:
         load_case_collections(case)
     return case
@@ -190,22 +207,25 @@ def load_case_collections(case: Case) -> None:
     The same rows ``selectinload`` would bring, at a third of its cost for one case (it
     spends ~2 ms of CPU per collection building its per-parent statement); the lists are
     set as loaded from the database, so the unit of work treats them as such."""
-    wanted = (
-        ("events", select(CaseEvent).where(CaseEvent.case_id == case.id)
-         .options(joinedload(CaseEvent.actor)).order_by(CaseEvent.id)),
-        ("replies", select(CaseReply).where(CaseReply.case_id == case.id)
-         .options(joinedload(CaseReply.author)).order_by(CaseReply.id)),
-        ("assists", select(CaseAssist).where(CaseAssist.case_id == case.id)
-         .options(joinedload(CaseAssist.department))),
-        ("extension_requests", select(ExtensionRequest)
-         .where(ExtensionRequest.case_id == case.id)
-         .options(joinedload(ExtensionRequest.requested_by)).order_by(ExtensionRequest.id)),
-    )
     state = inspect(case)
-    for key, stmt in wanted:
+    for key, stmt in _CASE_COLLECTIONS:
         if key not in state.unloaded:  # already loaded (and maybe changed) in this session
             continue
-        set_committed_value(case, key, list(db.session.scalars(stmt)))
+        set_committed_value(case, key, list(db.session.scalars(stmt, {"case_id": case.id})))
+
+
+_CASE_ATTACHMENTS = (
+    select(Attachment).where(Attachment.case_id == bindparam("case_id")).order_by(Attachment.id)
+)
+
+
+def load_case_attachments(case: Case) -> None:
+    """The case page's attachments from a kept statement: the same rows, in the same order,
+    as the relationship's lazy load, which builds its statement anew (~0.3 ms of CPU)."""
+    if "attachments" in inspect(case).unloaded:
+        set_committed_value(
+            case, "attachments",
+            list(db.session.scalars(_CASE_ATTACHMENTS, {"case_id": case.id})))
 
 
 def cases_by_ids(ids: list[int]) -> list[Case]:

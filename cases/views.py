@@ -36,6 +36,7 @@ from cases.public import Audience, audience_of, face
 from cases.queries import (
     case_by_number,
     client_cases_query,
+    load_case_attachments,
 )
 from cases.reply_templates import render_reply, templates_for
 from cases.services import (
@@ -220,6 +221,7 @@ def render_case(case, form: ActionForm | None = None, failed_action: str | None 
     records = allowed_records(case, user)
     order = [t.action for t in transitions] + records
     offered = set(order)
+    load_case_attachments(case)
     seen = face(case, audience_of(user), user)
     internal = seen.audience is Audience.STAFF
     labels = {t.action: t.label for t in transitions} | {a: RECORDS[a][2] for a in records}

@@ -86,8 +86,10 @@ def register_extensions(app: Flask) -> None:
     from flask import request
     from flask_login import current_user
 
-    from portal.auth.sessions import user_for_token
+    from portal.auth.sessions import CookieSessionInterface, user_for_token
     from portal.models import User
+
+    app.session_interface = CookieSessionInterface()
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:

@@ -11,6 +11,9 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask.globals import _cv_app
 from flask_babel import Domain, get_domain, get_locale
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from pypinyin import lazy_pinyin
 
 
@@ -85,6 +88,38 @@ def install_fast_translations(app: Flask) -> None:
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals.update(gettext=template_gettext, _=template_gettext)
+
+
+# Formatted template strings kept per catalogue: the templates' own literals, a few hundred.
+TEMPLATE_STRINGS_KEPT = 4096
+
+
+@pass_context
+def template_gettext(context: Context, string: str, **variables: object) -> str:
+    """The templates' ``_()`` and ``gettext``: Jinja's newstyle ``gettext``, in one call.
+
+    Jinja's ``_`` resolves ``gettext``, which calls the translation function, each through
+    ``Context.call``, then escapes and formats the text: ~10 µs a string, 20 strings on
+    the home page and over a hundred on a case page. The result is the same; a string
+    asked without variables is kept formatted beside its catalogue (one per locale)."""
+    translations = request_translations()
+    autoescape = context.eval_ctx.autoescape
+    kept = None
+    if not variables and type(string) is str:
+        kept = translations.__dict__.get("_portal_template_strings")
+        if kept is None:
+            kept = translations._portal_template_strings = {}  # type: ignore[attr-defined]
+        text = kept.get((string, autoescape))
+        if text is not None:
+            return text
+    text = translations.ugettext(string)
+    if autoescape:
+        text = Markup(text)  # noqa: S704 (the catalogue is ours: Jinja marks it safe too)
+    text = text % variables  # newstyle: always a format string, as Jinja's
+    if kept is not None and len(kept) < TEMPLATE_STRINGS_KEPT:
+        kept[(string, autoescape)] = text
+    return text
 
 
 def current_language() -> str:
@@ -97,9 +132,10 @@ def current_language() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
-def html_lang() -> str:
-    """The value for ``<html lang>``: ``zh-CN`` or ``en``."""
-    return "en" if current_language() == "en" else "zh-CN"
+def html_lang(language: str | None = None) -> str:
+    """The value for ``<html lang>``: ``zh-CN`` or ``en`` (of ``language``, else the
+    request's)."""
+    return "en" if (language or current_language()) == "en" else "zh-CN"
 
 
 def pinyin_key(text: str | None) -> str:

@@ -68,13 +68,15 @@ def _store() -> dict[str, Any]:
     return current_app.extensions.setdefault("portal.refdata", {})
 
 
+# Built once (every request asks it; a statement keeps its SQLAlchemy cache key).
+_STAMP = select(func.count(), func.max(ChangeRecord.id)).where(ChangeRecord.entity == ENTITY)
+
+
 def stamp() -> tuple[int, int | None]:
     """This request's view of the reference records: ``(count, max id)``, asked once."""
     held = g.get("_reference_stamp")
     if held is None:
-        count, last = db.session.execute(
-            select(func.count(), func.max(ChangeRecord.id)).where(ChangeRecord.entity == ENTITY)
-        ).one()
+        count, last = db.session.execute(_STAMP).one()
         held = g._reference_stamp = (count, last)
     return held
 

@@ -10,7 +10,6 @@ from flask import Flask, current_app, request
 from flask_babel import format_datetime, format_timedelta
 from flask_babel import gettext as _
 
-from portal.forms import LanguageForm
 from portal.i18n import current_language, html_lang
 from portal.permissions import TEMPLATE_PREDICATES
 from portal.privacy import mask_id_number, mask_phone
@@ -57,10 +56,10 @@ def register_templating(app: Flask) -> None:
 
     @app.context_processor
     def portal_globals() -> dict:
+        language = current_language()
         return {
             "languages": current_app.config["LANGUAGES"],
-            "current_language": current_language(),
-            "html_lang": html_lang(),
-            "language_form": LanguageForm(),
+            "current_language": language,
+            "html_lang": html_lang(language),
             "request_path": request.full_path.rstrip("?"),
         }

@@ -182,3 +182,24 @@ def test_ended_sessions_are_pruned_at_the_next_sign_in(client, database):
         sign_in(client, user.username)
         rows = sessions_of(database, user.id)
     assert len(rows) == 1 and rows[0].revoked_at is None
+
+
+def test_a_session_opens_nothing_in_another_browser(client, database):
+    user = make_user(database, Role.CITIZEN)
+    sign_in(client, user.username, headers={"User-Agent": "TestBrowser/1.0"})
+    assert client.get("/account", headers={"User-Agent": "TestBrowser/1.0"}).status_code == 200
+    stolen = copy_of(client, database)
+    response = stolen.get("/account", headers={"User-Agent": "OtherBrowser/2.0"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_visitor_cookie_is_signed_once_not_on_every_page(client, database):
+    # Session protection has nothing to protect in a session without a sign-in: it must not
+    # mark it changed (and so re-sign and resend the cookie) on every page.
+    first = client.get("/")
+    assert any(h.startswith(f"{COOKIE}=") for h in first.headers.getlist("Set-Cookie"))
+    again = client.get("/")
+    assert again.status_code == 200 and again.headers.getlist("Set-Cookie") == []
+    user = make_user(database, Role.CITIZEN)
+    assert sign_in(client, user.username).status_code == 302  # the first page's token holds
+    assert signed_in(client)

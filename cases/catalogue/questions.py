@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from cases.catalogue.models import Category, CategoryQuestion, QuestionType
 from cases.models import CaseAnswer
@@ -202,15 +202,19 @@ def answer_text(answer: CaseAnswer, locale: str) -> str:
     return separator.join(names.get(k, k) for k in keys)
 
 
+# Built once: every case page asks it (a kept statement keeps its SQLAlchemy cache key).
+_CASE_ANSWERS = (
+    select(CaseAnswer, CategoryQuestion)
+    .join(CategoryQuestion, CaseAnswer.question_id == CategoryQuestion.id)
+    .where(CaseAnswer.case_id == bindparam("case_id"))
+    .order_by(CategoryQuestion.position, CategoryQuestion.id)
+)
+
+
 def case_answers(case_id: int, locale: str | None = None) -> list[tuple[str, str]]:
     """``(question, answer)`` texts of one case, in the questions' order — one query."""
     locale = locale or current_language()
-    rows = db.session.execute(
-        select(CaseAnswer, CategoryQuestion)
-        .join(CategoryQuestion, CaseAnswer.question_id == CategoryQuestion.id)
-        .where(CaseAnswer.case_id == case_id)
-        .order_by(CategoryQuestion.position, CategoryQuestion.id)
-    ).all()
+    rows = db.session.execute(_CASE_ANSWERS, {"case_id": case_id}).all()
     return [(question_text(q, locale), answer_text(a, locale)) for a, q in rows]
 
 

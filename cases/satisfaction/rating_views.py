@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from cases.models import Case
@@ -87,18 +87,22 @@ def rate(token: str):
 # --- the case page --------------------------------------------------------------------
 
 
+# Built once (see ``cases.queries``: a kept statement keeps its cache key).
+_CASE_RATINGS = (
+    select(Rating)
+    .where(Rating.case_id == bindparam("case_id"))
+    .options(
+        joinedload(Rating.recorded_by),
+        joinedload(Rating.bad_review),
+        joinedload(Rating.reply),
+    )
+    .order_by(Rating.id)
+)
+
+
 def _loaded_ratings(case_id: int) -> list[Rating]:
     """Every rating of the case with what the page shows of it, in one query."""
-    return list(db.session.scalars(
-        select(Rating)
-        .where(Rating.case_id == case_id)
-        .options(
-            joinedload(Rating.recorded_by),
-            joinedload(Rating.bad_review),
-            joinedload(Rating.reply),
-        )
-        .order_by(Rating.id)
-    ).unique())
+    return list(db.session.scalars(_CASE_RATINGS, {"case_id": case_id}).unique())
 
 
 def case_rating_context(case: Case, user: User, form: RatingForm | None = None) -> dict:

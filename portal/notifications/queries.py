@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask, current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from portal.db import db
 from portal.notifications.models import InboxMessage
@@ -35,9 +35,12 @@ def case_links(case_ids: set[int]) -> dict[int, tuple[str, str]]:
     return links(case_ids) if links is not None and case_ids else {}
 
 
+# Built once: every staff and client page's header asks it (see ``refdata.stamp``).
+_UNREAD = select(func.count()).where(
+    InboxMessage.user_id == bindparam("user_id"), InboxMessage.read_at.is_(None)
+)
+
+
 def unread_count(user_id: int) -> int:
     """How many of the user's messages are unread (reads the (user_id, created_at) index)."""
-    stmt = select(func.count()).where(
-        InboxMessage.user_id == user_id, InboxMessage.read_at.is_(None)
-    )
-    return db.session.scalar(stmt) or 0
+    return db.session.scalar(_UNREAD, {"user_id": user_id}) or 0
