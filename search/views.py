@@ -22,15 +22,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from cases.models import CASE_STATUS_LABELS, CaseStatus, CaseType, Category, Channel
-from cases.services.catalogue import leaf_category_options
+from cases.models import CASE_STATUS_LABELS, CaseStatus, CaseType, Channel
+from cases.services.catalogue import all_categories, leaf_category_options
 from citizens.models import ClientKind
 from portal.db import db
-from portal.models import Department, District
+from portal.models import Department
 from portal.pagination import Page
 from portal.params import arg_int, page_arg
 from portal.permissions import can_list_clients
-from portal.refdata import district_options
+from portal.refdata import NamedRow, all_departments, district_options
 from search import bp, engine
 from search import page as search_page
 from search.engine.types import QuerySyntaxError, SearchResponse
@@ -69,11 +69,9 @@ def facet_labels(response: SearchResponse) -> dict[str, dict[Any, str]]:
     """Readable names for the facet values the engine counted."""
     ids = {name: [v for v in counts if v is not None] for name, counts in response.facets.items()}
 
-    def named(model, key: str, text: str = "name") -> dict[Any, str]:
-        if not ids.get(key):
-            return {}
-        rows = db.session.scalars(select(model).where(model.id.in_(ids[key])))
-        return {row.id: getattr(row, text) for row in rows}
+    def named(rows: dict[int, NamedRow], key: str, text: str = "name") -> dict[Any, str]:
+        # The per-process snapshots of the reference data: no statement per facet.
+        return {i: getattr(rows[i], text) for i in ids.get(key, []) if i in rows}
 
     return {
         "status": {s.value: s.label for s in CaseStatus},
@@ -81,9 +79,9 @@ def facet_labels(response: SearchResponse) -> dict[str, dict[Any, str]]:
         "channel": {c.value: c.label for c in Channel},
         "kind": {k.value: k.label for k in ClientKind},
         "overdue": {"yes": _("Overdue")},
-        "category_id": named(Category, "category_id", "path_name"),
-        "department_id": named(Department, "department_id"),
-        "district_id": named(District, "district_id"),
+        "category_id": named(all_categories(), "category_id", "path_name"),
+        "department_id": named(all_departments(), "department_id"),
+        "district_id": named({d.id: d for d in district_options()}, "district_id"),
     }
 
 

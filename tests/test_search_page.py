@@ -207,6 +207,23 @@ def test_facets_count_what_the_filter_would_find(client, people, city, world):
     html = client.get("/search", query_string={"q": "积水"}, headers=EN).get_data(as_text=True)
     assert "Transport Bureau</a> <span class=\"facet__count\">(2)</span>" in html
     assert "Urban Management Bureau</a> <span class=\"facet__count\">(3)</span>" in html
+    # Categories named with their parent, districts by name (the reference snapshots).
+    assert "Urban management › Noise</a> <span class=\"facet__count\">(4)</span>" in html
+    assert "Urban management › Potholes</a> <span class=\"facet__count\">(1)</span>" in html
+    assert "Gulou District</a> <span class=\"facet__count\">" in html
+
+
+def test_facet_names_cost_no_statement(client, people, city, database):
+    """The facets' names come from the per-process reference snapshots: the page's
+    statements do not grow with the categories, departments and districts it counts."""
+    from tests.test_query_budget import counted
+
+    as_user(client, people["clerk"])
+    ask = lambda: client.get("/search", query_string={"q": "积水"}, headers=EN)  # noqa: E731
+    ask()  # warms the snapshots
+    status, statements = counted(database, ask)
+    assert status == 200
+    assert statements <= 9, statements
 
 
 def test_sorting_by_date(client, people, city, database):

@@ -75,12 +75,15 @@ def leaf_category_options() -> list[NamedRow]:
 
 
 def all_categories() -> dict[int, NamedRow]:
-    """Every category, active or not, by id, as per-process snapshots (names to show)."""
+    """Every category, active or not, by id, as per-process snapshots (names to show),
+    each with its parent (``path_name``)."""
 
     def load() -> dict[int, NamedRow]:
-        rows = db.session.execute(
-            select(Category.id, Category.name_zh, Category.name_en, Category.is_active))
-        return {i: NamedRow(i, zh, en, bool(active)) for i, zh, en, active in rows}
+        rows = db.session.execute(select(Category.id, Category.name_zh, Category.name_en,
+                                         Category.is_active, Category.parent_id)).all()
+        plain = {i: NamedRow(i, zh, en, bool(active)) for i, zh, en, active, _up in rows}
+        return {i: NamedRow(i, zh, en, bool(active), plain.get(up))
+                for i, zh, en, active, up in rows}
 
     return cached("categories", load)
 
