@@ -78,7 +78,17 @@ class HotspotAlert(db.Model):
     acknowledged_by: Mapped[User | None] = relationship()
 
 
-class DailyCaseTotal(db.Model):
+class CaseTotalKeys:
+    """What a total of filings is kept by besides its day or month, and the count."""
+
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class DailyCaseTotal(CaseTotalKeys, db.Model):
     """Cases filed per local day, category, district, channel and type.
 
     Kept up to date as cases are filed (``cases.reports.totals``) so volumes over months and
@@ -88,15 +98,10 @@ class DailyCaseTotal(db.Model):
 
     __tablename__ = "daily_case_totals"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
-    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
-    type: Mapped[str] = mapped_column(String(20), primary_key=True)
-    received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    day: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-1)
 
 
-class MonthlyCaseTotal(db.Model):
+class MonthlyCaseTotal(CaseTotalKeys, db.Model):
     """The daily totals summed per local month (``month``: its first day): what volumes
     over quarters and years read for their whole months, a twelfth of the rows. Kept with
     the daily totals by the same writers (``cases.reports.totals``), rebuilt with them."""
@@ -105,12 +110,7 @@ class MonthlyCaseTotal(db.Model):
     # The key is the table itself on SQLite: a period's sums read consecutive rows.
     __table_args__ = {"sqlite_with_rowid": False}
 
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
-    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
-    type: Mapped[str] = mapped_column(String(20), primary_key=True)
-    received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    month: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-1)
 
 
 class DailyCaseFlow(db.Model):
