@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, and_, cast, func, or_, select
+from sqlalchemy import Date, cast, func, select
 
 from cases.models import Case
 from cases.reports.figures_common import three_periods
+from cases.reports.flows import fact_days
 from cases.reports.models import DailyCaseFlow
-from cases.reports.periods import Period, whole_months
+from cases.reports.periods import Period
 from cases.reports.scope import ReportReach, case_scope, report_reach
 from cases.reports.tables import Cell, Column, Row, Table
 from portal.db import db
@@ -74,17 +75,12 @@ def _city_per_point(period: Period, daily: str, monthly: str) -> dict[date, int]
     first day in the period."""
     f = DailyCaseFlow
     first, stop = period.first, period.last + timedelta(days=1)
-    months = whole_months(period) if period.days > DAILY_UP_TO else None
-    if months is None:
-        chosen = and_(f.fact == daily, f.day >= first, f.day < stop)
-    else:
-        chosen = or_(and_(f.fact == monthly, f.day >= months[0], f.day < months[1]),
-                     *(and_(f.fact == daily, f.day >= a, f.day < b)
-                       for a, b in ((first, months[0]), (months[1], stop)) if a < b))
+    by_month = period.days > DAILY_UP_TO
+    chosen = fact_days(daily, first, stop, monthly if by_month else None)
     found: dict[date, int] = {}
     for day, n in db.session.execute(
             select(f.day, func.sum(f.n)).where(f.dim == "district", chosen).group_by(f.day)):
-        point = day if months is None else max(day.replace(day=1), first)
+        point = max(day.replace(day=1), first) if by_month else day
         found[point] = found.get(point, 0) + int(n or 0)
     return {day: n for day, n in found.items() if n}
 

@@ -342,15 +342,16 @@ def _sum(condition) -> object:
     return func.coalesce(func.sum(case((condition, DailyCaseFlow.n), else_=0)), 0)
 
 
-def _spans(fact: str, first: date, stop: date) -> ColumnElement[bool]:
-    """``fact``'s rows of the days ``[first, stop)``: whole months from its monthly rows
-    (``MONTHLY``), the days around them from the daily ones."""
+def fact_days(fact: str, first: date, stop: date,
+              monthly: str | None = None) -> ColumnElement[bool]:
+    """``fact``'s rows of the days ``[first, stop)``: whole months from their monthly rows
+    (the fact ``monthly``; None: days only), the days around them from the daily ones."""
     f = DailyCaseFlow
     months = whole_months(Period("custom", first, stop - timedelta(days=1))) if (
-        fact in MONTHLY and first < stop) else None
+        monthly and first < stop) else None
     if months is None:
         return and_(f.fact == fact, f.day >= first, f.day < stop)
-    spans = [and_(f.fact == MONTHLY[fact], f.day >= months[0], f.day < months[1])]
+    spans = [and_(f.fact == monthly, f.day >= months[0], f.day < months[1])]
     spans += [and_(f.fact == fact, f.day >= a, f.day < b)
               for a, b in ((first, months[0]), (months[1], stop)) if a < b]
     return or_(*spans)
@@ -369,7 +370,8 @@ def case_counts(by: str, period: Period) -> Select:
     zero = literal(0)
     # Whole months (a month, a quarter, a year) read the ends per month of end and filing.
     ends = "ended_month" if first.day == 1 and stop.day == 1 else "ended_from"
-    spans = {fact: _spans(fact, first, due_stop if fact == "overdue" else stop)
+    spans = {fact: fact_days(fact, first, due_stop if fact == "overdue" else stop,
+                             MONTHLY[fact])
              for fact in ("filed", "closed", "overdue", "answered", "on_time")}
     counts = (
         select(f.key.label("key"), _sum(spans["filed"]).label("filed"),
