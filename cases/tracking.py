@@ -60,8 +60,12 @@ def find_tracked_case(number: str, code: str) -> Case | None:
     case = db_case(number) if number and code else None
     stored = case.tracking_code_hash if case is not None else None
     if stored is None:
+        # Check against a stand-in hash of the same method, so that an unknown number
+        # costs what a wrong code does (made once per method, not on every lookup).
         method = current_app.config["TRACKING_CODE_HASH_METHOD"]
-        stored = _DUMMY.setdefault(method, generate_password_hash("x", method=method))
+        stored = _DUMMY.get(method)
+        if stored is None:
+            stored = _DUMMY[method] = generate_password_hash("x", method=method)
         check_password_hash(stored, code)
         return None
     return case if check_password_hash(stored, code) else None

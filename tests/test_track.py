@@ -66,6 +66,33 @@ def test_wrong_code_or_number_reveals_nothing(client, login_as, world):
     assert anonymous.get(f"/track?number={number}").status_code == 422
 
 
+def test_every_wrong_lookup_costs_one_hash(client, login_as, world, monkeypatch):
+    """An unknown number is checked against a stand-in hash made once, not once a lookup
+    (the stand-in used to be hashed again on every lookup: two hashes for a miss)."""
+    import cases.tracking as tracking
+
+    login_as(Role.CITIZEN)
+    number, _code = file_and_read_code(client, world)
+    calls = {"make": 0, "check": 0}
+    make, check = tracking.generate_password_hash, tracking.check_password_hash
+
+    def counted_make(*args, **kwargs):
+        calls["make"] += 1
+        return make(*args, **kwargs)
+
+    def counted_check(*args, **kwargs):
+        calls["check"] += 1
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(tracking, "generate_password_hash", counted_make)
+    monkeypatch.setattr(tracking, "check_password_hash", counted_check)
+    monkeypatch.setattr(tracking, "_DUMMY", {})
+    anonymous = client.application.test_client()
+    for args in ["number=2026-999999&code=WRONGCOD"] * 3 + [f"number={number}&code=WRONGCOD"] * 2:
+        assert anonymous.get(f"/track?{args}").status_code == 404
+    assert calls == {"make": 1, "check": 5}
+
+
 def test_lookup_guessing_is_rate_limited(client, login_as, world, database):
     login_as(Role.CITIZEN)
     number, code = file_and_read_code(client, world)
