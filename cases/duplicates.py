@@ -122,6 +122,7 @@ def _candidates(category_id: int, district_id: int, title: str, viewer: User) ->
         )},
         sort="relevance",
         per_page=MAX_HITS,
+        ranked=False,  # a set: the titles are scored below
     )
     try:
         response = search(request)

@@ -299,3 +299,59 @@ def test_a_document_set_restricts_a_search_over_several_segments(tmp_path):
         assert sorted(r.docnum for r in restricted) == sorted(wanted)
         assert [(r.docnum, round(r.score, 6)) for r in restricted] == [
             (r.docnum, round(r.score, 6)) for r in filtered]
+
+
+def test_document_sets_within_a_restriction_are_whooshs_own_matches(tmp_path):
+    """``docs_of(..., within)`` (the words' union built only within what the restriction
+    left) is exactly Whoosh's own matching intersected with it, for random trees of
+    terms, ands, ors and nots, over several segments."""
+    import random
+
+    from whoosh import fields, index
+    from whoosh import query as Q
+
+    from search.engine.whoosh_query import docs_of
+
+    words = ["water", "road", "lamp", "noise", "tree"]
+    schema = fields.Schema(key=fields.ID(stored=True), text=fields.KEYWORD, tag=fields.ID)
+    ix = index.create_in(str(tmp_path), schema)
+    rng = random.Random(5)
+    for _segment in range(3):
+        writer = ix.writer()
+        for n in range(40):
+            writer.add_document(key=str(n), text=" ".join(rng.sample(words, rng.randint(1, 3))),
+                                tag=rng.choice("abc"))
+        writer.commit(merge=False)
+
+    def tree(depth: int):
+        if depth == 0 or rng.random() < 0.3:
+            return Q.Term("text", rng.choice(words)) if rng.random() < 0.7 else \
+                Q.Term("tag", rng.choice("abc"))
+        kind = rng.choice([Q.And, Q.Or, Q.Not])
+        if kind is Q.Not:
+            return Q.And([Q.Every(), Q.Not(tree(depth - 1))])
+        return kind([tree(depth - 1) for _ in range(rng.randint(2, 3))])
+
+    with ix.searcher() as searcher:
+        for _ in range(60):
+            query, restriction = tree(3), tree(2)
+            whoosh = frozenset(searcher.docs_for_query(query))
+            within = frozenset(searcher.docs_for_query(restriction))
+            assert docs_of(searcher, {}, query) == whoosh, query
+            assert docs_of(searcher, {}, query, within) == whoosh & within, (query, restriction)
+            assert docs_of(searcher, {}, Q.And([query, restriction])) == whoosh & within
+
+
+def test_unranked_candidates_are_the_ranked_ones_as_a_set(backend):
+    """``ranked=False``: when every match fits the page the hits come unscored, the same
+    documents; past the page the most relevant ones, as ranked."""
+    everyone = ("dept:1", "dept:2")
+    for query in ("积水", "路面积水", "again OR answer", ""):
+        ranked = ask(backend, query=query, access=everyone)
+        unranked = ask(backend, query=query, access=everyone, ranked=False)
+        assert unranked.total == ranked.total
+        assert {(h.kind, h.id) for h in unranked.hits} == {(h.kind, h.id) for h in ranked.hits}
+    top = ask(backend, query="路面积水 OR 积水", access=everyone, per_page=1)
+    assert top.total > 1 and top.hits[0].score > 0
+    assert ask(backend, query="路面积水 OR 积水", access=everyone, per_page=1,
+               ranked=False).hits == top.hits

@@ -88,6 +88,9 @@ class SearchRequest:
     per_page: int = 20
     facets: tuple[str, ...] = ()
     highlight: tuple[str, ...] = ()  # text fields to return highlighted snippets of
+    # False: the caller takes the hits as a set (candidates it scores itself), so when every
+    # match fits the page a backend may hand them over unranked instead of scoring them.
+    ranked: bool = True
 
 
 @dataclass(frozen=True)

@@ -157,27 +157,43 @@ DOCS_CACHE_SIZE = 500  # term document sets kept per searcher
 SEGMENT_CACHE_DOCS = 20_000_000  # document numbers kept in per-segment sets (~1 GB at most)
 
 
-def docs_of(searcher: Any, cache: dict[Any, frozenset[int]], query: Any) -> frozenset[int]:
+def docs_of(searcher: Any, cache: dict[Any, frozenset[int]], query: Any,
+            within: frozenset[int] | None = None) -> frozenset[int]:
     """The document numbers ``query`` matches (what ``docs_for_query`` gives), by set
     algebra over per-term sets kept in ``cache`` (one per searcher): a total and facet
-    counts without walking Whoosh's matchers a second time."""
+    counts without walking Whoosh's matchers a second time. With ``within``, only those
+    of its documents (the same as ``& within``, cheaper: a union of a title's common words
+    or a "not" is built within the few documents the rest of the query left)."""
     if isinstance(query, Q.And):
-        parts = sorted((docs_of(searcher, cache, q) for q in query.subqueries), key=len)
-        found = parts[0] if parts else docs_of(searcher, cache, Q.Every())
-        for part in parts[1:]:
+        compound = (Q.And, Q.Or, Q.Not, Q.ConstantScoreQuery)
+        leaves = [q for q in query.subqueries if not isinstance(q, compound)]
+        parts = sorted((docs_of(searcher, cache, q) for q in leaves), key=len)
+        found = within
+        for part in parts:
+            found = part if found is None else found & part
             if not found:
-                break
-            found = found & part
-        return found
+                return frozenset()
+        for q in query.subqueries:
+            if isinstance(q, compound):
+                found = docs_of(searcher, cache, q, found)
+                if not found:
+                    return frozenset()
+        return found if found is not None else docs_of(searcher, cache, Q.Every())
     if isinstance(query, Q.Or):
         union: set[int] = set()
         for q in query.subqueries:
-            union |= docs_of(searcher, cache, q)
+            union |= docs_of(searcher, cache, q, within)
         return frozenset(union)
     if isinstance(query, Q.Not):
-        return docs_of(searcher, cache, Q.Every()) - docs_of(searcher, cache, query.query)
+        every = within if within is not None else docs_of(searcher, cache, Q.Every())
+        return every - docs_of(searcher, cache, query.query, within)
     if isinstance(query, Q.ConstantScoreQuery):
-        return docs_of(searcher, cache, query.child)
+        return docs_of(searcher, cache, query.child, within)
+    docs = _leaf_docs(searcher, cache, query)
+    return docs if within is None else within & docs
+
+
+def _leaf_docs(searcher: Any, cache: dict[Any, frozenset[int]], query: Any) -> frozenset[int]:
     if isinstance(query, Q.Term):
         key: Any = ("term", query.fieldname, query.text)
     elif isinstance(query, Q.Every):
