@@ -9,8 +9,9 @@
         --form channel=phone --form priority=normal --form new_name=张三
 
 Reads a database loaded by ``bench/http.py --keep FILE`` (its search index beside it,
-``FILE.search-index``), signs in as the demo user ``ROLE`` (``-``: nobody), asks for the
-page a few times to warm the caches, then prints the statements of one request and the
+``FILE.search-index``), signs in as the demo user ``ROLE`` (``-``: nobody; ``api``: a read
+token of the clerk, as ``bench/http.py``'s API rows), asks for the page a few times to warm
+the caches, then prints the statements of one request and the
 CPU milliseconds per request over ``--requests`` requests (process time: it holds on a
 machine shared with other work better than wall time does). ``--sections`` adds the CPU
 spent in the named functions (``module:function``, patched where the page's module looks
@@ -184,7 +185,16 @@ def main() -> None:
     spent: collections.Counter = collections.Counter()
     patch_sections([s for s in args.sections.split(",") if s], spent)
     client, headers = app.test_client(), {"User-Agent": USER_AGENT}
-    if args.role != "-":
+    if args.role == "api":  # the API's rows of bench/http.py: a read token of the clerk
+        from portal.auth.token_services import create_token
+        from portal.models import User
+
+        with app.app_context():
+            clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+            _row, token = create_token(clerk, "bench-page-cpu", "read", None)
+            db.session.commit()
+        headers["Authorization"] = f"Bearer {token}"
+    elif args.role != "-":
         client.post("/login", data={"username": args.role, "password": DEMO_PASSWORD},
                     headers=headers)
     for _ in range(3):
