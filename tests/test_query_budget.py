@@ -42,8 +42,8 @@ PAGES: dict[str, tuple[str | None, str, int]] = {
     "client 360°, clerk": ("clerk", "/clients/{client}", 14),
     "/track, wrong code": (None, "/track?number={number}&code=WRONGCOD", 2),
     "reports, official": ("official", "/reports", 45),
-    "API case list": ("api", "/api/v1/cases", 4),
-    "API one case": ("api", "/api/v1/cases/{number}", 10),
+    "API case list": ("api", "/api/v1/cases", 3),
+    "API one case": ("api", "/api/v1/cases/{number}", 9),
     "Open311 requests": (None, "/open311/v2/requests.json", 1),
 }
 
