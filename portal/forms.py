@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import wtforms.widgets as wtforms_widgets
 from flask_babel import get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import escape
+from markupsafe import Markup, escape
 from wtforms import IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import Select
 
@@ -37,6 +38,37 @@ class QuickSelect(Select):
 # Every select of the portal renders through it (forms declare plain SelectFields).
 SelectField.widget = QuickSelect()
 SelectMultipleField.widget = QuickSelect(multiple=True)
+
+
+def quick_html_params(**kwargs: object) -> Markup:
+    """WTForms' ``html_params``, the same attributes byte for byte, without
+    ``Markup.format`` (a ``string.Formatter`` pass escaping each part: ~12 µs a call, and
+    a form's fields, labels and selects call it ~30 times a page)."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = key.rstrip("_")
+        if key.startswith(("data_", "aria_")):
+            key = key.replace("_", "-")
+        if value is True:
+            params.append(str(escape(key)))
+        elif value is not False:
+            # As WTForms: a quote left by ``escape`` (a value already Markup) is &quot;.
+            text = str(escape(value)).replace('"', "&quot;")
+            params.append(f'{escape(key)}="{text}"')
+    return Markup(" ".join(params))  # noqa: S704 (every part escaped above)
+
+
+def _use_quick_html_params() -> None:
+    original = wtforms_widgets.core.html_params
+    wtforms_widgets.core.html_params = quick_html_params
+    wtforms_widgets.html_params = quick_html_params  # Label's, through the package
+    for item in vars(wtforms_widgets.core).values():
+        if isinstance(item, type) and item.__dict__.get("html_params") is not None \
+                and item.__dict__["html_params"].__func__ is original:
+            item.html_params = staticmethod(quick_html_params)
+
+
+_use_quick_html_params()
 
 
 def clean_field_text(value: object) -> object:
