@@ -105,14 +105,16 @@ def _scoped(stmt: Select, user: User) -> Select:
 
 
 def queue_query(
-    name: str, user: User, now: datetime, filters: QueueFilter | None = None
+    name: str, user: User, now: datetime, filters: QueueFilter | None = None,
+    columns: tuple = (),
 ) -> Select:
-    """The statement behind the staff queue ``name`` (see ``QUEUE_NAMES``).
+    """The statement behind the staff queue ``name`` (see ``QUEUE_NAMES``): its cases with
+    their named rows, or plain rows of ``columns`` when given (the queue page's).
 
     "Due soon" is the running deadline's own warning window (``Case.due_soon_at``, set by
     ``cases.deadlines`` in proportion to the deadline's length), up to the deadline.
     """
-    stmt = select(Case)
+    stmt = select(*columns) if columns else select(Case)
     if name == "mine":
         stmt = stmt.where(Case.assignee_id == user.id, Case.status.in_(OPEN_STATUSES))
     elif name == "department":
@@ -155,7 +157,8 @@ def queue_query(
         stmt = stmt.where(Case.type == filters.type)
     sort = filters.sort if filters.sort in sort_labels(name) else DEFAULT_SORT.get(name, "due")
     by_state = name in BY_STATE or (name == "unassigned" and is_intake_staff(user))
-    return _list_options(stmt).order_by(*(STATE_SORTS if by_state else SORTS)[sort])
+    stmt = stmt.order_by(*(STATE_SORTS if by_state else SORTS)[sort])
+    return stmt if columns else _list_options(stmt)
 
 
 def client_cases_query(client_id: int, status: CaseStatus | None = None) -> Select:

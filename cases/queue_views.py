@@ -28,7 +28,9 @@ from cases.queries import (
     queue_query,
     sort_labels,
 )
+from cases.queue_filters import category_options, district_filter_options, filter_select, options
 from cases.queue_forms import BulkCloseForm
+from cases.queue_rows import ROW_COLUMNS, QueueRows
 from cases.reply_templates import render_reply, templates_for
 from cases.services import (
     ActionInput,
@@ -36,7 +38,6 @@ from cases.services import (
     dispatch_case,
     perform,
 )
-from cases.services.catalogue import leaf_category_options
 from cases.views import (
     department_choices,
     template_choices,
@@ -47,7 +48,6 @@ from portal.models import Department
 from portal.pagination import paginate
 from portal.params import arg_int, page_arg
 from portal.permissions import can_work_queues, is_intake_staff
-from portal.refdata import district_options
 from portal.transactions import form_errors
 
 # Queues whose cases can be answered with a template, several at once.
@@ -85,8 +85,8 @@ def render_queue(name: str, status: int = 200, close_form: BulkCloseForm | None 
         abort(403)
     now = utcnow()
     filters = queue_filter_from_args()
-    stmt = queue_query(name, current_user, now, filters)
-    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"])
+    stmt = queue_query(name, current_user, now, filters, columns=ROW_COLUMNS)
+    pagination = paginate(stmt, page_arg(), current_app.config["PAGE_SIZE"], scalars=False)
     bulk_form = None
     if name == "unassigned" and is_intake_staff(current_user):
         bulk_form = BulkDispatchForm()
@@ -98,19 +98,23 @@ def render_queue(name: str, status: int = 200, close_form: BulkCloseForm | None 
     if name == "answered" and close_form is None:
         close_form = BulkCloseForm()
     sorts = sort_labels(name)
+    rows = QueueRows(now, answered=name == "answered",
+                     selectable=bool(bulk_form or reply_form or close_form))
     return render_template(
         "cases/queue.html",
         name=name,
         title=QUEUE_TITLES[name],
         queues=visible_queues(),
         pagination=pagination,
+        rows=rows.render(pagination.items),
         filters=filters,
         now=now,
-        categories=leaf_category_options(),
-        districts=district_options(),
-        priorities=list(Priority),
-        types=list(CaseType),
-        sorts=sorts,
+        filter_select=filter_select,
+        categories=category_options(),
+        districts=district_filter_options(),
+        priorities=options((p.value, p.label) for p in Priority),
+        types=options((t.value, t.label) for t in CaseType),
+        sorts=options(sorts.items()),
         current_sort=filters.sort if filters.sort in sorts else DEFAULT_SORT.get(name, "due"),
         bulk_form=bulk_form,
         reply_form=reply_form,
