@@ -43,6 +43,10 @@ class DefaultConfig:
     SEARCH_REINDEX_PROCS: int | None = None
     # The public statistics page (/stats) is computed at most once per this many seconds.
     REPORTS_STATS_CACHE_SECONDS = 600
+    # The figures of /reports and /reports/workload are kept per process (rendered HTML,
+    # per reader scope and language) while no case changes, at most this many seconds and
+    # never past the minute (cases/reports/page_cache.py). 0: off; None: 60, off when TESTING.
+    REPORTS_CACHE_SECONDS: int | None = None
     REDIS_URL: str | None = None
     TIMEZONE = "Asia/Shanghai"
 

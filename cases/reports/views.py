@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from cases.models import Case
-from cases.reports import bp, charts, figures
+from cases.reports import bp, charts, figures, page_cache
 from cases.reports.exports import file_response
-from cases.reports.figures_common import labels
+from cases.reports.figures_common import GROUP_LABELS, labels
 from cases.reports.figures_drill import drill_page, found_from_steps
 from cases.reports.figures_series import received_and_closed
 from cases.reports.hotspots import rising_categories, rising_words
@@ -93,6 +93,9 @@ FIRST_YEAR, LAST_YEAR = 2001, 2100  # a year before and after must still be date
 EXPORT_FORMATS = ("csv", "xlsx")
 # The workload figures the dashboard shows (the workload page and the files hold them all).
 DASHBOARD_WORKLOAD = ("received", "open", "closed", "overdue", "backlog", "on_time_rate")
+# The page context a kept figures part renders with (``_figures_context``).
+FIGURES_CONTEXT = ("period", "period_args", "previous_args", "year_before_args", "reach",
+                   "group_heads")
 
 
 def _reader() -> None:
@@ -166,15 +169,24 @@ def _page_context(period: Period) -> dict:
 @login_required
 def dashboard():
     """三率 with their definitions, the ranking (红榜, 黑榜), the workload by department and
-    the charts; hot spots and alerts come from their own partials."""
+    the charts; hot spots and alerts come from their own partials. The figures' HTML is
+    kept per reader scope (``page_cache``); the alerts (a form each) never are."""
     _reader()
     period = period_arg()
+    context = _page_context(period)
+    figures_html = page_cache.cached_figures(
+        "dashboard", _period_key(period), current_user,
+        lambda: _dashboard_figures(period, context))
+    return render_template("reports/dashboard.html", figures=figures_html, **context)
+
+
+def _dashboard_figures(period: Period, context: dict) -> str:
     rates, ranked = figures.three_rates_and_ranking(period, current_user)
     workload = figures.workload(period, current_user, "department")
     timeline = received_and_closed(period, current_user)
     rate_keys = [key for key in figures.RATES if _has(rates, key)]
     return render_template(
-        "reports/dashboard.html",
+        "reports/_dashboard_figures.html",
         rates=rates,
         ranked=ranked,
         workload=workload,
@@ -183,8 +195,20 @@ def dashboard():
         timeline=timeline,
         timeline_chart=charts.line_chart(timeline, ["received", "closed"], "chart-timeline"),
         dashboard_workload_columns=DASHBOARD_WORKLOAD,
-        **_page_context(period),
+        **_figures_context(context),
     )
+
+
+def _figures_context(context: dict) -> dict:
+    """What a kept figures part may read of the page: the period and the reader's reach,
+    never the reader's name (``scope``) or today's date (``picker``)."""
+    return {**{name: context[name] for name in FIGURES_CONTEXT},
+            "figures_as_of": page_cache.as_of()}
+
+
+def _period_key(period: Period) -> tuple:
+    """The period as the cache knows it (any query string naming it gives the same)."""
+    return (period.kind, period.first.isoformat(), period.last.isoformat())
 
 
 def _has(table: Table, key: str) -> bool:
@@ -199,18 +223,27 @@ def _workload_chart(table: Table):
 @bp.route("/reports/workload")
 @login_required
 def workload():
-    """One workload table (by department, category, district or staff), with its chart."""
+    """One workload table (by department, category, district or staff), with its chart
+    (its HTML kept per reader scope: ``page_cache``)."""
     _reader()
     period = period_arg()
     by = group_arg()
-    table = figures.workload(period, current_user, by)
+    context = _page_context(period)
+
+    def render() -> str:
+        table = figures.workload(period, current_user, by)
+        return render_template("reports/_workload_figures.html", table=table, by=by,
+                               chart=_workload_chart(table), **_figures_context(context))
+
+    figures_html = page_cache.cached_figures("workload", (*_period_key(period), by),
+                                             current_user, render)
     return render_template(
         "reports/workload.html",
-        table=table,
+        figures=figures_html,
+        title=_("Workload by %(group)s", group=GROUP_LABELS[by]),
         by=by,
         tabs=GROUP_TABS,
-        chart=_workload_chart(table),
-        **_page_context(period),
+        **context,
     )
 
 
