@@ -186,11 +186,16 @@ def main() -> None:
     patch_sections([s for s in args.sections.split(",") if s], spent)
     client, headers = app.test_client(), {"User-Agent": USER_AGENT}
     if args.role == "api":  # the API's rows of bench/http.py: a read token of the clerk
-        from portal.auth.token_services import create_token
+        from portal.auth.token_services import create_token, revoke_token
+        from portal.auth.tokens import AccessToken
         from portal.models import User
 
         with app.app_context():
             clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+            for earlier in db.session.scalars(select(AccessToken).where(  # one at a time
+                    AccessToken.user_id == clerk.id, AccessToken.name == "bench-page-cpu",
+                    AccessToken.revoked_at.is_(None))):
+                revoke_token(clerk, earlier.id)
             _row, token = create_token(clerk, "bench-page-cpu", "read", None)
             db.session.commit()
         headers["Authorization"] = f"Bearer {token}"
