@@ -105,10 +105,12 @@ def forget(app: Any | None = None) -> None:
 def _record_reference_changes(session: Session, _context: Any, _instances: Any) -> None:
     if not _models:
         return
-    for objects in (session.new, session.deleted, session.dirty):
+    # ``session.dirty`` is a new set at each access: which list is which goes by a flag (a
+    # dirty row counts only when its columns really changed).
+    for objects, dirty in ((session.new, False), (session.deleted, False),
+                           (session.dirty, True)):
         for obj in objects:
-            if type(obj) in _models and (objects is not session.dirty
-                                         or session.is_modified(obj)):
+            if type(obj) in _models and (not dirty or session.is_modified(obj)):
                 record_change(ENTITY, 0, UPDATE, session)
                 _forget_request_stamp()
                 if has_app_context():  # the feed writes one record per transaction: a

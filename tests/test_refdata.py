@@ -98,3 +98,26 @@ def test_emptied_tables_are_forgotten(database, world):
     empty_tables(database)
     with database.test_request_context():
         assert refdata.district_options() == []
+
+
+def test_a_row_set_to_what_it_holds_records_no_change(database, world):
+    """A reference row in the session's dirty set whose columns did not really change (a
+    form saved as it was) writes no change record; a real change writes one."""
+    from sqlalchemy import func, select
+
+    from portal.models import ChangeRecord
+
+    def records() -> int:
+        return db.session.scalar(select(func.count()).select_from(ChangeRecord)
+                                 .where(ChangeRecord.entity == refdata.ENTITY))
+
+    with database.app_context():
+        before = records()
+        district = db.session.get(District, world.gulou.id)
+        district.name_zh = district.name_zh  # dirty, not modified
+        assert district in db.session.dirty and not db.session.is_modified(district)
+        db.session.commit()
+        assert records() == before
+        db.session.get(District, world.gulou.id).name_zh = "鼓楼区（新）"
+        db.session.commit()
+        assert records() == before + 1
