@@ -26,6 +26,7 @@ from portal.db import db
 from portal.i18n import request_translations
 from portal.models import Department, District
 from portal.refdata import all_departments, district_options
+from portal.templating import deadline_left, time_left
 
 # What a row shows: one plain row per case, no ORM instance (``QueueRows.render``).
 ROW_COLUMNS = (
@@ -34,8 +35,6 @@ ROW_COLUMNS = (
 )
 # Werkzeug's path segment quoting (``url_for``'s for ``<number>``).
 _PATH_SAFE = "!$&'()*+,/:;=@"
-# ``portal.templating.time_left`` / ``deadline_left``'s rounding.
-_THRESHOLD = 1.2
 
 
 class QueueRows:
@@ -48,7 +47,6 @@ class QueueRows:
         # As the template's ``_()``: the catalogue's text as it stands (marked safe there).
         text = translations.ugettext
         self.select_label = Markup(text("Select %(number)s"))  # noqa: S704 (our catalogue)
-        self.overdue_by = text("overdue by %(span)s")  # as ``gettext``: formatted, escaped later
         labels = ["Tracking number", "Title", "Category", "District", "Priority", "Status",
                   "Handling department"]
         labels += ["Replied on"] if answered else ["Deadline", "Time left"]
@@ -98,7 +96,7 @@ class QueueRows:
             due = r.due_at
             deadline = escape(self.short_datetime(due)) if due else "—"
             if due:
-                left = escape(self.deadline_left(due))
+                left = escape(deadline_left(due, self.now, self.locale))
             else:
                 left = self.paused if r.paused_at else "—"
             parts.append(f"{c[7]}{deadline}</td>{c[8]}{left}</td>")
@@ -110,7 +108,7 @@ class QueueRows:
             return "—"
         return (f'<time datetime="{escape(replied_at.isoformat())}">'
                 f"{escape(self.short_datetime(replied_at))}</time> "
-                f"({escape(self.timedelta(replied_at - self.now, direction=True))})")
+                f"({escape(time_left(replied_at, self.now, self.locale))})")
 
     def label(self, member: Any) -> str:
         """An enum member's label, escaped (translated once a page: a lazy string each)."""
@@ -128,19 +126,8 @@ class QueueRows:
             row = db.session.get(model, key)
         return row.name if row is not None else ""
 
-    # The template's filters with the page's locale and time zone found once.
+    # The template's date filter with the page's locale and time zone found once.
 
     def short_datetime(self, value: datetime) -> str:
         """As the ``datetime('short')`` filter (``flask_babel.format_datetime``)."""
         return dates.format_datetime(value, self.short, tzinfo=self.tzinfo, locale=self.locale)
-
-    def timedelta(self, delta: Any, direction: bool) -> str:
-        return dates.format_timedelta(delta, "second", threshold=_THRESHOLD,
-                                      add_direction=direction, locale=self.locale)
-
-    def deadline_left(self, due: datetime) -> str:
-        """As ``portal.templating.deadline_left``."""
-        if due >= self.now:
-            return self.timedelta(due - self.now, direction=True)
-        return self.overdue_by % {"span": self.timedelta(self.now - due, direction=False)}
-

@@ -4,10 +4,11 @@ masks, permission predicates. Rooms register their own (``cases.init_app``)."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from babel import Locale, dates
 from flask import Flask, current_app, request
-from flask_babel import format_datetime, format_timedelta
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 from portal.i18n import current_language, html_lang
@@ -21,20 +22,27 @@ def local_datetime(value: datetime | None, format: str = "medium") -> str:
     return format_datetime(value, format)
 
 
-def time_left(due: datetime | None, now: datetime) -> str:
-    """"in 3 hours" / "2 days ago", in the page's language."""
+def time_left(due: datetime | None, now: datetime, locale: Locale | None = None) -> str:
+    """"in 3 hours" / "2 days ago", in the page's language (``locale``: found already, for a
+    caller writing many rows)."""
     if due is None:
         return ""
-    return format_timedelta(due - now, add_direction=True, threshold=1.2)
+    return _span(due - now, True, locale)
 
 
-def deadline_left(due: datetime | None, now: datetime) -> str:
+def deadline_left(due: datetime | None, now: datetime, locale: Locale | None = None) -> str:
     """A deadline as the time left ("in 3 hours") or how long it is overdue."""
     if due is None:
         return ""
     if due >= now:
-        return format_timedelta(due - now, add_direction=True, threshold=1.2)
-    return _("overdue by %(span)s", span=format_timedelta(now - due, threshold=1.2))
+        return _span(due - now, True, locale)
+    return _("overdue by %(span)s", span=_span(now - due, False, locale))
+
+
+def _span(delta: timedelta, direction: bool, locale: Locale | None) -> str:
+    # ``flask_babel.format_timedelta`` with the page's locale looked up once by the caller.
+    return dates.format_timedelta(delta, "second", threshold=1.2, add_direction=direction,
+                                  locale=locale or get_locale())
 
 
 def as_choice(item: object, text: str = "label") -> tuple[object, str]:
