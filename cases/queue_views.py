@@ -28,7 +28,7 @@ from cases.queries import (
     queue_query,
     sort_labels,
 )
-from cases.queue_filters import category_options, district_filter_options, filter_select, options
+from cases.queue_filters import category_options, district_filter_options
 from cases.queue_forms import BulkCloseForm
 from cases.queue_rows import ROW_COLUMNS, QueueRows
 from cases.reply_templates import render_reply, templates_for
@@ -44,6 +44,7 @@ from cases.views import (
     usable_template,
 )
 from portal.db import db, utcnow
+from portal.filter_selects import options
 from portal.models import Department
 from portal.pagination import paginate
 from portal.params import arg_int, page_arg
@@ -109,7 +110,6 @@ def render_queue(name: str, status: int = 200, close_form: BulkCloseForm | None 
         rows=rows.render(pagination.items),
         filters=filters,
         now=now,
-        filter_select=filter_select,
         categories=category_options(),
         districts=district_filter_options(),
         priorities=options((p.value, p.label) for p in Priority),

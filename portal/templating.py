@@ -11,6 +11,7 @@ from flask import Flask, current_app, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
+from portal.filter_selects import filter_select
 from portal.i18n import current_language, html_lang
 from portal.permissions import TEMPLATE_PREDICATES
 from portal.privacy import mask_id_number, mask_phone
@@ -56,6 +57,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.globals["time_left"] = time_left
     app.jinja_env.globals["deadline_left"] = deadline_left
+    app.jinja_env.globals["filter_select"] = filter_select
     app.jinja_env.filters["choice"] = as_choice
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number
